@@ -1,0 +1,94 @@
+"""Entry point: `python -m bot` runs the bot, `python -m bot migrate` only migrates."""
+
+import argparse
+import asyncio
+import logging
+import sys
+from datetime import timedelta
+
+from pydantic import ValidationError
+
+from bot.config import DatabaseSettings, Settings
+from bot.db import create_engine, create_session_pool, migrate
+from bot.factory import create_bot, create_dispatcher
+from models.base import utcnow
+from models.processed_update import forget_processed_before
+
+logger = logging.getLogger("bot")
+
+EXIT_CONFIG_ERROR = 2
+# In-flight updates get this long to finish after SIGTERM/SIGINT.
+SHUTDOWN_GRACE_SECONDS = 15
+# Telegram redelivers within hours at most; older update ids need not be remembered.
+PROCESSED_UPDATES_KEPT = timedelta(days=7)
+
+ENV_NAMES = {
+    "bot_token": "BOT_TOKEN",
+    "telegram_api_url": "TELEGRAM_API_URL",
+    "log_level": "LOG_LEVEL",
+    "database": "DATABASE_URL",
+}
+
+
+def config_error_line(error: ValidationError) -> str:
+    """One line naming the variable and the problem, never its value (it may be a secret)."""
+    first = error.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else ""
+    name = ENV_NAMES.get(field, field.upper())
+    if first["type"] == "missing":
+        return f"error: {name} is not set (put it in .env or the environment; see .env.example)"
+    if field == "bot_token":
+        return f"error: {name} is malformed (expected the form 123456789:AA... from @BotFather)"
+    return f"error: {name} is invalid ({first['msg']})"
+
+
+async def finish_in_flight(grace: float) -> None:
+    others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    if others:
+        logger.info("Waiting for %d in-flight task(s)", len(others))
+        await asyncio.wait(others, timeout=grace)
+
+
+async def run_bot(settings: Settings) -> None:
+    url = settings.database.url
+    await migrate(url)
+    engine = create_engine(url)
+    session_pool = create_session_pool(engine)
+    async with session_pool() as session:
+        await forget_processed_before(session, utcnow() - PROCESSED_UPDATES_KEPT)
+        await session.commit()
+    api_url = str(settings.telegram_api_url) if settings.telegram_api_url else None
+    bot = create_bot(settings.bot_token.get_secret_value(), api_url)
+    dp = create_dispatcher(session_pool)
+    try:
+        await dp.start_polling(bot, close_bot_session=False, handle_signals=True)
+        await finish_in_flight(SHUTDOWN_GRACE_SECONDS)
+    finally:
+        await bot.session.close()
+        await engine.dispose()
+        logger.info("Stopped")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="KPI bot for sales teams")
+    parser.add_argument("command", nargs="?", choices=["run", "migrate"], default="run")
+    args = parser.parse_args(argv)
+    try:
+        settings: Settings | DatabaseSettings = (
+            DatabaseSettings() if args.command == "migrate" else Settings()
+        )
+    except ValidationError as error:
+        print(config_error_line(error), file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    level = getattr(settings, "log_level", "INFO").upper()
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if isinstance(settings, DatabaseSettings):
+        asyncio.run(migrate(settings.url))
+        logger.info("Database is at the latest revision")
+        return 0
+    asyncio.run(run_bot(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""Wiring: the Bot and the Dispatcher that production and the tests both run."""
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.middlewares import DbSessionMiddleware, UserMiddleware
+from bot.retry import RetryMiddleware
+from bot.texts import LANGUAGES, translator
+from handlers import routers
+
+MENU_COMMANDS = ("call", "meeting", "lead", "deal", "undo", "today", "week", "month", "help")
+
+
+def create_bot(token: str, api_url: str | None = None, retry: RetryMiddleware | None = None) -> Bot:
+    session = (
+        AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else AiohttpSession()
+    )
+    session.middleware(retry or RetryMiddleware())
+    return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+def create_dispatcher(
+    session_pool: async_sessionmaker[AsyncSession], storage: BaseStorage | None = None
+) -> Dispatcher:
+    dp = Dispatcher(storage=storage) if storage else Dispatcher()
+    dp.update.outer_middleware(DbSessionMiddleware(session_pool))
+    dp.update.outer_middleware(UserMiddleware())
+    dp.include_routers(*routers())
+    dp.startup.register(register_commands)
+    return dp
+
+
+async def register_commands(bot: Bot) -> None:
+    """The phone's command menu, in English by default and in Russian for Russian clients."""
+    scope = BotCommandScopeAllPrivateChats()
+    for language in LANGUAGES:
+        t = translator(language)
+        commands = [
+            BotCommand(command=name, description=t.plain(f"menu.{name}")) for name in MENU_COMMANDS
+        ]
+        code = None if language == "en" else language
+        await bot.set_my_commands(commands, scope=scope, language_code=code)

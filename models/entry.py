@@ -1,0 +1,97 @@
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    case,
+    func,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, UTCDateTime, utcnow
+from models.enums import EntryKind
+
+
+class Entry(Base):
+    """One logged activity. Soft-deleted rows stay for audit (who removed it and when)."""
+
+    __tablename__ = "entries"
+    __table_args__ = (
+        Index("ix_entries_user_date", "user_id", "business_date"),
+        Index("ix_entries_team_date", "team_id", "business_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[EntryKind] = mapped_column(
+        Enum(
+            EntryKind,
+            native_enum=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+        )
+    )
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    amount_kopecks: Mapped[int | None] = mapped_column(BigInteger)
+    is_repeat: Mapped[bool] = mapped_column(Boolean, default=False)
+    tag: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(String(500))
+    business_date: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+@dataclass(frozen=True, slots=True)
+class KindTotal:
+    kind: EntryKind
+    tag: str | None
+    count: int
+    amount_kopecks: int
+    repeat_count: int
+
+
+async def kind_totals(
+    session: AsyncSession, *, team_id: int, user_id: int, start: date, end: date
+) -> list[KindTotal]:
+    """Live totals per (kind, tag) of one person in one team over [start, end]."""
+    query = (
+        select(
+            Entry.kind,
+            Entry.tag,
+            func.sum(Entry.count),
+            func.coalesce(func.sum(Entry.amount_kopecks), 0),
+            func.sum(case((Entry.is_repeat, Entry.count), else_=0)),
+        )
+        .where(
+            Entry.user_id == user_id,
+            Entry.team_id == team_id,
+            Entry.business_date.between(start, end),
+            Entry.deleted_at.is_(None),
+        )
+        .group_by(Entry.kind, Entry.tag)
+    )
+    rows = await session.execute(query)
+    return [
+        KindTotal(kind, tag, int(n), int(amount), int(rep)) for kind, tag, n, amount, rep in rows
+    ]
+
+
+async def latest_live_entry(session: AsyncSession, *, user_id: int, team_id: int) -> Entry | None:
+    query = (
+        select(Entry)
+        .where(Entry.user_id == user_id, Entry.team_id == team_id, Entry.deleted_at.is_(None))
+        .order_by(Entry.id.desc())
+        .limit(1)
+    )
+    return await session.scalar(query)

@@ -1,0 +1,14 @@
+"""Fixtures shared by every test package."""
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.fake_telegram import FakeTelegram
+
+
+@pytest.fixture
+async def fake_tg() -> AsyncIterator[FakeTelegram]:
+    """A started fake Bot API server on 127.0.0.1; stopped after the test."""
+    async with FakeTelegram() as tg:
+        yield tg
