@@ -52,8 +52,12 @@ async def _create_or_confirm(
         await state.set_state(NewTeam.confirm_switch)
         await state.update_data(name=name)
         builder = InlineKeyboardBuilder()
-        builder.button(text=t.plain("newteam.button.switch"), callback_data=SwitchToNewTeam(confirm=True))
-        builder.button(text=t.plain("newteam.button.stay"), callback_data=SwitchToNewTeam(confirm=False))
+        builder.button(
+            text=t.plain("newteam.button.switch"), callback_data=SwitchToNewTeam(confirm=True)
+        )
+        builder.button(
+            text=t.plain("newteam.button.stay"), callback_data=SwitchToNewTeam(confirm=False)
+        )
         builder.adjust(1)
         return message.answer(
             t("newteam.confirm_switch", team=name, current=team.name),

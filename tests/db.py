@@ -14,7 +14,9 @@ def sqlite_url(folder: Path) -> str:
 
 
 @asynccontextmanager
-async def migrated_database(url: str) -> AsyncIterator[tuple[AsyncEngine, async_sessionmaker[AsyncSession]]]:
+async def migrated_database(
+    url: str,
+) -> AsyncIterator[tuple[AsyncEngine, async_sessionmaker[AsyncSession]]]:
     await migrate(url)
     engine = create_engine(url)
     try:

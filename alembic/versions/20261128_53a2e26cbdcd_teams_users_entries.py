@@ -9,7 +9,6 @@ Create Date: 2026-11-28 07:33:00.066463
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-
 from alembic import op
 
 # revision identifiers, used by Alembic.

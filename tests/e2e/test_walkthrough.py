@@ -117,12 +117,8 @@ async def test_russian_walkthrough(kpi: RunningBot) -> None:
     assert "Вы в команде «Продажи Север»" in (joined.plain or "")
 
     assert (await ivan.say("/call")).plain == "✅ Записано: 1 звонок\nСегодня всего: 1 звонок"
-    assert (await ivan.say("/call 3")).plain == (
-        "✅ Записано: 3 звонка\nСегодня всего: 4 звонка"
-    )
-    assert (await ivan.say("/call 1")).plain == (
-        "✅ Записано: 1 звонок\nСегодня всего: 5 звонков"
-    )
+    assert (await ivan.say("/call 3")).plain == ("✅ Записано: 3 звонка\nСегодня всего: 4 звонка")
+    assert (await ivan.say("/call 1")).plain == ("✅ Записано: 1 звонок\nСегодня всего: 5 звонков")
     assert (await ivan.say("/meeting 2 вчера")).plain == (
         "✅ Записано: 2 встречи за вчера\nВчера всего: 2 встречи"
     )

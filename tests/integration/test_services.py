@@ -38,10 +38,10 @@ async def log(session: AsyncSession, user: User, team: Team, kind: EntryKind, ar
 
 
 async def test_sync_user_registers_then_refreshes(session: AsyncSession) -> None:
-    user, team = await sync_user(session, profile(7, "Ivan", "ru"))
+    _user, team = await sync_user(session, profile(7, "Ivan", "ru"))
     await session.commit()
     assert team is None
-    user, _ = await sync_user(session, TelegramProfile(7, "Ivan", "P", "ivan_new", "en"))
+    _user, _ = await sync_user(session, TelegramProfile(7, "Ivan", "P", "ivan_new", "en"))
     await session.commit()
     stored = await session.get(User, 7)
     assert stored is not None
@@ -66,7 +66,7 @@ async def test_team_roles_and_invite_reset(session: AsyncSession) -> None:
 async def test_switching_team_needs_confirmation_and_keeps_old_entries(
     session: AsyncSession,
 ) -> None:
-    anna, bob, team = await make_team(session)
+    _anna, bob, team = await make_team(session)
     await log(session, bob, team, EntryKind.CALL, "3")
     carl, _ = await sync_user(session, profile(3, "Carl"))
     other = await create_team(session, carl, "Other")
