@@ -9,10 +9,6 @@ from datetime import timedelta
 from pydantic import ValidationError
 
 from bot.config import DatabaseSettings, Settings
-from bot.db import create_engine, create_session_pool, migrate
-from bot.factory import create_bot, create_dispatcher
-from models.base import utcnow
-from models.processed_update import forget_processed_before
 
 logger = logging.getLogger("bot")
 
@@ -50,6 +46,12 @@ async def finish_in_flight(grace: float) -> None:
 
 
 async def run_bot(settings: Settings) -> None:
+    # Heavy imports only once the configuration is known to be good: errors come back fast.
+    from bot.db import create_engine, create_session_pool, migrate
+    from bot.factory import create_bot, create_dispatcher
+    from models.base import utcnow
+    from models.processed_update import forget_processed_before
+
     url = settings.database.url
     await migrate(url)
     engine = create_engine(url)
@@ -83,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     level = getattr(settings, "log_level", "INFO").upper()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if isinstance(settings, DatabaseSettings):
-        asyncio.run(migrate(settings.url))
+        from bot.db import upgrade_to_head
+
+        upgrade_to_head(settings.url)
         logger.info("Database is at the latest revision")
         return 0
     asyncio.run(run_bot(settings))
