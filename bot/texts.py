@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -40,10 +41,16 @@ def _escape(value: Any) -> Any:
 
 @cache
 def _catalog(language: str) -> gettext.GNUTranslations:
-    with (LOCALES_DIR / language / "LC_MESSAGES" / "messages.po").open("rb") as po:
-        catalog = read_po(po, locale=language)
+    """All .po files of a language (one per feature) merged into one compiled catalog."""
+    merged = Catalog(locale=language)
+    for path in sorted((LOCALES_DIR / language / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as po:
+            part = read_po(po, locale=language)
+        for message in part:
+            if message.id:
+                merged[message.id] = message
     buffer = BytesIO()
-    write_mo(buffer, catalog)
+    write_mo(buffer, merged)
     buffer.seek(0)
     return gettext.GNUTranslations(buffer)
 

@@ -3,12 +3,19 @@
 from datetime import date, timedelta
 
 from bot.services.entries import DayTotal
+from bot.services.pace import Pace, bar
 from bot.services.parsing import ParseError
 from bot.services.periods import Period
 from bot.services.progress import ProgressReport, Totals
 from bot.texts import Safe, Translator
-from models import Entry, EntryKind, User
+from models import Entry, EntryKind, Metric, User
 
+METRIC_PLURAL_KEY = {
+    Metric.CALLS: "n_calls",
+    Metric.MEETINGS: "n_meetings",
+    Metric.LEADS: "n_leads",
+    Metric.DEALS: "n_deals",
+}
 KIND_PLURAL_KEY = {
     EntryKind.CALL: "n_calls",
     EntryKind.MEETING: "n_meetings",
@@ -73,6 +80,29 @@ def parse_error(t: Translator, error: ParseError, kind: EntryKind) -> str:
     return t(f"error.{error.code}", **error.params) + "\n" + t(f"example.{kind.value}")
 
 
+def metric_amount(t: Translator, metric: Metric, value: int) -> str:
+    return t.money(value) if metric is Metric.REVENUE else t.number(value)
+
+
+def metric_quantity(t: Translator, metric: Metric, value: int) -> str:
+    """'7 calls' / '15 000 ₽': a value with its unit, plural-aware."""
+    if metric is Metric.REVENUE:
+        return t.money(value)
+    return t.plural(METRIC_PLURAL_KEY[metric], value)
+
+
+def kpi_parts(t: Translator, totals: Totals) -> list[str]:
+    """Conversion, average deal and repeat share, where defined."""
+    parts = []
+    if totals.leads:
+        parts.append(t("kpi.conversion", percent=t.percent(totals.deals, totals.leads)))
+    if totals.average_deal_kopecks is not None:
+        parts.append(t("kpi.average", amount=t.money(totals.average_deal_kopecks)))
+    if totals.repeat_deals:
+        parts.append(t("kpi.repeat", percent=t.percent(totals.repeat_deals, totals.deals)))
+    return parts
+
+
 def _tag_line(t: Translator, tag: str | None, totals: Totals) -> str:
     parts = [
         t.plural(KIND_PLURAL_KEY[kind], count)
@@ -87,8 +117,45 @@ def _tag_line(t: Translator, tag: str | None, totals: Totals) -> str:
     summary = ", ".join(parts)
     if totals.revenue_kopecks:
         summary += t("total.revenue", amount=t.money(totals.revenue_kopecks))
+    summary = " · ".join([summary, *kpi_parts(t, totals)])
     name = f"#{tag}" if tag else t("report.untagged")
     return t("report.tag_line", tag=name, summary=Safe(summary))
+
+
+def _with_target(t: Translator, metric: Metric, line: str, found: Pace | None) -> str:
+    if found is None or found.days_total == 0:
+        return line
+    return line + t(
+        "report.of_target",
+        target=metric_amount(t, metric, found.target),
+        bar=bar(found.percent),
+        percent=found.percent,
+    )
+
+
+def _pace_line(t: Translator, metric: Metric, found: Pace) -> str:
+    name = t(f"metric.{metric.value}")
+    if found.done >= found.target:
+        return t("pace.reached", metric=name)
+    if found.on_track:
+        return t(
+            "pace.on_track",
+            metric=name,
+            ahead=metric_amount(t, metric, found.ahead),
+            expected=metric_amount(t, metric, found.expected_by_now),
+        )
+    if found.need_per_day is None:
+        return t(
+            "pace.missed", metric=name, left=metric_amount(t, metric, found.target - found.done)
+        )
+    return t(
+        "pace.behind",
+        metric=name,
+        behind=metric_amount(t, metric, -found.ahead),
+        expected=metric_amount(t, metric, found.expected_by_now),
+        need=Safe(metric_quantity(t, metric, found.need_per_day)),
+        days=Safe(t.plural("n_working_days_left", found.days_left)),
+    )
 
 
 def report(t: Translator, rep: ProgressReport) -> str:
@@ -100,16 +167,12 @@ def report(t: Translator, rep: ProgressReport) -> str:
         title = t("report.title.month", month=t.month(rep.dates.start))
     totals = rep.totals
     lines = [title, ""]
-    if totals.is_empty:
+    if totals.is_empty and not rep.paces:
         lines.append(t("report.empty"))
         return "\n".join(lines)
-    lines += [
-        t("report.calls", n=t.number(totals.calls)),
-        t("report.meetings", n=t.number(totals.meetings)),
-        t("report.leads", n=t.number(totals.leads)),
-        t("report.deals", n=t.number(totals.deals)),
-        t("report.revenue", amount=t.money(totals.revenue_kopecks)),
-    ]
+    for metric in Metric:
+        line = t(f"report.{metric.value}", value=metric_amount(t, metric, totals.value(metric)))
+        lines.append(_with_target(t, metric, line, rep.paces.get(metric)))
     if totals.leads:
         lines.append(
             t(
@@ -121,6 +184,28 @@ def report(t: Translator, rep: ProgressReport) -> str:
         )
     if totals.average_deal_kopecks is not None:
         lines.append(t("report.average", amount=t.money(totals.average_deal_kopecks)))
+    if totals.repeat_deals:
+        lines.append(
+            t(
+                "report.repeat",
+                percent=t.percent(totals.repeat_deals, totals.deals),
+                repeat=t.number(totals.repeat_deals),
+                deals=t.number(totals.deals),
+            )
+        )
+    paced = {m: p for m, p in rep.paces.items() if p.days_total}
+    if rep.period is not Period.DAY and paced:
+        first = next(iter(paced.values()))
+        lines += [
+            "",
+            t(
+                "pace.days",
+                gone=t.number(first.days_gone),
+                left=t.number(first.days_left),
+                total=t.number(first.days_total),
+            ),
+        ]
+        lines += [_pace_line(t, metric, found) for metric, found in paced.items()]
     if rep.has_tags:
         lines += ["", t("report.by_tag")]
         lines += [_tag_line(t, tag, tag_totals) for tag, tag_totals in rep.by_tag.items()]

@@ -1,8 +1,22 @@
 from models.base import Base
 from models.entry import Entry
-from models.enums import EntryKind, Role
+from models.enums import EntryKind, Metric, Period, Role
 from models.processed_update import ProcessedUpdate
+from models.target import Target
 from models.team import Team
 from models.user import User
+from models.vacation import Vacation
 
-__all__ = ["Base", "Entry", "EntryKind", "ProcessedUpdate", "Role", "Team", "User"]
+__all__ = [
+    "Base",
+    "Entry",
+    "EntryKind",
+    "Metric",
+    "Period",
+    "ProcessedUpdate",
+    "Role",
+    "Target",
+    "Team",
+    "User",
+    "Vacation",
+]

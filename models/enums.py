@@ -11,3 +11,17 @@ class EntryKind(StrEnum):
 class Role(StrEnum):
     MANAGER = "manager"
     EMPLOYEE = "employee"
+
+
+class Period(StrEnum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+class Metric(StrEnum):
+    CALLS = "calls"
+    MEETINGS = "meetings"
+    LEADS = "leads"
+    DEALS = "deals"
+    REVENUE = "revenue"  # in kopecks

@@ -2,14 +2,11 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from models.enums import Period
 
-class Period(StrEnum):
-    DAY = "day"
-    WEEK = "week"
-    MONTH = "month"
+__all__ = ["DateRange", "Period", "local_date", "period_range"]
 
 
 @dataclass(frozen=True, slots=True)

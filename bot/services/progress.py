@@ -5,8 +5,10 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.pace import Pace
 from bot.services.periods import DateRange, Period, period_range
-from models import EntryKind, Team, User
+from bot.services.standing import load_standing
+from models import EntryKind, Metric, Team, User
 from models.entry import KindTotal, kind_totals
 
 
@@ -31,6 +33,15 @@ class Totals:
             self.revenue_kopecks += row.amount_kopecks
             self.repeat_deals += row.repeat_count
 
+    def value(self, metric: Metric) -> int:
+        return {
+            Metric.CALLS: self.calls,
+            Metric.MEETINGS: self.meetings,
+            Metric.LEADS: self.leads,
+            Metric.DEALS: self.deals,
+            Metric.REVENUE: self.revenue_kopecks,
+        }[metric]
+
     @property
     def is_empty(self) -> bool:
         return not (self.calls or self.meetings or self.leads or self.deals)
@@ -49,6 +60,7 @@ class ProgressReport:
     dates: DateRange
     totals: Totals = field(default_factory=Totals)
     by_tag: dict[str | None, Totals] = field(default_factory=dict)
+    paces: dict[Metric, Pace] = field(default_factory=dict)
 
     @property
     def has_tags(self) -> bool:
@@ -72,4 +84,10 @@ async def progress_report(
     rows = await kind_totals(
         session, team_id=team.id, user_id=user.id, start=dates.start, end=dates.end
     )
-    return build_report(period, dates, rows)
+    report = build_report(period, dates, rows)
+    standing = await load_standing(session, team, dates, user.id)
+    for metric in standing.metrics_with_targets(user.id):
+        found = standing.pace(user.id, metric, today, report.totals.value(metric))
+        if found is not None:
+            report.paces[metric] = found
+    return report

@@ -87,10 +87,11 @@ async def test_english_walkthrough(kpi: RunningBot) -> None:
         "💰 Revenue: 16,500 ₽",
         "📈 Conversion lead → deal: 50% (2 of 4)",
         "🧾 Average deal: 8,250 ₽",
+        "🔁 Repeat sales: 50% (1 of 2)",
         "",
         "By tag",
-        "#avito2: 4 calls, 4 leads, 1 deal · 15,000 ₽",
-        "no tag: 1 call, 2 meetings, 1 deal · 1,500 ₽",
+        "#avito2: 4 calls, 4 leads, 1 deal · 15,000 ₽ · conv. 25% · avg 15,000 ₽",
+        "no tag: 1 call, 2 meetings, 1 deal · 1,500 ₽ · avg 1,500 ₽ · repeat 100%",
     ]
     for command, period in (("/week", Period.WEEK), ("/month", Period.MONTH)):
         text = (await bob.say(command)).plain or ""

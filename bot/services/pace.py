@@ -1,0 +1,205 @@
+"""Working days, targets with history and vacations, and "am I on track?" (pure functions).
+
+Every target becomes a daily share on each working day (`daily_share`); any period's target is
+the sum of those shares over the person's working days in it. Exact `Fraction` arithmetic
+throughout; rounding (half up, to a whole unit or kopeck) happens only in `Pace`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+from functools import lru_cache
+
+import holidays
+
+from bot.services.periods import DateRange, Period, period_range
+
+_ALL_WEEKDAYS = frozenset(range(7))
+_HALF = Fraction(1, 2)
+
+
+@lru_cache(maxsize=1)
+def _supported_countries() -> frozenset[str]:
+    return frozenset(holidays.list_supported_countries(include_aliases=True))
+
+
+def is_known_country(code: str) -> bool:
+    """Whether `holidays` knows this country code exactly as given (e.g. "RU", "RUS"; not "ru")."""
+    return code in _supported_countries()
+
+
+@lru_cache(maxsize=1024)
+def _country_holidays(country: str, year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays(country, years=year)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkCalendar:
+    country: str | None = "RU"
+    weekdays: frozenset[int] = frozenset(range(5))  # date.weekday(): Monday == 0
+
+    def __post_init__(self) -> None:
+        if self.country is not None and not is_known_country(self.country):
+            raise ValueError(f"unknown holiday calendar country: {self.country!r}")
+        if not self.weekdays <= _ALL_WEEKDAYS:
+            raise ValueError(f"weekdays must be within 0..6: {sorted(self.weekdays)}")
+
+    def is_working_day(self, d: date) -> bool:
+        if self.country is None:
+            return d.weekday() in self.weekdays
+        calendar = _country_holidays(self.country, d.year)
+        # A team on the country's own working week follows its production calendar in full,
+        # transferred working Saturdays included; a custom week keeps only the days off.
+        if self.weekdays == _ALL_WEEKDAYS - calendar.weekend:
+            return calendar.is_working_day(d)
+        return d.weekday() in self.weekdays and d not in calendar
+
+    def working_days(self, dates: DateRange) -> list[date]:
+        return list(_working_days(self, dates.start, dates.end))
+
+
+@lru_cache(maxsize=8192)
+def _working_days(calendar: WorkCalendar, start: date, end: date) -> tuple[date, ...]:
+    return tuple(d for d in DateRange(start, end).days() if calendar.is_working_day(d))
+
+
+def _working_day_count(calendar: WorkCalendar, dates: DateRange) -> int:
+    return len(_working_days(calendar, dates.start, dates.end))
+
+
+@dataclass(frozen=True, slots=True)
+class TargetSpan:
+    value: int  # a count, or kopecks for revenue
+    period: Period
+    valid_from: date
+    valid_to: date | None  # exclusive; None while still in force
+
+    def __post_init__(self) -> None:
+        if self.value < 0:
+            raise ValueError(f"target must not be negative: {self.value}")
+        if self.valid_to is not None and self.valid_to < self.valid_from:
+            raise ValueError(f"span ends before it starts: {self.valid_from}..{self.valid_to}")
+
+    def in_force(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day < self.valid_to)
+
+    def touches(self, dates: DateRange) -> bool:
+        return self.valid_from <= dates.end and (
+            self.valid_to is None or self.valid_to > max(dates.start, self.valid_from)
+        )
+
+
+def span_at(spans: Iterable[TargetSpan], day: date) -> TargetSpan | None:
+    """The span in force on `day` (spans should not overlap; if they do, the latest start wins)."""
+    found: TargetSpan | None = None
+    for span in spans:
+        if span.in_force(day) and (found is None or span.valid_from > found.valid_from):
+            found = span
+    return found
+
+
+def daily_share(spans: Sequence[TargetSpan], day: date, calendar: WorkCalendar) -> Fraction:
+    """The part of the target that falls on `day`, by the span in force that day.
+
+    0 on non-working days. A day target counts in full; a week (month) target is split evenly
+    over the calendar's working days of the ISO week (calendar month) containing `day`.
+    Vacations are not considered here: they are days the person simply doesn't count.
+    """
+    span = span_at(spans, day)
+    if span is None or not calendar.is_working_day(day):
+        return Fraction(0)
+    if span.period is Period.DAY:
+        return Fraction(span.value)
+    # `day` is a working day, so its week or month has at least one.
+    return Fraction(span.value, _working_day_count(calendar, period_range(span.period, day)))
+
+
+def person_working_days(
+    dates: DateRange, calendar: WorkCalendar, vacation: frozenset[date]
+) -> list[date]:
+    """The calendar's working days in `dates` that the person is not on vacation."""
+    return [d for d in calendar.working_days(dates) if d not in vacation]
+
+
+def period_target(
+    spans: Sequence[TargetSpan],
+    dates: DateRange,
+    calendar: WorkCalendar,
+    vacation: frozenset[date] = frozenset(),
+) -> Fraction | None:
+    """The exact target for `dates`, or None when no span touches the period."""
+    if not any(span.touches(dates) for span in spans):
+        return None
+    return sum(
+        (daily_share(spans, d, calendar) for d in person_working_days(dates, calendar, vacation)),
+        Fraction(0),
+    )
+
+
+def round_half_up(value: Fraction) -> int:
+    return math.floor(value + _HALF)
+
+
+@dataclass(frozen=True, slots=True)
+class Pace:
+    target: int  # period target rounded half up to a whole unit (for revenue: to the kopeck)
+    done: int
+    percent: int  # done*100/target rounded down; 0 if target == 0
+    days_total: int  # the person's working days in the period (vacation excluded)
+    days_gone: int  # of those, days strictly before today
+    days_left: int  # of those, today and after (today counts as left while it lasts)
+    expected_by_now: int  # target share of the working days up to and including today
+    ahead: int  # done - expected_by_now (negative when behind)
+    need_per_day: int | None  # None when the period is effectively over and target > done
+    on_track: bool  # done >= expected_by_now
+
+
+def pace(
+    spans: Sequence[TargetSpan],
+    dates: DateRange,
+    today: date,
+    done: int,
+    calendar: WorkCalendar,
+    vacation: frozenset[date] = frozenset(),
+) -> Pace | None:
+    """Progress against the target for `dates` as of `today` (before, inside or after it)."""
+    if not any(span.touches(dates) for span in spans):
+        return None
+    days = person_working_days(dates, calendar, vacation)
+    shares = [daily_share(spans, d, calendar) for d in days]
+    exact_target = sum(shares, Fraction(0))
+    exact_expected = sum((s for d, s in zip(days, shares, strict=True) if d <= today), Fraction(0))
+    target = round_half_up(exact_target)
+    expected = round_half_up(exact_expected)
+    days_gone = sum(1 for d in days if d < today)
+    days_left = len(days) - days_gone
+    if done >= target:
+        need_per_day: int | None = 0
+    elif days_left > 0:
+        need_per_day = -((done - target) // days_left)  # ceiling division
+    else:
+        need_per_day = None
+    return Pace(
+        target=target,
+        done=done,
+        percent=done * 100 // target if target else 0,
+        days_total=len(days),
+        days_gone=days_gone,
+        days_left=days_left,
+        expected_by_now=expected,
+        ahead=done - expected,
+        need_per_day=need_per_day,
+        on_track=done >= expected,
+    )
+
+
+def bar(percent: int, width: int = 10) -> str:
+    """A text progress bar, e.g. 50 -> "▓▓▓▓▓░░░░░"; full only at 100% and above."""
+    if width < 0:
+        raise ValueError(f"width must not be negative: {width}")
+    filled = min(max(percent, 0) * width // 100, width)
+    return "▓" * filled + "░" * (width - filled)

@@ -1,0 +1,178 @@
+"""Targets: the /target grammar, setting and removing them with history, and which is in force."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.pace import TargetSpan
+from bot.services.parsing import ParseError, parse_amount
+from models import Metric, Period, Target, Team, User
+from models.target import open_target
+
+MAX_COUNT_TARGET = 100_000
+MAX_REVENUE_KOPECKS = 1_000_000_000 * 100
+
+METRIC_WORDS: dict[str, Metric] = {
+    **{m.value: m for m in Metric},
+    "call": Metric.CALLS,
+    "meeting": Metric.MEETINGS,
+    "lead": Metric.LEADS,
+    "deal": Metric.DEALS,
+    "звонки": Metric.CALLS,
+    "звонок": Metric.CALLS,
+    "встречи": Metric.MEETINGS,
+    "встреча": Metric.MEETINGS,
+    "лиды": Metric.LEADS,
+    "лид": Metric.LEADS,
+    "сделки": Metric.DEALS,
+    "сделка": Metric.DEALS,
+    "выручка": Metric.REVENUE,
+}
+PERIOD_WORDS: dict[str, Period] = {
+    **{p.value: p for p in Period},
+    "день": Period.DAY,
+    "неделя": Period.WEEK,
+    "месяц": Period.MONTH,
+}
+ALL_WORDS = frozenset({"all", "все", "всем", "team", "команда"})
+OFF_WORDS = frozenset({"off", "выкл", "нет", "none"})
+
+
+@dataclass(frozen=True, slots=True)
+class TargetCommand:
+    metric: Metric
+    value: int | None  # None: remove; revenue in kopecks
+    period: Period
+    username: str | None  # None: the team default
+
+
+def parse_metric(word: str) -> Metric:
+    metric = METRIC_WORDS.get(word.casefold())
+    if metric is None:
+        raise ParseError("metric_unknown", value=word[:32])
+    return metric
+
+
+def parse_period(word: str) -> Period | None:
+    return PERIOD_WORDS.get(word.casefold())
+
+
+def _parse_value(metric: Metric, text: str) -> int:
+    if metric is Metric.REVENUE:
+        kopecks, rest = parse_amount(text)
+        if rest.strip():
+            raise ParseError("target_value", value=text[:32])
+        return kopecks
+    if not text.isdigit():
+        raise ParseError("target_value", value=text[:32])
+    value = int(text) if len(text) <= 7 else MAX_COUNT_TARGET + 1
+    if not 1 <= value <= MAX_COUNT_TARGET:
+        raise ParseError("target_range", value=text[:32], max=MAX_COUNT_TARGET)
+    return value
+
+
+def parse_target_command(args: str | None) -> TargetCommand:
+    """`<metric> <value|off> [day|week|month] [@username|all]`; revenue takes /deal amounts."""
+    tokens = (args or "").split()
+    if len(tokens) < 2:
+        raise ParseError("target_usage")
+    metric = parse_metric(tokens[0])
+    period = Period.MONTH
+    username: str | None = None
+    rest = tokens[1:]
+    # Scope and period are read from the end, so a revenue amount may contain spaces.
+    while rest:
+        word = rest[-1]
+        if word.startswith("@") and len(word) > 1:
+            username = word[1:]
+        elif word.casefold() in ALL_WORDS:
+            username = None
+        elif (found := parse_period(word)) is not None:
+            period = found
+        else:
+            break
+        rest.pop()
+    if not rest:
+        raise ParseError("target_usage")
+    value_text = " ".join(rest)
+    if value_text.casefold() in OFF_WORDS:
+        return TargetCommand(metric, None, period, username)
+    return TargetCommand(metric, _parse_value(metric, value_text), period, username)
+
+
+def _close(target: Target, today: date) -> None:
+    # Set and replaced the same day: the old row keeps an empty span, for the record.
+    target.valid_to = max(today, target.valid_from)
+
+
+async def set_target(
+    session: AsyncSession,
+    team: Team,
+    actor: User,
+    command: TargetCommand,
+    person: User | None,
+    today: date,
+) -> Target | None:
+    """Apply /target (set or off) from `today` on; returns the closed target when removing."""
+    user_id = person.id if person else None
+    current = await open_target(session, team.id, user_id, command.metric)
+    if current is not None:
+        _close(current, today)
+    if command.value is None:
+        await session.commit()
+        return current
+    target = Target(
+        team_id=team.id,
+        user_id=user_id,
+        metric=command.metric,
+        period=command.period,
+        value=command.value,
+        valid_from=today,
+        created_by_id=actor.id,
+    )
+    session.add(target)
+    await session.commit()
+    return target
+
+
+def _span(target: Target, start: date, end: date | None) -> TargetSpan:
+    return TargetSpan(target.value, target.period, start, end)
+
+
+def person_spans(targets: list[Target], user_id: int, metric: Metric) -> list[TargetSpan]:
+    """The spans in force for one person: personal targets, and the team default elsewhere."""
+    personal = [t for t in targets if t.user_id == user_id and t.metric == metric]
+    spans = [_span(t, t.valid_from, t.valid_to) for t in personal]
+    covered = sorted((t.valid_from, t.valid_to or date.max) for t in personal)
+    for default in (t for t in targets if t.user_id is None and t.metric == metric):
+        start, end = default.valid_from, default.valid_to or date.max
+        for cover_start, cover_end in covered:
+            if cover_end <= start or cover_start >= end:
+                continue
+            if cover_start > start:
+                spans.append(_span(default, start, cover_start))
+            start = max(start, cover_end)
+            if start >= end:
+                break
+        if start < end:
+            spans.append(_span(default, start, None if end == date.max else end))
+    return sorted(
+        (s for s in spans if s.valid_to is None or s.valid_to > s.valid_from),
+        key=lambda s: s.valid_from,
+    )
+
+
+def in_force(
+    targets: list[Target], user_id: int | None, metric: Metric, day: date
+) -> Target | None:
+    """The row in force on `day` for a person (personal first) or for the team default."""
+    candidates = [
+        t
+        for t in targets
+        if t.metric == metric and t.valid_from <= day and (t.valid_to is None or t.valid_to > day)
+    ]
+    personal = [t for t in candidates if user_id is not None and t.user_id == user_id]
+    default = [t for t in candidates if t.user_id is None]
+    chosen = personal or default
+    return chosen[-1] if chosen else None

@@ -1,0 +1,62 @@
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Date, Enum, ForeignKey, Index, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, UTCDateTime, utcnow
+from models.enums import Metric, Period
+
+
+def _enum(kind: type[Metric] | type[Period]) -> Enum:
+    return Enum(kind, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
+
+
+class Target(Base):
+    """A target in force over [valid_from, valid_to); `user_id` None is the team default.
+
+    Changing a target closes the current row and opens a new one, so a past period is judged
+    by what was in force then.
+    """
+
+    __tablename__ = "targets"
+    __table_args__ = (Index("ix_targets_team_metric", "team_id", "metric"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    metric: Mapped[Metric] = mapped_column(_enum(Metric))
+    period: Mapped[Period] = mapped_column(_enum(Period))
+    value: Mapped[int] = mapped_column(BigInteger)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+async def team_targets(
+    session: AsyncSession, team_id: int, start: date, end: date, user_id: int | None = None
+) -> list[Target]:
+    """Targets of a team touching [start, end]: the defaults and every personal one, or only
+    `user_id`'s personal ones besides the defaults."""
+    query = select(Target).where(
+        Target.team_id == team_id,
+        Target.valid_from <= end,
+        or_(Target.valid_to.is_(None), Target.valid_to > start),
+        Target.valid_to.is_(None) | (Target.valid_to > Target.valid_from),
+    )
+    if user_id is not None:
+        query = query.where(or_(Target.user_id.is_(None), Target.user_id == user_id))
+    return list((await session.scalars(query.order_by(Target.valid_from, Target.id))).all())
+
+
+async def open_target(
+    session: AsyncSession, team_id: int, user_id: int | None, metric: Metric
+) -> Target | None:
+    query = select(Target).where(
+        Target.team_id == team_id,
+        Target.user_id.is_(None) if user_id is None else Target.user_id == user_id,
+        Target.metric == metric,
+        Target.valid_to.is_(None),
+    )
+    return await session.scalar(query)
