@@ -2,7 +2,20 @@
 
 from aiogram import Router
 
-from handlers import activity, common, errors, fallback, progress, start, team
+from handlers import (
+    activity,
+    common,
+    errors,
+    fallback,
+    leaderboard,
+    progress,
+    roster,
+    start,
+    targets,
+    team,
+    team_settings,
+    vacations,
+)
 
 ROUTERS: tuple[Router, ...] = (
     errors.router,
@@ -12,6 +25,12 @@ ROUTERS: tuple[Router, ...] = (
     team.manager_router,
     activity.router,
     progress.router,
+    targets.router,
+    targets.manager_router,
+    vacations.router,
+    leaderboard.router,
+    roster.router,
+    team_settings.router,
     fallback.router,
 )
 

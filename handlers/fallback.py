@@ -14,8 +14,18 @@ from models import Team
 router = Router(name=__name__)
 router.message.filter(F.chat.type == ChatType.PRIVATE)
 
-TEAM_COMMANDS = (*LOG_COMMANDS, "undo", *PERIOD_COMMANDS)
-MANAGER_COMMANDS = ("invite",)
+TEAM_COMMANDS = (*LOG_COMMANDS, "undo", *PERIOD_COMMANDS, "targets", "log", "export", "vacation")
+MANAGER_COMMANDS = (
+    "invite",
+    "target",
+    "leaderboard",
+    "team",
+    "promote",
+    "demote",
+    "remove",
+    "timezone",
+    "settings",
+)
 
 
 @router.message(Command(*TEAM_COMMANDS))

@@ -37,6 +37,9 @@ def join_reply(t: Translator, result: JoinResult) -> str:
     if result.outcome is JoinOutcome.UNKNOWN_LINK:
         return t("join.unknown_link")
     assert result.team is not None
+    if result.outcome is JoinOutcome.LAST_MANAGER:
+        assert result.current_team is not None
+        return t("join.last_manager", current=result.current_team.name)
     if result.outcome is JoinOutcome.ALREADY_MEMBER:
         return t("join.already_member", team=result.team.name)
     if result.outcome is JoinOutcome.NEEDS_CONFIRMATION:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.callbacks import SwitchToNewTeam
 from bot.filters import IsManager
 from bot.keyboards import quick_commands
+from bot.services.roster import is_last_manager
 from bot.services.teams import (
     MAX_TEAM_NAME,
     TeamNameError,
@@ -48,6 +49,10 @@ async def _create_or_confirm(
     if name is TeamNameError.EMPTY:
         await state.set_state(NewTeam.name)
         return message.answer(t("newteam.ask_name"))
+    if await is_last_manager(session, user):
+        assert team is not None
+        await state.clear()
+        return message.answer(t("join.last_manager", current=team.name))
     if team is not None:
         await state.set_state(NewTeam.confirm_switch)
         await state.update_data(name=name)

@@ -37,5 +37,26 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class Clock:
+    """The one source of "now". Time-travel tests freeze and move it; nothing else touches it."""
+
+    def __init__(self) -> None:
+        self._frozen: datetime | None = None
+
+    def now(self) -> datetime:
+        return self._frozen if self._frozen is not None else datetime.now(UTC)
+
+    def freeze(self, moment: datetime) -> None:
+        if moment.tzinfo is None:
+            raise ValueError("freeze needs a timezone-aware instant")
+        self._frozen = moment.astimezone(UTC)
+
+    def unfreeze(self) -> None:
+        self._frozen = None
+
+
+clock = Clock()
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()

@@ -95,3 +95,49 @@ async def latest_live_entry(session: AsyncSession, *, user_id: int, team_id: int
         .limit(1)
     )
     return await session.scalar(query)
+
+
+@dataclass(frozen=True, slots=True)
+class PersonKindTotal:
+    user_id: int
+    total: KindTotal
+
+
+async def team_kind_totals(
+    session: AsyncSession, *, team_id: int, start: date, end: date, tag: str | None = None
+) -> list[PersonKindTotal]:
+    """Live totals per (person, kind, tag) of a team over [start, end], optionally one tag."""
+    query = (
+        select(
+            Entry.user_id,
+            Entry.kind,
+            Entry.tag,
+            func.sum(Entry.count),
+            func.coalesce(func.sum(Entry.amount_kopecks), 0),
+            func.sum(case((Entry.is_repeat, Entry.count), else_=0)),
+        )
+        .where(
+            Entry.team_id == team_id,
+            Entry.business_date.between(start, end),
+            Entry.deleted_at.is_(None),
+        )
+        .group_by(Entry.user_id, Entry.kind, Entry.tag)
+    )
+    if tag is not None:
+        query = query.where(Entry.tag == tag)
+    rows = await session.execute(query)
+    return [
+        PersonKindTotal(user_id, KindTotal(kind, row_tag, int(n), int(amount), int(rep)))
+        for user_id, kind, row_tag, n, amount, rep in rows
+    ]
+
+
+async def last_entry_times(session: AsyncSession, team_id: int) -> dict[int, datetime]:
+    query = (
+        select(Entry.user_id, func.max(Entry.created_at))
+        .where(Entry.team_id == team_id, Entry.deleted_at.is_(None))
+        .group_by(Entry.user_id)
+    )
+    rows = await session.execute(query)
+    # max() keeps the column type, so the instants come back timezone-aware.
+    return {user_id: moment for user_id, moment in rows}

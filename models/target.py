@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, Enum, ForeignKey, Index, or_, select
+from sqlalchemy import BigInteger, Date, Enum, ForeignKey, Index, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -58,5 +58,16 @@ async def open_target(
         Target.user_id.is_(None) if user_id is None else Target.user_id == user_id,
         Target.metric == metric,
         Target.valid_to.is_(None),
+    )
+    return await session.scalar(query)
+
+
+async def last_target_end(
+    session: AsyncSession, team_id: int, user_id: int | None, metric: Metric
+) -> date | None:
+    query = select(func.max(Target.valid_to)).where(
+        Target.team_id == team_id,
+        Target.user_id.is_(None) if user_id is None else Target.user_id == user_id,
+        Target.metric == metric,
     )
     return await session.scalar(query)

@@ -1,6 +1,7 @@
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Enum, ForeignKey, String
+from sqlalchemy import BigInteger, Enum, ForeignKey, String, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, utcnow
@@ -27,3 +28,15 @@ class User(Base):
     @property
     def is_manager(self) -> bool:
         return self.team_id is not None and self.role is Role.MANAGER
+
+
+async def find_member(session: AsyncSession, team_id: int, username: str) -> User | None:
+    """A current member of the team by @username (case-insensitive, '@' optional)."""
+    name = username.removeprefix("@").casefold()
+    query = select(User).where(User.team_id == team_id, func.lower(User.username) == name)
+    return await session.scalar(query)
+
+
+async def team_members(session: AsyncSession, team_id: int) -> list[User]:
+    query = select(User).where(User.team_id == team_id).order_by(User.first_name, User.id)
+    return list((await session.scalars(query)).all())

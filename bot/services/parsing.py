@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from models.enums import EntryKind
 
@@ -371,3 +371,40 @@ def parse_entry(kind: EntryKind, args: str | None, today: date) -> ParsedEntry:
         note=note,
         is_repeat=is_repeat,
     )
+
+
+# ------------------------------------------------------------------------------ calendar dates
+
+_PLANNING_DAYS: dict[str, int] = {
+    **{word: -back for word, back in _RELATIVE_DAYS.items()},
+    "tomorrow": 1,
+    "завтра": 1,
+}
+
+
+def parse_calendar_date(token: str, today: date) -> date | None:
+    """A date for planning (vacations): past or future. `DD.MM` means its nearest occurrence.
+
+    None when the token is not date-shaped; ParseError ``date_invalid`` for impossible dates.
+    """
+    token = token.strip()
+    shift = _PLANNING_DAYS.get(token.casefold())
+    if shift is not None:
+        return today + timedelta(days=shift)
+    if match := _ISO_DATE_RE.fullmatch(token):
+        year, month, day = (int(group) for group in match.groups())
+        return _make_date(year, month, day, token)
+    if match := _DOT_DATE_RE.fullmatch(token):
+        day, month, year_text = int(match[1]), int(match[2]), match[3]
+        if year_text is not None:
+            year = int(year_text) + (2000 if len(year_text) == 2 else 0)
+            return _make_date(year, month, day, token)
+        _make_date(2000, month, day, token)  # date_invalid if it exists in no year
+        candidates = []
+        for year in (today.year - 1, today.year, today.year + 1):
+            try:
+                candidates.append(date(year, month, day))
+            except ValueError:  # 29.02 outside leap years
+                continue
+        return min(candidates, key=lambda d: (abs((d - today).days), d))
+    return None

@@ -33,6 +33,14 @@ class Totals:
             self.revenue_kopecks += row.amount_kopecks
             self.repeat_deals += row.repeat_count
 
+    def merge(self, other: "Totals") -> None:
+        self.calls += other.calls
+        self.meetings += other.meetings
+        self.leads += other.leads
+        self.deals += other.deals
+        self.revenue_kopecks += other.revenue_kopecks
+        self.repeat_deals += other.repeat_deals
+
     def value(self, metric: Metric) -> int:
         return {
             Metric.CALLS: self.calls,

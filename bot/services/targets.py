@@ -7,8 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.pace import TargetSpan
 from bot.services.parsing import ParseError, parse_amount
+from bot.services.periods import period_range
 from models import Metric, Period, Target, Team, User
-from models.target import open_target
+from models.target import last_target_end, open_target
 
 MAX_COUNT_TARGET = 100_000
 MAX_REVENUE_KOPECKS = 1_000_000_000 * 100
@@ -122,13 +123,19 @@ async def set_target(
     if command.value is None:
         await session.commit()
         return current
+    # A first target counts from the start of its current period ("150 calls this month");
+    # a change counts from today, so the days before keep the target they had.
+    start = today
+    if current is None:
+        previous_end = await last_target_end(session, team.id, user_id, command.metric)
+        start = max(period_range(command.period, today).start, previous_end or date.min)
     target = Target(
         team_id=team.id,
         user_id=user_id,
         metric=command.metric,
         period=command.period,
         value=command.value,
-        valid_from=today,
+        valid_from=start,
         created_by_id=actor.id,
     )
     session.add(target)

@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.roster import is_last_manager
 from models import Role, Team, User
 from models.team import team_by_invite
 
@@ -57,6 +58,7 @@ def ensure_invite(team: Team) -> str:
 class JoinOutcome(StrEnum):
     UNKNOWN_LINK = "unknown_link"
     ALREADY_MEMBER = "already_member"
+    LAST_MANAGER = "last_manager"
     NEEDS_CONFIRMATION = "needs_confirmation"
     JOINED = "joined"
 
@@ -77,6 +79,8 @@ async def join_by_invite(
         return JoinResult(JoinOutcome.UNKNOWN_LINK)
     if user.team_id == team.id:
         return JoinResult(JoinOutcome.ALREADY_MEMBER, team)
+    if await is_last_manager(session, user):
+        return JoinResult(JoinOutcome.LAST_MANAGER, team, current_team)
     if current_team is not None and not confirmed:
         return JoinResult(JoinOutcome.NEEDS_CONFIRMATION, team, current_team)
     user.team_id = team.id

@@ -118,6 +118,9 @@ async def test_newteam_asks_for_a_name_and_validates_it(kpi: RunningBot) -> None
 
 async def test_newteam_while_in_a_team_confirms_the_move(kpi: RunningBot) -> None:
     anna, _bob = await team_of_two(kpi)
+    refused = await anna.say("/newteam Second")
+    assert "You are the only manager of «Sales»" in (refused.plain or "")
+    assert "now a manager" in ((await anna.say("/promote @bob")).plain or "")
     ask = await anna.say("/newteam Second")
     assert "Create «Second» and move there as its manager?" in (ask.plain or "")
     done = await anna.press("Create and move")

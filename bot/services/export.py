@@ -1,0 +1,435 @@
+"""Building /export files (Excel workbook and CSV) from plain rows, entirely in memory.
+
+The caller queries the database, translates every user-facing word (sheet names, headers,
+kind names) from its locale files and hands over plain rows; this module only lays them out.
+Rows are written in the order given: sorting is the caller's job.
+
+Money arrives as exact integer kopecks and is turned into rubles only at the cell/field level.
+Instants (``logged_at``) must be timezone-aware; they are shown in the team's local time
+(as a naive local datetime in Excel, which has no time zones).
+
+Text that looks like a spreadsheet formula is neutralised: in the workbook every text cell is
+stored as a plain string (never a formula), in CSV such values get a leading ``'``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+METRIC_KEYS: tuple[str, ...] = ("calls", "meetings", "leads", "deals", "revenue")
+"""Summary metrics, in column order. ``revenue`` is money (kopecks); the rest are counts."""
+MONEY_METRICS = frozenset({"revenue"})
+
+ENTRY_COLUMNS = 8
+"""date, person, kind, count, amount, tag, note, logged at (+ optional 9th: repeat flag)."""
+
+DATE_FORMAT = "YYYY-MM-DD"
+DATETIME_FORMAT = "YYYY-MM-DD HH:MM"
+MONEY_FORMAT = "#,##0.00"
+PERCENT_FORMAT = "0%"
+CONVERSION_FORMAT = "0.0%"
+
+CSV_DELIMITER = ";"  # Russian-locale Excel uses ';' as the list separator when opening CSV.
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_SHEET_TITLE_MAX = 31
+_SHEET_TITLE_FORBIDDEN = str.maketrans({ch: " " for ch in "\\/?*[]:"})
+
+_ENTRY_WIDTHS = (12.0, 20.0, 14.0, 8.0, 14.0, 14.0, 40.0, 17.0, 8.0)
+_ENTRY_MAX_WIDTH = 60.0
+_SUMMARY_MIN_WIDTH = 10.0
+_SUMMARY_MAX_WIDTH = 40.0
+
+
+@dataclass(frozen=True, slots=True)
+class ExportEntry:
+    business_date: date
+    person: str  # display name
+    kind: str  # already translated label, e.g. "Call" / "Звонок"
+    count: int
+    amount_kopecks: int | None  # deals only; exact integer kopecks
+    tag: str | None
+    note: str | None
+    logged_at: datetime  # timezone-aware instant
+    is_repeat: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryRow:
+    person: str
+    values: dict[str, int]  # metric key -> value (counts; revenue in kopecks); missing = 0
+    targets: dict[str, int | None]  # metric key -> period target (revenue in kopecks) or None
+    conversion: Decimal | None  # deals per lead as a fraction (0.4 = 40 %), None if no leads
+    average_deal_kopecks: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExportLabels:
+    """Every user-facing word of the export, already translated by the caller.
+
+    ``entry_headers`` has 8 titles (date, person, kind, count, amount, tag, note, logged at) or 9:
+    a 9th title adds a "repeat" column (Excel boolean in the workbook, ``1``/``0`` in CSV).
+    ``metric_names`` must name every key of ``METRIC_KEYS``; summary columns are titled
+    ``"<metric> <target_suffix>"`` and ``"<metric> <percent_suffix>"``.
+    """
+
+    entries_sheet: str
+    summary_sheet: str
+    entry_headers: tuple[str, ...]
+    summary_person: str
+    metric_names: dict[str, str]
+    target_suffix: str
+    percent_suffix: str
+    conversion: str
+    average_deal: str
+    total: str
+
+    def __post_init__(self) -> None:
+        if len(self.entry_headers) not in (ENTRY_COLUMNS, ENTRY_COLUMNS + 1):
+            raise ValueError(
+                f"entry_headers needs {ENTRY_COLUMNS} or {ENTRY_COLUMNS + 1} titles, "
+                f"got {len(self.entry_headers)}"
+            )
+        missing = [key for key in METRIC_KEYS if key not in self.metric_names]
+        if missing:
+            raise ValueError(f"metric_names lacks {', '.join(missing)}")
+
+    @property
+    def with_repeat(self) -> bool:
+        return len(self.entry_headers) > ENTRY_COLUMNS
+
+    def summary_headers(self) -> list[str]:
+        headers = [self.summary_person]
+        for key in METRIC_KEYS:
+            name = self.metric_names[key]
+            headers += [name, f"{name} {self.target_suffix}", f"{name} {self.percent_suffix}"]
+        headers += [self.conversion, self.average_deal]
+        return headers
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def kopecks_to_rubles(kopecks: int) -> Decimal:
+    """Exact rubles, two decimal places: 1500050 -> Decimal('15000.50')."""
+    return Decimal(kopecks).scaleb(-2)
+
+
+def _check_aware(instant: datetime) -> None:
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise ValueError("logged_at must be timezone-aware")
+
+
+def local_naive(instant: datetime, zone: ZoneInfo) -> datetime:
+    """The instant as a naive wall-clock time in ``zone`` (seconds precision)."""
+    _check_aware(instant)
+    return instant.astimezone(zone).replace(tzinfo=None, microsecond=0)
+
+
+def neutralise_csv(text: str) -> str:
+    """Prefix text a spreadsheet would treat as a formula with ``'`` (CSV injection)."""
+    return "'" + text if text.startswith(_FORMULA_PREFIXES) else text
+
+
+def _clean(text: str) -> str:
+    """Drop control characters that the xlsx format cannot store."""
+    return ILLEGAL_CHARACTERS_RE.sub("", text)
+
+
+def _needs_forced_text(text: str) -> bool:
+    return text.startswith("=") or text in ERROR_CODES
+
+
+def _sheet_title(name: str) -> str | None:
+    title = name.translate(_SHEET_TITLE_FORBIDDEN).strip().strip("'").strip()
+    return title[:_SHEET_TITLE_MAX] or None
+
+
+def _ratio(numerator: int, denominator: int | None) -> float | None:
+    if denominator is None or denominator <= 0:
+        return None
+    return numerator / denominator
+
+
+# --------------------------------------------------------------------------- workbook
+
+
+class _CellMaker:
+    """Cells for one write-only sheet.
+
+    Plain values are handed to openpyxl as they are; a cell object is built only when it needs
+    a style or when a string would otherwise be read as a formula or an error code.
+    """
+
+    def __init__(self, ws: WriteOnlyWorksheet) -> None:
+        self.ws = ws
+        self.bold = Font(bold=True)
+
+    def text(self, value: str | None, *, bold: bool = False) -> WriteOnlyCell | str | None:
+        if value is None:
+            return None
+        value = _clean(value)
+        if not bold and not _needs_forced_text(value):
+            return value  # openpyxl stores an ordinary str as a string cell
+        cell = WriteOnlyCell(self.ws, value)
+        cell.data_type = "s"  # "=..." must never become a formula, "#N/A" never an error
+        if bold:
+            cell.font = self.bold
+        return cell
+
+    def number(self, value: Any, number_format: str, *, bold: bool = False) -> WriteOnlyCell | None:
+        if value is None:
+            return None
+        cell = WriteOnlyCell(self.ws, value)
+        cell.number_format = number_format
+        if bold:
+            cell.font = self.bold
+        return cell
+
+    def plain(self, value: Any, *, bold: bool = False) -> Any:
+        if value is None or not bold:
+            return value
+        cell = WriteOnlyCell(self.ws, value)
+        cell.font = self.bold
+        return cell
+
+
+class _Reused:
+    """One styled cell reused row after row (write-only sheets serialise a row inside
+    ``append``, so the object is free again once ``append`` returns): building a fresh
+    styled cell per value would dominate the run time on large exports."""
+
+    def __init__(self, ws: WriteOnlyWorksheet, number_format: str) -> None:
+        self.cell = WriteOnlyCell(ws)
+        self.cell.number_format = number_format
+
+    def __call__(self, value: Any) -> WriteOnlyCell | None:
+        if value is None:
+            return None
+        self.cell.value = value
+        return self.cell
+
+
+def _set_widths(ws: WriteOnlyWorksheet, widths: Sequence[float]) -> None:
+    for index, width in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(index)].width = width
+
+
+def _text_width(texts: Iterable[str], base: float, cap: float) -> float:
+    longest = max((len(text) for text in texts), default=0)
+    return min(max(base, longest + 2.0), cap)
+
+
+def _write_entries(
+    ws: WriteOnlyWorksheet, entries: Sequence[ExportEntry], labels: ExportLabels, zone: ZoneInfo
+) -> None:
+    make = _CellMaker(ws)
+    headers = labels.entry_headers
+    columns = len(headers)
+    widths = [
+        min(max(base, len(header) + 2.0), _ENTRY_MAX_WIDTH)
+        for base, header in zip(_ENTRY_WIDTHS, headers, strict=False)
+    ]
+    widths[1] = _text_width((e.person for e in entries), widths[1], 40.0)
+    _set_widths(ws, widths)
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(columns)}{len(entries) + 1}"
+    ws.append([make.text(header, bold=True) for header in headers])
+
+    text = make.text
+    day_cell = _Reused(ws, DATE_FORMAT)
+    amount_cell = _Reused(ws, MONEY_FORMAT)
+    logged_cell = _Reused(ws, DATETIME_FORMAT)
+    with_repeat = labels.with_repeat
+    for entry in entries:
+        amount = entry.amount_kopecks
+        row: list[Any] = [
+            day_cell(entry.business_date),
+            text(entry.person),
+            text(entry.kind),
+            entry.count,
+            None if amount is None else amount_cell(kopecks_to_rubles(amount)),
+            text(entry.tag),
+            text(entry.note),
+            logged_cell(local_naive(entry.logged_at, zone)),
+        ]
+        if with_repeat:
+            row.append(entry.is_repeat)
+        ws.append(row)
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryTotals:
+    values: dict[str, int]
+    targets: dict[str, int | None]
+    conversion: Decimal | None
+    average_deal_kopecks: int | None
+
+
+def summary_totals(summary: Sequence[SummaryRow]) -> SummaryTotals:
+    """Team totals: summed values; a target total only when every person has that target
+    (a partial sum would overstate the team's progress); conversion and average deal are
+    recomputed from the totals (average rounded half-up to the kopeck)."""
+    values = {key: sum(row.values.get(key, 0) for row in summary) for key in METRIC_KEYS}
+    targets: dict[str, int | None] = {}
+    for key in METRIC_KEYS:
+        person_targets = [row.targets.get(key) for row in summary]
+        if summary and all(target is not None for target in person_targets):
+            targets[key] = sum(t for t in person_targets if t is not None)
+        else:
+            targets[key] = None
+    leads, deals = values["leads"], values["deals"]
+    conversion = Decimal(deals) / Decimal(leads) if leads > 0 else None
+    average = (
+        int((Decimal(values["revenue"]) / deals).quantize(Decimal(1), ROUND_HALF_UP))
+        if deals > 0
+        else None
+    )
+    return SummaryTotals(values, targets, conversion, average)
+
+
+def _summary_row(
+    make: _CellMaker,
+    person: str,
+    values: Mapping[str, int],
+    targets: Mapping[str, int | None],
+    conversion: Decimal | None,
+    average_deal_kopecks: int | None,
+    *,
+    bold: bool = False,
+) -> list[Any]:
+    row: list[Any] = [make.text(person, bold=bold)]
+    for key in METRIC_KEYS:
+        value = values.get(key, 0)
+        target = targets.get(key)
+        if key in MONEY_METRICS:
+            row.append(make.number(kopecks_to_rubles(value), MONEY_FORMAT, bold=bold))
+            row.append(
+                None
+                if target is None
+                else make.number(kopecks_to_rubles(target), MONEY_FORMAT, bold=bold)
+            )
+        else:
+            row.append(make.plain(value, bold=bold))
+            row.append(make.plain(target, bold=bold))
+        row.append(make.number(_ratio(value, target), PERCENT_FORMAT, bold=bold))
+    row.append(
+        None if conversion is None else make.number(float(conversion), CONVERSION_FORMAT, bold=bold)
+    )
+    row.append(
+        None
+        if average_deal_kopecks is None
+        else make.number(kopecks_to_rubles(average_deal_kopecks), MONEY_FORMAT, bold=bold)
+    )
+    return row
+
+
+def _write_summary(
+    ws: WriteOnlyWorksheet, summary: Sequence[SummaryRow], labels: ExportLabels
+) -> None:
+    make = _CellMaker(ws)
+    headers = labels.summary_headers()
+    widths = [min(max(_SUMMARY_MIN_WIDTH, len(h) + 2.0), _SUMMARY_MAX_WIDTH) for h in headers]
+    names = [row.person for row in summary] + [labels.total]
+    widths[0] = _text_width(names, widths[0], _SUMMARY_MAX_WIDTH)
+    _set_widths(ws, widths)
+    ws.freeze_panes = "B2"
+    ws.append([make.text(header, bold=True) for header in headers])
+    for item in summary:
+        ws.append(
+            _summary_row(
+                make,
+                item.person,
+                item.values,
+                item.targets,
+                item.conversion,
+                item.average_deal_kopecks,
+            )
+        )
+    totals = summary_totals(summary)
+    ws.append(
+        _summary_row(
+            make,
+            labels.total,
+            totals.values,
+            totals.targets,
+            totals.conversion,
+            totals.average_deal_kopecks,
+            bold=True,
+        )
+    )
+
+
+def build_workbook(
+    entries: Sequence[ExportEntry],
+    summary: Sequence[SummaryRow],
+    labels: ExportLabels,
+    timezone: str,
+    title: str,
+) -> bytes:
+    """The .xlsx file: sheet 1 = one row per entry, sheet 2 = per-person summary + total.
+
+    ``timezone`` is an IANA name (e.g. "Europe/Moscow"); an unknown one raises
+    ``zoneinfo.ZoneInfoNotFoundError``. ``title`` goes to the workbook properties.
+    """
+    zone = ZoneInfo(timezone)
+    # Fail before streaming starts: an error half-way would leave openpyxl's row writer open.
+    for entry in entries:
+        _check_aware(entry.logged_at)
+    wb = Workbook(write_only=True)
+    wb.properties.title = title
+    entries_ws = wb.create_sheet(_sheet_title(labels.entries_sheet))
+    _write_entries(entries_ws, entries, labels, zone)
+    summary_ws = wb.create_sheet(_sheet_title(labels.summary_sheet))
+    _write_summary(summary_ws, summary, labels)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def _csv_text(value: str | None) -> str:
+    return "" if value is None else neutralise_csv(value)
+
+
+def build_csv(entries: Sequence[ExportEntry], labels: ExportLabels, timezone: str) -> bytes:
+    """UTF-8 CSV with BOM, ';'-separated, CRLF rows: ISO dates, dot-decimal rubles,
+    local ``YYYY-MM-DD HH:MM`` timestamps; formula-looking text prefixed with ``'``."""
+    zone = ZoneInfo(timezone)
+    with_repeat = labels.with_repeat
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=CSV_DELIMITER, lineterminator="\r\n")
+    writer.writerow([neutralise_csv(header) for header in labels.entry_headers])
+    for entry in entries:
+        amount = entry.amount_kopecks
+        row = [
+            entry.business_date.isoformat(),
+            _csv_text(entry.person),
+            _csv_text(entry.kind),
+            str(entry.count),
+            "" if amount is None else f"{kopecks_to_rubles(amount):f}",
+            _csv_text(entry.tag),
+            _csv_text(entry.note),
+            local_naive(entry.logged_at, zone).strftime("%Y-%m-%d %H:%M"),
+        ]
+        if with_repeat:
+            row.append("1" if entry.is_repeat else "0")
+        writer.writerow(row)
+    return buffer.getvalue().encode("utf-8-sig")
