@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.middlewares import DbSessionMiddleware, UserMiddleware
 from bot.retry import RetryMiddleware
+from bot.sender import OutboxSender
 from bot.texts import LANGUAGES, translator
 from handlers import routers
 
@@ -26,14 +27,27 @@ def create_bot(token: str, api_url: str | None = None, retry: RetryMiddleware | 
 
 
 def create_dispatcher(
-    session_pool: async_sessionmaker[AsyncSession], storage: BaseStorage | None = None
+    session_pool: async_sessionmaker[AsyncSession],
+    storage: BaseStorage | None = None,
+    outbox: OutboxSender | None = None,
 ) -> Dispatcher:
     dp = Dispatcher(storage=storage) if storage else Dispatcher()
     dp.update.outer_middleware(DbSessionMiddleware(session_pool))
     dp.update.outer_middleware(UserMiddleware())
     dp.include_routers(*routers())
+    dp["outbox"] = outbox or OutboxSender(session_pool)
     dp.startup.register(register_commands)
+    dp.startup.register(start_background)
+    dp.shutdown.register(stop_background)
     return dp
+
+
+async def start_background(bot: Bot, outbox: OutboxSender) -> None:
+    outbox.start(bot)
+
+
+async def stop_background(outbox: OutboxSender) -> None:
+    await outbox.stop()
 
 
 async def register_commands(bot: Bot) -> None:

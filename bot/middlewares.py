@@ -58,6 +58,8 @@ class UserMiddleware(BaseMiddleware):
             username=sender.username,
             language_code=sender.language_code,
         )
-        user, team = await sync_user(data["session"], profile)
+        chat = data.get("event_chat")
+        private = chat is not None and chat.type == "private"
+        user, team = await sync_user(data["session"], profile, in_private_chat=private)
         data.update(user=user, team=team, t=translator(language_for(user.language_code)))
         return await handler(event, data)

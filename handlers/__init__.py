@@ -5,7 +5,9 @@ from aiogram import Router
 from handlers import (
     activity,
     common,
+    entry_log,
     errors,
+    export,
     fallback,
     leaderboard,
     progress,
@@ -31,6 +33,8 @@ ROUTERS: tuple[Router, ...] = (
     leaderboard.router,
     roster.router,
     team_settings.router,
+    entry_log.router,
+    export.router,
     fallback.router,
 )
 

@@ -1,6 +1,9 @@
 from models.base import Base
+from models.celebration import Celebration
 from models.entry import Entry
 from models.enums import EntryKind, Metric, Period, Role
+from models.lease import Lease
+from models.outbox import OutboxMessage, OutboxStatus
 from models.processed_update import ProcessedUpdate
 from models.target import Target
 from models.team import Team
@@ -9,9 +12,13 @@ from models.vacation import Vacation
 
 __all__ = [
     "Base",
+    "Celebration",
     "Entry",
     "EntryKind",
+    "Lease",
     "Metric",
+    "OutboxMessage",
+    "OutboxStatus",
     "Period",
     "ProcessedUpdate",
     "Role",

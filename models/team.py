@@ -1,6 +1,6 @@
-from datetime import datetime
+from datetime import datetime, time
 
-from sqlalchemy import String, select
+from sqlalchemy import BigInteger, String, Time, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -19,6 +19,13 @@ class Team(Base):
     timezone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIMEZONE)
     country: Mapped[str | None] = mapped_column(String(8), default=DEFAULT_COUNTRY)
     weekdays_mask: Mapped[int] = mapped_column(default=MONDAY_TO_FRIDAY)
+    reminder_time: Mapped[time] = mapped_column(Time, default=time(18, 0))
+    report_weekday: Mapped[int] = mapped_column(default=0)  # Monday
+    report_time: Mapped[time] = mapped_column(Time, default=time(9, 0))
+    quiet_start: Mapped[time] = mapped_column(Time, default=time(22, 0))
+    quiet_end: Mapped[time] = mapped_column(Time, default=time(8, 0))
+    public_stats: Mapped[bool] = mapped_column(default=True)
+    chat_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     invite_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

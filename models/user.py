@@ -1,6 +1,6 @@
-from datetime import datetime
+from datetime import datetime, time
 
-from sqlalchemy import BigInteger, Enum, ForeignKey, String, func, select
+from sqlalchemy import BigInteger, Enum, ForeignKey, String, Time, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -22,6 +22,10 @@ class User(Base):
     role: Mapped[Role | None] = mapped_column(
         Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
     )
+    reminder_time: Mapped[time | None] = mapped_column(Time)  # None: the team's time
+    reminders_on: Mapped[bool] = mapped_column(default=True)
+    on_track_notes: Mapped[bool] = mapped_column(default=True)
+    blocked_bot: Mapped[bool] = mapped_column(default=False)  # 403: no messages until they write
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

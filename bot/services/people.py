@@ -17,7 +17,9 @@ class TelegramProfile:
     language_code: str | None
 
 
-async def sync_user(session: AsyncSession, profile: TelegramProfile) -> tuple[User, Team | None]:
+async def sync_user(
+    session: AsyncSession, profile: TelegramProfile, *, in_private_chat: bool = True
+) -> tuple[User, Team | None]:
     """Create the user on first contact, refresh name/username/language after; flush only."""
     user = await session.get(User, profile.id)
     if user is None:
@@ -28,5 +30,7 @@ async def sync_user(session: AsyncSession, profile: TelegramProfile) -> tuple[Us
     user.username = profile.username
     user.language_code = profile.language_code
     user.last_seen_at = utcnow()
+    if in_private_chat:
+        user.blocked_bot = False  # they wrote to us: messaging them works again
     team = await session.get(Team, user.team_id) if user.team_id is not None else None
     return user, team

@@ -1,0 +1,231 @@
+"""Delivers the outbox within Telegram's limits: overall per second, per private chat, per group."""
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import BufferedInputFile
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from models import OutboxMessage, OutboxStatus, User
+from models.base import utcnow
+from models.outbox import due_messages
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    per_second: float = 25.0
+    private_interval: float = 1.05  # Telegram: about one message a second per private chat
+    group_per_minute: int = 20
+
+
+class RateLimiter:
+    """Sliding windows on the monotonic clock; `wait` says how long until a chat may be sent to."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self._global: deque[float] = deque()
+        self._private: dict[int, float] = {}
+        self._groups: dict[int, deque[float]] = {}
+
+    def wait(self, chat_id: int, now: float) -> float:
+        delay = 0.0
+        window = self._global
+        while window and now - window[0] >= 1.0:
+            window.popleft()
+        if len(window) >= self.limits.per_second:
+            delay = window[0] + 1.0 - now
+        if chat_id > 0:
+            last = self._private.get(chat_id)
+            if last is not None:
+                delay = max(delay, last + self.limits.private_interval - now)
+        else:
+            group = self._groups.setdefault(chat_id, deque())
+            while group and now - group[0] >= 60.0:
+                group.popleft()
+            if len(group) >= self.limits.group_per_minute:
+                delay = max(delay, group[0] + 60.0 - now)
+        return max(delay, 0.0)
+
+    def record(self, chat_id: int, now: float) -> None:
+        self._global.append(now)
+        if chat_id > 0:
+            self._private[chat_id] = now
+        else:
+            self._groups.setdefault(chat_id, deque()).append(now)
+
+
+class OutboxSender:
+    """A background task: fetch due messages, send them under the limits, mark each at once."""
+
+    def __init__(
+        self,
+        session_pool: async_sessionmaker[AsyncSession],
+        limits: Limits | None = None,
+        idle_poll: float = 1.0,
+    ) -> None:
+        self.bot: Bot | None = None
+        self.session_pool = session_pool
+        self.limiter = RateLimiter(limits or Limits())
+        self.idle_poll = idle_poll
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._busy_chats: set[int] = set()
+        self.sent = 0
+
+    def wake(self) -> None:
+        """New messages were committed: look now instead of at the next poll."""
+        self._wakeup.set()
+
+    def start(self, bot: Bot) -> None:
+        self.bot = bot
+        self._task = asyncio.create_task(self._run(), name="outbox-sender")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+        if self._in_flight:
+            await asyncio.wait(list(self._in_flight.values()), timeout=10)
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                next_check = await self._dispatch_due(loop.time)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("Outbox pass failed; retrying shortly")
+                next_check = self.idle_poll
+            self._wakeup.clear()
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), timeout=next_check)
+            except TimeoutError:
+                pass
+
+    async def _dispatch_due(self, clock: Callable[[], float]) -> float:
+        async with self.session_pool() as session:
+            due = await due_messages(session, utcnow(), limit=500)
+        next_check = self.idle_poll
+        for message in due:
+            if message.id in self._in_flight or message.chat_id in self._busy_chats:
+                continue
+            now = clock()
+            delay = self.limiter.wait(message.chat_id, now)
+            if delay > 0:
+                next_check = min(next_check, delay)
+                continue
+            self.limiter.record(message.chat_id, now)
+            self._busy_chats.add(message.chat_id)
+            task = asyncio.create_task(self._deliver(message))
+            self._in_flight[message.id] = task
+            task.add_done_callback(lambda _t, m=message: self._done(m))
+        if len(due) == 500:
+            next_check = min(next_check, 0.05)
+        return max(next_check, 0.005)
+
+    def _done(self, message: OutboxMessage) -> None:
+        self._in_flight.pop(message.id, None)
+        self._busy_chats.discard(message.chat_id)
+        self._wakeup.set()
+
+    async def _deliver(self, message: OutboxMessage) -> None:
+        assert self.bot is not None
+        try:
+            if message.photo is not None:
+                await self.bot.send_photo(
+                    message.chat_id,
+                    BufferedInputFile(message.photo, filename="chart.png"),
+                    caption=message.text,
+                )
+            else:
+                await self.bot.send_message(message.chat_id, message.text or "")
+        except TelegramRetryAfter as error:
+            await self._retry_later(
+                message, error.retry_after, f"429 retry after {error.retry_after}"
+            )
+        except TelegramForbiddenError as error:
+            await self._blocked(message, str(error))
+        except (TelegramServerError, TelegramNetworkError) as error:
+            if message.attempts + 1 >= MAX_ATTEMPTS:
+                await self._finish(message, OutboxStatus.FAILED, str(error))
+            else:
+                await self._retry_later(message, 2**message.attempts, str(error))
+        except (TelegramBadRequest, TelegramAPIError) as error:
+            await self._finish(message, OutboxStatus.FAILED, str(error))
+        except Exception as error:
+            logger.exception("Outbox message %s failed", message.id)
+            await self._retry_later(message, 2**message.attempts, repr(error))
+        else:
+            self.sent += 1
+            await self._finish(message, OutboxStatus.SENT, None)
+
+    async def _finish(
+        self, message: OutboxMessage, status: OutboxStatus, error: str | None
+    ) -> None:
+        async with self.session_pool() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message.id)
+                .values(
+                    status=status,
+                    sent_at=utcnow() if status is OutboxStatus.SENT else None,
+                    last_error=error[:300] if error else None,
+                    attempts=OutboxMessage.attempts + 1,
+                    photo=None,  # delivered or given up: the chart bytes are not needed again
+                )
+            )
+            await session.commit()
+
+    async def _retry_later(self, message: OutboxMessage, seconds: float, error: str) -> None:
+        async with self.session_pool() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message.id)
+                .values(
+                    not_before=utcnow() + timedelta(seconds=seconds),
+                    attempts=OutboxMessage.attempts + 1,
+                    last_error=error[:300],
+                )
+            )
+            await session.commit()
+
+    async def _blocked(self, message: OutboxMessage, error: str) -> None:
+        """403: the person blocked the bot. Drop what waits for that chat; mark them."""
+        async with self.session_pool() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.chat_id == message.chat_id,
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                )
+                .values(status=OutboxStatus.DROPPED, last_error=error[:300])
+            )
+            if message.user_id is not None:
+                await session.execute(
+                    update(User).where(User.id == message.user_id).values(blocked_bot=True)
+                )
+            await session.commit()

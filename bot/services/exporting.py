@@ -1,0 +1,208 @@
+"""/export: which period, whose entries, and the rows the file builders in `export` lay out."""
+
+import asyncio
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.export import (
+    METRIC_KEYS,
+    ExportEntry,
+    ExportLabels,
+    SummaryRow,
+    build_csv,
+    build_workbook,
+)
+from bot.services.parsing import ParseError
+from bot.services.periods import DateRange, Period, period_range
+from bot.services.progress import Totals
+from bot.services.standing import load_standing
+from bot.texts import Translator
+from models import EntryKind, Metric, Team, User
+from models.entry import KindTotal
+from models.entry_log import period_entries
+from models.user import team_members
+
+_PERIOD_WORDS = {
+    "week": Period.WEEK,
+    "неделя": Period.WEEK,
+    "неделю": Period.WEEK,
+    "month": Period.MONTH,
+    "месяц": Period.MONTH,
+}
+_CSV_WORDS = frozenset({"csv"})
+_XLSX_WORDS = frozenset({"xlsx", "excel"})
+_MONTH_RE = re.compile(r"([0-9]{4})-([0-9]{1,2})")
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRequest:
+    as_csv: bool
+    period: Period  # WEEK or MONTH
+    dates: DateRange
+
+
+def parse_export_args(args: str | None, today: date) -> ExportRequest:
+    """`[csv] [week|month|YYYY-MM]` in any order; this month by default.
+
+    Raises ParseError: `export_argument` (value) or `export_future` (value).
+    """
+    as_csv = False
+    dates: DateRange | None = None
+    period = Period.MONTH
+    for token in (args or "").split():
+        word = token.casefold()
+        if word in _CSV_WORDS or word in _XLSX_WORDS:
+            as_csv = word in _CSV_WORDS
+            continue
+        if dates is not None:
+            raise ParseError("export_argument", value=token[:64])
+        if word in _PERIOD_WORDS:
+            period = _PERIOD_WORDS[word]
+            dates = period_range(period, today)
+        elif (match := _MONTH_RE.fullmatch(token)) and 1 <= int(match[2]) <= 12:
+            first = date(int(match[1]), int(match[2]), 1)
+            if first > today:
+                raise ParseError("export_future", value=token)
+            dates = period_range(Period.MONTH, first)
+        else:
+            raise ParseError("export_argument", value=token[:64])
+    return ExportRequest(as_csv, period, dates or period_range(Period.MONTH, today))
+
+
+def export_labels(t: Translator) -> ExportLabels:
+    return ExportLabels(
+        entries_sheet=t.plain("export.sheet.entries"),
+        summary_sheet=t.plain("export.sheet.summary"),
+        entry_headers=tuple(
+            t.plain(f"export.header.{name}")
+            for name in (
+                "date",
+                "person",
+                "kind",
+                "count",
+                "amount",
+                "tag",
+                "note",
+                "logged_at",
+                "repeat",
+            )
+        ),
+        summary_person=t.plain("export.header.person"),
+        metric_names={key: t.plain(f"metric.{key}") for key in METRIC_KEYS},
+        target_suffix=t.plain("export.summary.target"),
+        percent_suffix=t.plain("export.summary.percent"),
+        conversion=t.plain("export.summary.conversion"),
+        average_deal=t.plain("export.summary.average_deal"),
+        total=t.plain("export.summary.total"),
+    )
+
+
+def person_name(user: User) -> str:
+    return " ".join(part for part in (user.first_name, user.last_name) if part)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportData:
+    team: Team
+    entries: list[ExportEntry]
+    summary: list[SummaryRow]
+
+
+def _summary_row(name: str, totals: Totals, targets: dict[str, int | None]) -> SummaryRow:
+    return SummaryRow(
+        person=name,
+        values={key: totals.value(Metric(key)) for key in METRIC_KEYS},
+        targets=targets,
+        conversion=Decimal(totals.deals) / totals.leads if totals.leads else None,
+        average_deal_kopecks=totals.average_deal_kopecks,
+    )
+
+
+async def load_export(
+    session: AsyncSession, viewer: User, team: Team, dates: DateRange, t: Translator
+) -> ExportData:
+    """A manager gets the whole team (people who have left included), anyone else their own
+    entries. Summary: everyone with entries in the period plus every current member."""
+    own_only = not viewer.is_manager
+    rows = await period_entries(
+        session,
+        team_id=team.id,
+        start=dates.start,
+        end=dates.end,
+        user_id=viewer.id if own_only else None,
+    )
+    kinds = {kind: t.plain(f"export.kind.{kind.value}") for kind in EntryKind}
+    entries: list[ExportEntry] = []
+    people: dict[int, User] = {viewer.id: viewer} if own_only else {}
+    if not own_only:
+        people.update((member.id, member) for member in await team_members(session, team.id))
+    totals: dict[int, Totals] = {}
+    for entry, author in rows:
+        people.setdefault(author.id, author)
+        entries.append(
+            ExportEntry(
+                business_date=entry.business_date,
+                person=person_name(author),
+                kind=kinds[entry.kind],
+                count=entry.count,
+                amount_kopecks=entry.amount_kopecks,
+                tag=entry.tag,
+                note=entry.note,
+                logged_at=entry.created_at,
+                is_repeat=entry.is_repeat,
+            )
+        )
+        repeat = entry.count if entry.is_repeat else 0
+        totals.setdefault(author.id, Totals()).add(
+            KindTotal(entry.kind, entry.tag, entry.count, entry.amount_kopecks or 0, repeat)
+        )
+    standing = await load_standing(session, team, dates, viewer.id if own_only else None)
+    ordered = sorted(people.values(), key=lambda user: (person_name(user).casefold(), user.id))
+    summary = [
+        _summary_row(
+            person_name(user),
+            totals.get(user.id, Totals()),
+            {key: standing.target(user.id, Metric(key)) for key in METRIC_KEYS},
+        )
+        for user in ordered
+    ]
+    return ExportData(team, entries, summary)
+
+
+_TRANSLIT = str.maketrans(
+    {
+        **dict(zip("абвгдезийклмнопрстуфыэ", "abvgdeziyklmnoprstufye", strict=True)),
+        **{"ё": "e", "ж": "zh", "х": "h", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "sch"},
+        **{"ъ": "", "ь": "", "ю": "yu", "я": "ya"},
+    }
+)
+
+
+def team_slug(team: Team) -> str:
+    """An ASCII file-name part: 'Продажи Север' -> 'prodazhi-sever'; the id if nothing is left."""
+    letters = team.name.casefold().translate(_TRANSLIT)
+    slug = re.sub(r"[^a-z0-9]+", "-", letters).strip("-")[:40].strip("-")
+    return slug or f"team-{team.id}"
+
+
+def export_filename(team: Team, request: ExportRequest) -> str:
+    if request.period is Period.WEEK:
+        year, week, _ = request.dates.start.isocalendar()
+        period = f"{year}-W{week:02d}"
+    else:
+        period = request.dates.start.strftime("%Y-%m")
+    return f"kpi-{team_slug(team)}-{period}.{'csv' if request.as_csv else 'xlsx'}"
+
+
+async def render_export(data: ExportData, request: ExportRequest, labels: ExportLabels) -> bytes:
+    """The file's bytes; built in a worker thread so a big team doesn't stall other chats."""
+    if request.as_csv:
+        return await asyncio.to_thread(build_csv, data.entries, labels, data.team.timezone)
+    title = f"KPI {data.team.name} {request.dates.start:%Y-%m-%d} – {request.dates.end:%Y-%m-%d}"
+    return await asyncio.to_thread(
+        build_workbook, data.entries, data.summary, labels, data.team.timezone, title
+    )

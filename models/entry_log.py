@@ -1,0 +1,70 @@
+"""Queries behind /log and /export: a person's day, deleting an entry, a team's period."""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.base import utcnow
+from models.entry import Entry
+from models.user import User
+
+
+@dataclass(frozen=True, slots=True)
+class DayEntries:
+    entries: list[Entry]  # the latest `limit` live entries, oldest first
+    total: int  # live entries of that day, shown or not
+
+
+async def day_entries(
+    session: AsyncSession, *, team_id: int, user_id: int, day: date, limit: int
+) -> DayEntries:
+    """A person's live entries of one business day in one team."""
+    live = (
+        Entry.team_id == team_id,
+        Entry.user_id == user_id,
+        Entry.business_date == day,
+        Entry.deleted_at.is_(None),
+    )
+    total = await session.scalar(select(func.count()).select_from(Entry).where(*live)) or 0
+    query = select(Entry).where(*live).order_by(Entry.created_at.desc(), Entry.id.desc())
+    latest = list((await session.scalars(query.limit(limit))).all())
+    latest.reverse()
+    return DayEntries(latest, int(total))
+
+
+async def soft_delete(session: AsyncSession, entry_id: int, *, by_user_id: int) -> bool:
+    """Mark a live entry deleted by `by_user_id`; False if it was already deleted (or missing).
+
+    One conditional UPDATE, so two presses racing on the same entry record one deletion only.
+    """
+    query = (
+        update(Entry)
+        .where(Entry.id == entry_id, Entry.deleted_at.is_(None))
+        .values(deleted_at=utcnow(), deleted_by_id=by_user_id)
+    )
+    result = cast(CursorResult[Any], await session.execute(query))
+    return bool(result.rowcount)
+
+
+async def period_entries(
+    session: AsyncSession, *, team_id: int, start: date, end: date, user_id: int | None = None
+) -> list[tuple[Entry, User]]:
+    """Live entries of a team (or of one person in it) over [start, end] with their authors,
+    in business-date then logging order. Authors who have left the team are included."""
+    query = (
+        select(Entry, User)
+        .join(User, User.id == Entry.user_id)
+        .where(
+            Entry.team_id == team_id,
+            Entry.business_date.between(start, end),
+            Entry.deleted_at.is_(None),
+        )
+        .order_by(Entry.business_date, Entry.created_at, Entry.id)
+    )
+    if user_id is not None:
+        query = query.where(Entry.user_id == user_id)
+    rows = await session.execute(query)
+    return [(entry, user) for entry, user in rows]
