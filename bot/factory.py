@@ -14,6 +14,7 @@ from bot.retry import RetryMiddleware
 from bot.sender import OutboxSender
 from bot.texts import LANGUAGES, translator
 from handlers import routers
+from scheduler import KpiScheduler
 
 MENU_COMMANDS = ("call", "meeting", "lead", "deal", "undo", "today", "week", "month", "help")
 
@@ -30,23 +31,29 @@ def create_dispatcher(
     session_pool: async_sessionmaker[AsyncSession],
     storage: BaseStorage | None = None,
     outbox: OutboxSender | None = None,
+    with_scheduler: bool = True,
 ) -> Dispatcher:
     dp = Dispatcher(storage=storage) if storage else Dispatcher()
     dp.update.outer_middleware(DbSessionMiddleware(session_pool))
     dp.update.outer_middleware(UserMiddleware())
     dp.include_routers(*routers())
-    dp["outbox"] = outbox or OutboxSender(session_pool)
+    dp["outbox"] = outbox = outbox or OutboxSender(session_pool)
+    dp["scheduler"] = KpiScheduler(session_pool, outbox) if with_scheduler else None
     dp.startup.register(register_commands)
     dp.startup.register(start_background)
     dp.shutdown.register(stop_background)
     return dp
 
 
-async def start_background(bot: Bot, outbox: OutboxSender) -> None:
+async def start_background(bot: Bot, outbox: OutboxSender, scheduler: KpiScheduler | None) -> None:
     outbox.start(bot)
+    if scheduler is not None:
+        scheduler.start()
 
 
-async def stop_background(outbox: OutboxSender) -> None:
+async def stop_background(outbox: OutboxSender, scheduler: KpiScheduler | None) -> None:
+    if scheduler is not None:
+        await scheduler.shutdown()
     await outbox.stop()
 
 

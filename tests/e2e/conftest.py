@@ -36,7 +36,8 @@ async def run_bot(tg: FakeTelegram, db_url: str) -> AsyncIterator[RunningBot]:
     """Start polling exactly as production wires it; stop and close everything after."""
     async with migrated_database(db_url) as (_engine, session_pool):
         bot = create_bot(tg.token, tg.base_url, RetryMiddleware(base_delay=0.05))
-        dp = create_dispatcher(session_pool)
+        # Scheduled work is driven by the time-travel tests themselves, not by a wall clock.
+        dp = create_dispatcher(session_pool, with_scheduler=False)
         async with tg.polling(dp, bot, close_bot_session=False):
             yield RunningBot(tg, session_pool)
 
