@@ -99,6 +99,16 @@ class OutboxSender:
         self.bot = bot
         self._task = asyncio.create_task(self._run(), name="outbox-sender")
 
+    async def _settle_interrupted(self) -> None:
+        """Rows a killed process had handed to Telegram: maybe delivered, so never resent."""
+        async with self.session_pool() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.status == OutboxStatus.SENDING)
+                .values(status=OutboxStatus.SENT, last_error="interrupted; delivery unconfirmed")
+            )
+            await session.commit()
+
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
@@ -112,6 +122,7 @@ class OutboxSender:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
+        await self._settle_interrupted()
         while True:
             try:
                 next_check = await self._dispatch_due(loop.time)
@@ -154,6 +165,13 @@ class OutboxSender:
 
     async def _deliver(self, message: OutboxMessage) -> None:
         assert self.bot is not None
+        async with self.session_pool() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message.id)
+                .values(status=OutboxStatus.SENDING)
+            )
+            await session.commit()
         try:
             if message.photo is not None:
                 await self.bot.send_photo(
@@ -206,6 +224,7 @@ class OutboxSender:
                 update(OutboxMessage)
                 .where(OutboxMessage.id == message.id)
                 .values(
+                    status=OutboxStatus.PENDING,
                     not_before=utcnow() + timedelta(seconds=seconds),
                     attempts=OutboxMessage.attempts + 1,
                     last_error=error[:300],
@@ -220,7 +239,7 @@ class OutboxSender:
                 update(OutboxMessage)
                 .where(
                     OutboxMessage.chat_id == message.chat_id,
-                    OutboxMessage.status == OutboxStatus.PENDING,
+                    OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
                 )
                 .values(status=OutboxStatus.DROPPED, last_error=error[:300])
             )

@@ -20,15 +20,18 @@ from models.base import Base, UTCDateTime, utcnow
 
 class OutboxStatus(StrEnum):
     PENDING = "pending"
+    SENDING = "sending"  # handed to Telegram; a crash here means "maybe sent": never repeated
     SENT = "sent"
     FAILED = "failed"  # gave up after bounded retries
     DROPPED = "dropped"  # the person blocked the bot
 
 
 class OutboxMessage(Base):
-    """A message the bot sends on its own. Written in the same transaction as what caused it;
-    the sender delivers it and marks it, so a crash at any instant neither loses nor repeats
-    it (Telegram gives no idempotency: the mark is committed right after each send)."""
+    """A message the bot sends on its own, written in the same transaction as what caused it.
+
+    The sender commits SENDING before the API call and SENT after it. After a kill, PENDING
+    rows are sent; SENDING rows were handed to Telegram and are not sent again.
+    """
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_status_due", "status", "not_before"),)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.factory import create_bot, create_dispatcher
 from bot.retry import RetryMiddleware
+from bot.sender import OutboxSender
 from models import Entry
 from tests.db import migrated_database, sqlite_url
 from tests.fake_telegram import FakeTelegram
@@ -20,6 +21,7 @@ from tests.fake_telegram import FakeTelegram
 class RunningBot:
     tg: FakeTelegram
     session_pool: async_sessionmaker[AsyncSession]
+    outbox: OutboxSender
 
     async def live_entries(self) -> int:
         async with self.session_pool() as session:
@@ -39,7 +41,7 @@ async def run_bot(tg: FakeTelegram, db_url: str) -> AsyncIterator[RunningBot]:
         # Scheduled work is driven by the time-travel tests themselves, not by a wall clock.
         dp = create_dispatcher(session_pool, with_scheduler=False)
         async with tg.polling(dp, bot, close_bot_session=False):
-            yield RunningBot(tg, session_pool)
+            yield RunningBot(tg, session_pool, dp["outbox"])
 
 
 @pytest.fixture

@@ -1,0 +1,83 @@
+"""The outbox against a fake Bot API answering 429, 500 and 403."""
+
+import itertools
+import time
+
+from sqlalchemy import select
+
+from bot.services.outbox import enqueue
+from models import OutboxMessage, OutboxStatus, User
+from tests.e2e.conftest import RunningBot
+
+
+async def queue(kpi: RunningBot, *messages: tuple[str, int, str]) -> None:
+    async with kpi.session_pool() as session:
+        for key, chat_id, text in messages:
+            await enqueue(session, key, chat_id, text=text, user_id=chat_id)
+        await session.commit()
+
+
+async def statuses(kpi: RunningBot) -> dict[str, OutboxStatus]:
+    async with kpi.session_pool() as session:
+        rows = (await session.scalars(select(OutboxMessage))).all()
+    return {row.dedup_key: row.status for row in rows}
+
+
+def delivered(kpi: RunningBot, text: str) -> int:
+    return sum(1 for m in kpi.tg.messages if m.text == text)
+
+
+async def register(kpi: RunningBot, *ids: int) -> None:
+    for user_id in ids:
+        await kpi.tg.user(user_id, f"U{user_id}").say("/start")
+
+
+async def test_429_500_and_403_end_exactly_once_or_inactive(kpi: RunningBot) -> None:
+    await register(kpi, 11, 12, 13)
+    kpi.tg.fail_next("sendMessage", 429, retry_after=1)
+    kpi.tg.fail_next("sendMessage", 500, times=2)
+    kpi.tg.user(13, "U13").block()
+    await queue(kpi, ("a", 11, "hello 11"), ("b", 12, "hello 12"), ("c", 13, "hello 13"))
+    kpi_outbox_wake(kpi)
+    for text in ("hello 11", "hello 12"):
+        await kpi.tg.wait_for(lambda m, text=text: m.text == text, timeout=15)
+    deadline = time.monotonic() + 10
+    while (await statuses(kpi)).get("c") is not OutboxStatus.DROPPED:
+        assert time.monotonic() < deadline, await statuses(kpi)
+        await kpi.tg.expect_silence(13, 0.1)
+    assert await statuses(kpi) == {
+        "a": OutboxStatus.SENT,
+        "b": OutboxStatus.SENT,
+        "c": OutboxStatus.DROPPED,
+    }
+    assert (delivered(kpi, "hello 11"), delivered(kpi, "hello 12"), delivered(kpi, "hello 13")) == (
+        1,
+        1,
+        0,
+    )
+    async with kpi.session_pool() as session:
+        blocked = await session.get(User, 13)
+        assert blocked is not None and blocked.blocked_bot
+    # Writing to the bot again makes them reachable.
+    kpi.tg.user(13, "U13").unblock()
+    await kpi.tg.user(13, "U13").say("/help")
+    async with kpi.session_pool() as session:
+        back = await session.get(User, 13)
+        assert back is not None and not back.blocked_bot
+
+
+async def test_per_chat_pace_and_dedup(kpi: RunningBot) -> None:
+    await register(kpi, 21)
+    await queue(kpi, ("x1", 21, "one"), ("x2", 21, "two"), ("x3", 21, "three"), ("x1", 21, "dup"))
+    kpi_outbox_wake(kpi)
+    for text in ("one", "two", "three"):
+        await kpi.tg.wait_for(lambda m, text=text: m.text == text, timeout=10)
+    sent = [m for m in kpi.tg.messages if m.chat_id == 21 and m.text in ("one", "two", "three")]
+    gaps = [b.time - a.time for a, b in itertools.pairwise(sent)]
+    assert all(gap >= 1.0 for gap in gaps), gaps
+    assert delivered(kpi, "dup") == 0
+    assert kpi.tg.stats["429"] == 0
+
+
+def kpi_outbox_wake(kpi: RunningBot) -> None:
+    kpi.outbox.wake()
