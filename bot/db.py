@@ -56,7 +56,36 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class SerializedSession(AsyncSession):
+    """On SQLite, sessions take turns in arrival order (an asyncio lock held from open to close).
+
+    SQLite has one writer; waiting here is FIFO and wakes at once, where SQLite's busy handler
+    polls with growing sleeps and, under a burst, lets an unlucky update time out.
+    """
+
+    async def __aenter__(self) -> "SerializedSession":
+        lock: asyncio.Lock | None = self.info.get("write_lock")
+        if lock is not None:
+            await lock.acquire()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        try:
+            await self.close()
+        finally:
+            lock: asyncio.Lock | None = self.info.get("write_lock")
+            if lock is not None:
+                lock.release()
+
+
 def create_session_pool(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    if engine.dialect.name == "sqlite":
+        return async_sessionmaker(
+            engine,
+            class_=SerializedSession,
+            expire_on_commit=False,
+            info={"write_lock": asyncio.Lock()},
+        )
     return async_sessionmaker(engine, expire_on_commit=False)
 
 

@@ -11,8 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.people import TelegramProfile, sync_user
 from bot.texts import DEFAULT_LANGUAGE, language_for, translator
-from models import ProcessedUpdate
-from models.processed_update import was_processed
+from models.processed_update import claim_update
 
 logger = logging.getLogger(__name__)
 
@@ -33,10 +32,9 @@ class DbSessionMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
         async with self.session_pool() as session:
-            if await was_processed(session, event.update_id):
+            if not await claim_update(session, event.update_id):
                 logger.info("Update %s was already processed; skipped", event.update_id)
                 return None
-            session.add(ProcessedUpdate(update_id=event.update_id))
             data["session"] = session
             result = await handler(event, data)
             await session.commit()

@@ -1,11 +1,15 @@
 """Who is talking to the bot: registration and profile refresh on every update."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Team, User
 from models.base import utcnow
+
+LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,16 +25,29 @@ async def sync_user(
     session: AsyncSession, profile: TelegramProfile, *, in_private_chat: bool = True
 ) -> tuple[User, Team | None]:
     """Create the user on first contact, refresh name/username/language after; flush only."""
-    user = await session.get(User, profile.id)
-    if user is None:
-        user = User(id=profile.id)
+    row = (
+        await session.execute(
+            select(User, Team).outerjoin(Team, User.team_id == Team.id).where(User.id == profile.id)
+        )
+    ).first()
+    now = utcnow()
+    user, team = (row[0], row[1]) if row is not None else (User(id=profile.id), None)
+    if row is None:
         session.add(user)
-    user.first_name = profile.first_name[:128] or str(profile.id)
-    user.last_name = profile.last_name[:128] if profile.last_name else None
-    user.username = profile.username
-    user.language_code = profile.language_code
-    user.last_seen_at = utcnow()
-    if in_private_chat:
+        user.last_seen_at = now
+    first_name = profile.first_name[:128] or str(profile.id)
+    last_name = profile.last_name[:128] if profile.last_name else None
+    # Assign only what changed: an unchanged user costs no UPDATE on the hot path.
+    for name, value in (
+        ("first_name", first_name),
+        ("last_name", last_name),
+        ("username", profile.username),
+        ("language_code", profile.language_code),
+    ):
+        if getattr(user, name) != value:
+            setattr(user, name, value)
+    if now - user.last_seen_at > LAST_SEEN_RESOLUTION:
+        user.last_seen_at = now
+    if in_private_chat and user.blocked_bot:
         user.blocked_bot = False  # they wrote to us: messaging them works again
-    team = await session.get(Team, user.team_id) if user.team_id is not None else None
     return user, team
