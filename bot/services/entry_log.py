@@ -80,8 +80,13 @@ async def open_log(
 
 
 def may_delete(presser: User, entry: Entry) -> bool:
-    """The author, or whoever manages the entry's team at the moment of pressing."""
-    return entry.user_id == presser.id or (presser.is_manager and presser.team_id == entry.team_id)
+    """The author or a manager of the entry's team, while in that team at the moment of pressing.
+
+    Someone who has left keeps their history with the old team: it is no longer theirs to edit.
+    """
+    if presser.team_id != entry.team_id:
+        return False
+    return entry.user_id == presser.id or presser.is_manager
 
 
 class DeleteOutcome(StrEnum):
