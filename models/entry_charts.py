@@ -1,0 +1,63 @@
+"""Queries behind the charts: totals per person and day, and who belongs on a period's chart."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.entry import Entry, KindTotal
+from models.user import User
+
+
+@dataclass(frozen=True, slots=True)
+class DayKindTotal:
+    user_id: int
+    day: date
+    total: KindTotal  # tag is always None: tags are summed over
+
+
+async def daily_kind_totals(
+    session: AsyncSession, *, team_id: int, start: date, end: date, user_id: int | None = None
+) -> list[DayKindTotal]:
+    """Live totals per (person, business day, kind) of a team over [start, end], or of one
+    person in it."""
+    query = (
+        select(
+            Entry.user_id,
+            Entry.business_date,
+            Entry.kind,
+            func.sum(Entry.count),
+            func.coalesce(func.sum(Entry.amount_kopecks), 0),
+            func.sum(case((Entry.is_repeat, Entry.count), else_=0)),
+        )
+        .where(
+            Entry.team_id == team_id,
+            Entry.business_date.between(start, end),
+            Entry.deleted_at.is_(None),
+        )
+        .group_by(Entry.user_id, Entry.business_date, Entry.kind)
+    )
+    if user_id is not None:
+        query = query.where(Entry.user_id == user_id)
+    rows = await session.execute(query)
+    return [
+        DayKindTotal(user, day, KindTotal(kind, None, int(n), int(amount), int(rep)))
+        for user, day, kind, n, amount, rep in rows
+    ]
+
+
+async def period_people(session: AsyncSession, team_id: int, start: date, end: date) -> list[User]:
+    """Current members of the team, and people who have left it since but have live entries in
+    it over [start, end]."""
+    authors = select(Entry.user_id).where(
+        Entry.team_id == team_id,
+        Entry.business_date.between(start, end),
+        Entry.deleted_at.is_(None),
+    )
+    query = (
+        select(User)
+        .where((User.team_id == team_id) | User.id.in_(authors))
+        .order_by(User.first_name, User.id)
+    )
+    return list((await session.scalars(query)).all())
