@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import views
 from bot.filters import InTeam
+from bot.sender import OutboxSender
+from bot.services.celebrations import check_crossings
 from bot.services.entries import record_entry, undo_last_entry
 from bot.services.parsing import ParseError, parse_entry
 from bot.services.periods import local_date
@@ -30,6 +32,7 @@ async def log_entry(
     t: Translator,
     user: User,
     team: Team,
+    outbox: OutboxSender,
 ) -> SendMessage:
     kind = EntryKind(command.command.lower())
     today = local_date(utcnow(), team.timezone)
@@ -38,6 +41,9 @@ async def log_entry(
     except ParseError as error:
         return message.answer(views.parse_error(t, error, kind))
     result = await record_entry(session, user, team, kind, parsed)
+    if await check_crossings(session, team, user, today):
+        await session.commit()
+        outbox.wake()
     return message.answer(views.recorded(t, result.entry, result.day_total, today))
 
 

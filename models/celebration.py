@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import Date, Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Date, Enum, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, utcnow
@@ -15,7 +15,7 @@ class Celebration(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
-    subject: Mapped[int] = mapped_column(Integer)  # a user id, or 0 for the whole team
+    subject: Mapped[int] = mapped_column(BigInteger)  # a user id, or 0 for the whole team
     metric: Mapped[Metric] = mapped_column(
         Enum(Metric, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
     )
@@ -23,7 +23,7 @@ class Celebration(Base):
         Enum(Period, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e])
     )
     period_start: Mapped[date] = mapped_column(Date)
-    target: Mapped[int] = mapped_column(Integer)
+    target: Mapped[int] = mapped_column(BigInteger)  # revenue targets are kopecks
     name: Mapped[str] = mapped_column(String(128))
     posted: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

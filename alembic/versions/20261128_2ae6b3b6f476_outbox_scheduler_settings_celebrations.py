@@ -31,7 +31,7 @@ def upgrade() -> None:
         "celebrations",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("team_id", sa.Integer(), nullable=False),
-        sa.Column("subject", sa.Integer(), nullable=False),
+        sa.Column("subject", sa.BigInteger(), nullable=False),
         sa.Column(
             "metric",
             sa.Enum(
@@ -52,7 +52,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("period_start", sa.Date(), nullable=False),
-        sa.Column("target", sa.Integer(), nullable=False),
+        sa.Column("target", sa.BigInteger(), nullable=False),
         sa.Column("name", sa.String(length=128), nullable=False),
         sa.Column("posted", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
