@@ -14,7 +14,16 @@ from models import Team
 router = Router(name=__name__)
 router.message.filter(F.chat.type == ChatType.PRIVATE)
 
-TEAM_COMMANDS = (*LOG_COMMANDS, "undo", *PERIOD_COMMANDS, "targets", "log", "export", "vacation")
+TEAM_COMMANDS = (
+    *LOG_COMMANDS,
+    "undo",
+    *PERIOD_COMMANDS,
+    "targets",
+    "log",
+    "export",
+    "vacation",
+    "remind",
+)
 MANAGER_COMMANDS = (
     "invite",
     "target",
