@@ -4,13 +4,16 @@ from aiogram import Router
 
 from handlers import (
     activity,
+    charts,
     common,
     entry_log,
     errors,
     export,
     fallback,
+    group,
     leaderboard,
     progress,
+    remind,
     roster,
     start,
     targets,
@@ -35,6 +38,11 @@ ROUTERS: tuple[Router, ...] = (
     team_settings.router,
     entry_log.router,
     export.router,
+    group.router,
+    charts.manager_router,
+    charts.router,
+    charts.no_team_router,
+    remind.router,
     fallback.router,
 )
 

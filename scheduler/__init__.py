@@ -58,7 +58,7 @@ class KpiScheduler:
         async with self._lock:
             try:
                 queued = await run_due_work(
-                    self.session_pool, self.holder, LEASE_TTL, self.executor
+                    self.session_pool, self.holder, LEASE_TTL, self.executor, self.outbox.wake
                 )
             except Exception:
                 logger.exception("Scheduler tick failed")

@@ -151,3 +151,21 @@ async def test_pace_nudge_on_track_line_and_personal_settings(
         "⏰ Today so far: nothing logged yet\nTo stay on pace:\n"
         "• 90 calls more today, for 150 calls this month"
     )
+
+
+async def test_monday_report_at_nine_local_once(
+    session_pool: async_sessionmaker[AsyncSession], frozen_clock: Clock
+) -> None:
+    await seed(session_pool)
+    # Monday 23 November 2026: 08:59 Moscow is too early, 09:00 queues last week's charts.
+    assert await tick_at(session_pool, frozen_clock, utc(2026, 11, 23, 5, 59)) == 0
+    queued = await tick_at(session_pool, frozen_clock, utc(2026, 11, 23, 6, 0))
+    assert queued == 2
+    async with session_pool() as session:
+        rows = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+    keys = sorted(row.dedup_key for row in rows)
+    assert keys == ["weekly:1:2026-11-16:1", "weekly:1:2026-11-16:2"]
+    assert all(row.photo and row.photo.startswith(b"\x89PNG") for row in rows)
+    assert await tick_at(session_pool, frozen_clock, utc(2026, 11, 23, 6, 1)) == 0
+    # Not on Tuesday, and not again on Monday after the grace.
+    assert await tick_at(session_pool, frozen_clock, utc(2026, 11, 24, 6, 0)) == 0
