@@ -16,7 +16,20 @@ from bot.texts import LANGUAGES, translator
 from handlers import routers
 from scheduler import KpiScheduler
 
-MENU_COMMANDS = ("call", "meeting", "lead", "deal", "undo", "today", "week", "month", "help")
+MENU_COMMANDS = (
+    "call",
+    "meeting",
+    "lead",
+    "deal",
+    "undo",
+    "today",
+    "week",
+    "month",
+    "log",
+    "targets",
+    "chart",
+    "help",
+)
 
 
 def create_bot(token: str, api_url: str | None = None, retry: RetryMiddleware | None = None) -> Bot:
