@@ -3,8 +3,11 @@
 import argparse
 import asyncio
 import logging
+import os
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
+from multiprocessing import get_context
 
 from pydantic import ValidationError
 
@@ -61,13 +64,16 @@ async def run_bot(settings: Settings) -> None:
         await session.commit()
     api_url = str(settings.telegram_api_url) if settings.telegram_api_url else None
     bot = create_bot(settings.bot_token.get_secret_value(), api_url)
-    dp = create_dispatcher(session_pool)
+    # Charts are CPU work: separate processes keep the event loop (and the GIL) free.
+    charts = ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=get_context("spawn"))
+    dp = create_dispatcher(session_pool, chart_executor=charts)
     try:
         await dp.start_polling(bot, close_bot_session=False, handle_signals=True)
         await finish_in_flight(SHUTDOWN_GRACE_SECONDS)
     finally:
         await bot.session.close()
         await engine.dispose()
+        charts.shutdown(cancel_futures=True)
         logger.info("Stopped")
 
 

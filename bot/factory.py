@@ -1,5 +1,7 @@
 """Wiring: the Bot and the Dispatcher that production and the tests both run."""
 
+from concurrent.futures import Executor
+
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -45,13 +47,14 @@ def create_dispatcher(
     storage: BaseStorage | None = None,
     outbox: OutboxSender | None = None,
     with_scheduler: bool = True,
+    chart_executor: Executor | None = None,
 ) -> Dispatcher:
     dp = Dispatcher(storage=storage) if storage else Dispatcher()
     dp.update.outer_middleware(DbSessionMiddleware(session_pool))
     dp.update.outer_middleware(UserMiddleware())
     dp.include_routers(*routers())
     dp["outbox"] = outbox = outbox or OutboxSender(session_pool)
-    dp["scheduler"] = KpiScheduler(session_pool, outbox) if with_scheduler else None
+    dp["scheduler"] = KpiScheduler(session_pool, outbox, chart_executor) if with_scheduler else None
     dp.startup.register(register_commands)
     dp.startup.register(start_background)
     dp.shutdown.register(stop_background)

@@ -5,15 +5,17 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Coroutine
 from concurrent.futures import Executor
 from datetime import timedelta
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.sender import OutboxSender
-from scheduler.jobs import run_due_work
+from scheduler.jobs import run_reminders, run_weekly_reports
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +37,7 @@ class KpiScheduler:
         self.executor = executor
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._scheduler: AsyncIOScheduler | None = None
-        self._lock = asyncio.Lock()
+        self._running: set[asyncio.Task[Any]] = set()
 
     def start(self) -> None:
         self._scheduler = AsyncIOScheduler(
@@ -44,25 +46,41 @@ class KpiScheduler:
             # and never two at a time. Missed wall-clock work is caught up by the tick itself.
             job_defaults={"coalesce": True, "misfire_grace_time": 30, "max_instances": 1},
         )
-        self._scheduler.add_job(self.tick, CronTrigger(second=0, timezone="UTC"), id="tick")
+        every_minute = CronTrigger(second=0, timezone="UTC")
+        self._scheduler.add_job(self.reminders, every_minute, id="reminders")
+        # Its own job: a Monday's hour of rendering must not hold up anyone's reminder.
+        self._scheduler.add_job(self.weekly, every_minute, id="weekly")
         self._scheduler.start()
 
     async def shutdown(self) -> None:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
-        async with self._lock:  # let a running tick finish
-            pass
+        for job in list(self._running):
+            job.cancel()
+        if self._running:
+            await asyncio.wait(self._running, timeout=10)
 
-    async def tick(self) -> int:
-        async with self._lock:
-            try:
-                queued = await run_due_work(
-                    self.session_pool, self.holder, LEASE_TTL, self.executor, self.outbox.wake
-                )
-            except Exception:
-                logger.exception("Scheduler tick failed")
-                return 0
-        if queued:
-            self.outbox.wake()
-        return queued
+    async def reminders(self) -> int:
+        return await self._guarded(
+            run_reminders(self.session_pool, self.holder, LEASE_TTL, self.outbox.wake)
+        )
+
+    async def weekly(self) -> int:
+        return await self._guarded(
+            run_weekly_reports(
+                self.session_pool, self.holder, LEASE_TTL, self.executor, self.outbox.wake
+            )
+        )
+
+    async def _guarded(self, work: Coroutine[Any, Any, int]) -> int:
+        task = asyncio.current_task()
+        assert task is not None
+        self._running.add(task)
+        try:
+            return await work
+        except Exception:
+            logger.exception("Scheduled job failed")
+            return 0
+        finally:
+            self._running.discard(task)

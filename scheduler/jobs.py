@@ -1,9 +1,11 @@
 """What the scheduler's tick does: reminders, weekly reports, held celebrations."""
 
+import asyncio
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -11,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services.celebrations import flush_due
 from bot.services.periods import DateRange, Period, period_range
-from bot.services.reminders import is_due, queue_reminders
+from bot.services.reminders import local_fire_time, queue_reminders
 from bot.services.weekly import plan_weekly_reports, render_weekly_reports, store_weekly_reports
 from models import Team
 from models.base import utcnow
@@ -22,35 +24,114 @@ logger = logging.getLogger(__name__)
 LEASE_NAME = "scheduler"
 # A weekly report missed (bot down) by less than this is still sent once.
 REPORT_GRACE = timedelta(hours=3)
+# Charts are rendered ahead, from this long after the report day starts, and queued to go
+# out at the report time: rendering a thousand teams takes longer than sending them.
+PREPARE_FROM = timedelta(minutes=5)
+REPORT_TEAMS_AT_ONCE = 4
 
 
-def report_week_due(team: Team, now: datetime) -> DateRange | None:
-    """The last full Monday-Sunday week, when the team's report time has come today."""
+@dataclass(frozen=True, slots=True)
+class ReportDue:
+    week: DateRange
+    send_at: datetime
+
+
+def report_due(team: Team, now: datetime) -> ReportDue | None:
+    """Last full Monday-Sunday week's report, from early on the report day until the grace."""
     now_local = now.astimezone(ZoneInfo(team.timezone))
     if now_local.weekday() != team.report_weekday:
         return None
-    if not is_due(now_local, team.report_time, REPORT_GRACE):
+    send_at = local_fire_time(now_local, team.report_time)
+    day_start = local_fire_time(now_local, time(0, 0))
+    if not day_start + PREPARE_FROM <= now_local < send_at + REPORT_GRACE:
         return None
-    return period_range(Period.WEEK, now_local.date() - timedelta(days=7))
+    week = period_range(Period.WEEK, now_local.date() - timedelta(days=7))
+    return ReportDue(week, send_at)
 
 
 async def weekly_reports(
     session_pool: async_sessionmaker[AsyncSession],
     team_id: int,
-    week: DateRange,
+    due: ReportDue,
     executor: Executor | None,
 ) -> int:
     async with session_pool() as session:
         team = await session.get(Team, team_id)
-        plan = await plan_weekly_reports(session, team, week) if team else None
+        plan = await plan_weekly_reports(session, team, due.week) if team else None
     if plan is None:
         return 0
     # Rendering happens with no session open: on SQLite a session holds the write turn.
     outgoing = await render_weekly_reports(plan, executor)
     async with session_pool() as session:
-        queued = await store_weekly_reports(session, outgoing)
+        queued = await store_weekly_reports(session, outgoing, not_before=due.send_at)
         await session.commit()
     return queued
+
+
+async def _teams_if_leader(
+    session_pool: async_sessionmaker[AsyncSession], holder: str, lease_ttl: timedelta
+) -> list[Team] | None:
+    async with session_pool() as session:
+        if not await take_lease(session, LEASE_NAME, holder, utcnow(), lease_ttl):
+            return None
+        return list((await session.scalars(select(Team).order_by(Team.id))).all())
+
+
+async def run_reminders(
+    session_pool: async_sessionmaker[AsyncSession],
+    holder: str,
+    lease_ttl: timedelta,
+    on_queued: Callable[[], None] | None = None,
+) -> int:
+    """Due reminders of every team, then celebrations held through quiet hours."""
+    teams = await _teams_if_leader(session_pool, holder, lease_ttl)
+    if teams is None:
+        return 0
+    now = utcnow()
+    queued = 0
+    for team in teams:
+        try:
+            async with session_pool() as session:
+                queued += await queue_reminders(session, team, now)
+                await session.commit()
+        except Exception:
+            logger.exception("Reminders for team %s failed", team.id)
+    async with session_pool() as session:
+        queued += await flush_due(session, now)
+        await session.commit()
+    if queued and on_queued is not None:
+        on_queued()
+    return queued
+
+
+async def run_weekly_reports(
+    session_pool: async_sessionmaker[AsyncSession],
+    holder: str,
+    lease_ttl: timedelta,
+    executor: Executor | None = None,
+    on_queued: Callable[[], None] | None = None,
+) -> int:
+    """Weekly charts of every team whose report is due (a long job on a busy Monday)."""
+    teams = await _teams_if_leader(session_pool, holder, lease_ttl)
+    if teams is None:
+        return 0
+    now = utcnow()
+    # Several teams at a time: one team's queries overlap another's rendering.
+    turns = asyncio.Semaphore(REPORT_TEAMS_AT_ONCE)
+
+    async def report(team: Team, due: ReportDue) -> int:
+        async with turns:
+            try:
+                count = await weekly_reports(session_pool, team.id, due, executor)
+            except Exception:
+                logger.exception("Weekly report for team %s failed", team.id)
+                return 0
+        if count and on_queued is not None:
+            on_queued()
+        return count
+
+    dues = [(team, due) for team in teams if (due := report_due(team, now)) is not None]
+    return sum(await asyncio.gather(*(report(team, due) for team, due in dues)))
 
 
 async def run_due_work(
@@ -58,28 +139,7 @@ async def run_due_work(
     holder: str,
     lease_ttl: timedelta,
     executor: Executor | None = None,
-    on_queued: Callable[[], None] | None = None,
 ) -> int:
-    """One pass over every team; only the lease holder works. Returns messages queued."""
-    now = utcnow()
-    async with session_pool() as session:
-        if not await take_lease(session, LEASE_NAME, holder, now, lease_ttl):
-            return 0
-        teams = list((await session.scalars(select(Team).order_by(Team.id))).all())
-    queued = 0
-    for team in teams:
-        try:
-            async with session_pool() as session:
-                queued += await queue_reminders(session, team, now)
-                await session.commit()
-            week = report_week_due(team, now)
-            if week is not None:
-                queued += await weekly_reports(session_pool, team.id, week, executor)
-        except Exception:
-            logger.exception("Scheduled work for team %s failed", team.id)
-        if queued and on_queued is not None:
-            on_queued()  # let the sender start while later teams are still being prepared
-    async with session_pool() as session:
-        queued += await flush_due(session, now)
-        await session.commit()
-    return queued
+    """Everything due now, in one pass (what a minute's ticks do); returns messages queued."""
+    queued = await run_reminders(session_pool, holder, lease_ttl)
+    return queued + await run_weekly_reports(session_pool, holder, lease_ttl, executor)

@@ -5,12 +5,13 @@ chart data and captions per language. The weekly report renders the team chart o
 language its recipients need and queues everything through the outbox.
 """
 
+import asyncio
 import html
 import itertools
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from fractions import Fraction
 
 from babel.dates import format_date, format_interval
@@ -348,37 +349,47 @@ async def plan_weekly_reports(
 async def render_weekly_reports(
     plan: WeeklyPlan, executor: Executor | None = None
 ) -> list[_Outgoing]:
-    """Render every pending chart off the event loop; the team chart once per language."""
+    """Render every pending chart off the event loop, all at once so that every worker of
+    `executor` is busy; the team chart once per language."""
     results, team = plan.results, plan.team
-    team_pngs: dict[str, tuple[bytes, str]] = {}
+    team_renders: dict[str, asyncio.Task[bytes]] = {}
 
-    async def team_report(language: str) -> tuple[bytes, str]:
-        if language not in team_pngs:
-            t = translator(language)
-            png = await render_png(render_team_chart, team_chart(results, t), executor)
-            team_pngs[language] = (png, team_caption(t, results))
-        return team_pngs[language]
+    def team_png(language: str) -> asyncio.Task[bytes]:
+        if language not in team_renders:
+            data = team_chart(results, translator(language))
+            team_renders[language] = asyncio.ensure_future(
+                render_png(render_team_chart, data, executor)
+            )
+        return team_renders[language]
 
-    outgoing = []
+    jobs: list[tuple[str, int, int | None, Awaitable[bytes], str]] = []
     for key, member in plan.pending.items():
         if member is None:
             assert team.chat_id is not None
-            png, caption = await team_report(plan.chat_language)
-            outgoing.append(_Outgoing(key, team.chat_id, None, png, caption))
+            t = translator(plan.chat_language)
+            jobs.append(
+                (key, team.chat_id, None, team_png(plan.chat_language), team_caption(t, results))
+            )
             continue
         language = language_for(member.language_code)
+        t = translator(language)
         if member.role is Role.MANAGER:
-            png, caption = await team_report(language)
+            jobs.append((key, member.id, member.id, team_png(language), team_caption(t, results)))
         else:
-            t = translator(language)
             person = results.of(member.id)
-            png = await render_png(render_person_chart, person_chart(results, person, t), executor)
+            render = render_png(render_person_chart, person_chart(results, person, t), executor)
             caption = person_caption(t, results, person)
-        outgoing.append(_Outgoing(key, member.id, member.id, png, caption))
-    return outgoing
+            jobs.append((key, member.id, member.id, asyncio.ensure_future(render), caption))
+    pngs = await asyncio.gather(*(job[3] for job in jobs))
+    return [
+        _Outgoing(key, chat_id, user_id, png, caption)
+        for (key, chat_id, user_id, _render, caption), png in zip(jobs, pngs, strict=True)
+    ]
 
 
-async def store_weekly_reports(session: AsyncSession, outgoing: list[_Outgoing]) -> int:
+async def store_weekly_reports(
+    session: AsyncSession, outgoing: list[_Outgoing], not_before: datetime | None = None
+) -> int:
     """Queue the rendered charts (keys make a second run a no-op); the caller commits."""
     queued = 0
     for message in outgoing:
@@ -389,6 +400,7 @@ async def store_weekly_reports(session: AsyncSession, outgoing: list[_Outgoing])
             text=message.caption,
             photo=message.photo,
             user_id=message.user_id,
+            not_before=not_before,
         )
     return queued
 

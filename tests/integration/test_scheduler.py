@@ -12,6 +12,7 @@ from bot.services.targets import parse_target_command, set_target
 from bot.services.teams import create_team, join_by_invite
 from models import EntryKind, OutboxMessage, Team, User, Vacation
 from models.base import Clock
+from models.outbox import due_messages
 from scheduler.jobs import run_due_work
 
 TTL = timedelta(minutes=3)
@@ -153,19 +154,39 @@ async def test_pace_nudge_on_track_line_and_personal_settings(
     )
 
 
-async def test_monday_report_at_nine_local_once(
+async def test_monday_report_prepared_early_and_due_at_nine_local(
     session_pool: async_sessionmaker[AsyncSession], frozen_clock: Clock
 ) -> None:
     await seed(session_pool)
-    # Monday 23 November 2026: 08:59 Moscow is too early, 09:00 queues last week's charts.
-    assert await tick_at(session_pool, frozen_clock, utc(2026, 11, 23, 5, 59)) == 0
-    queued = await tick_at(session_pool, frozen_clock, utc(2026, 11, 23, 6, 0))
-    assert queued == 2
+    # Sunday 23:59 Moscow is too early; Monday 23 November 00:05 prepares last week's charts,
+    # due at 09:00 Moscow (06:00 UTC).
+    assert await tick_at(session_pool, frozen_clock, utc(2026, 11, 22, 20, 59)) == 0
+    assert await tick_at(session_pool, frozen_clock, utc(2026, 11, 22, 21, 5)) == 2
     async with session_pool() as session:
         rows = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+        assert not await due_messages(session, utc(2026, 11, 23, 5, 59), 10)
+        assert len(await due_messages(session, utc(2026, 11, 23, 6, 0), 10)) == 2
     keys = sorted(row.dedup_key for row in rows)
     assert keys == ["weekly:1:2026-11-16:1", "weekly:1:2026-11-16:2"]
     assert all(row.photo and row.photo.startswith(b"\x89PNG") for row in rows)
+    assert {row.not_before for row in rows} == {utc(2026, 11, 23, 6, 0)}
     assert await tick_at(session_pool, frozen_clock, utc(2026, 11, 23, 6, 1)) == 0
-    # Not on Tuesday, and not again on Monday after the grace.
+    # Not on Tuesday.
     assert await tick_at(session_pool, frozen_clock, utc(2026, 11, 24, 6, 0)) == 0
+
+
+async def test_monday_report_after_a_restart_within_the_grace(
+    session_pool: async_sessionmaker[AsyncSession], frozen_clock: Clock
+) -> None:
+    await seed(session_pool)
+    # Down all night, back at 10:30 Moscow: still sent (due at once); at 12:30 it would be late.
+    assert await tick_at(session_pool, frozen_clock, utc(2026, 11, 23, 7, 30)) == 2
+    async with session_pool() as session:
+        assert len(await due_messages(session, utc(2026, 11, 23, 7, 30), 10)) == 2
+
+
+async def test_monday_report_missed_beyond_the_grace_is_skipped(
+    session_pool: async_sessionmaker[AsyncSession], frozen_clock: Clock
+) -> None:
+    await seed(session_pool)
+    assert await tick_at(session_pool, frozen_clock, utc(2026, 11, 23, 9, 30)) == 0
