@@ -91,6 +91,18 @@ def metric_quantity(t: Translator, metric: Metric, value: int) -> str:
     return t.plural(METRIC_PLURAL_KEY[metric], value)
 
 
+def quantities(t: Translator, totals: Totals) -> list[str]:
+    """'5 calls', '1 deal', '15 000 ₽': the non-zero numbers, for one-line summaries."""
+    parts = [
+        metric_quantity(t, metric, totals.value(metric))
+        for metric in Metric
+        if metric is not Metric.REVENUE and totals.value(metric)
+    ]
+    if totals.revenue_kopecks:
+        parts.append(t.money(totals.revenue_kopecks))
+    return parts
+
+
 def kpi_parts(t: Translator, totals: Totals) -> list[str]:
     """Conversion, average deal and repeat share, where defined."""
     parts = []

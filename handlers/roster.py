@@ -13,8 +13,8 @@ from bot.filters import IsManager
 from bot.services.periods import local_date
 from bot.services.roster import RoleChange, RosterRow, remove_member, roster, set_role
 from bot.texts import Safe, Translator
-from bot.views import kpi_parts, metric_quantity
-from models import Metric, Role, Team, User
+from bot.views import kpi_parts, quantities
+from models import Role, Team, User
 from models.base import utcnow
 from models.user import find_member
 
@@ -26,14 +26,7 @@ def _today(t: Translator, row: RosterRow) -> str:
     totals = row.today
     if totals.is_empty:
         return t("roster.nothing_today")
-    parts = [
-        metric_quantity(t, metric, totals.value(metric))
-        for metric in Metric
-        if metric is not Metric.REVENUE and totals.value(metric)
-    ]
-    if totals.revenue_kopecks:
-        parts.append(t.money(totals.revenue_kopecks))
-    return ", ".join(parts + kpi_parts(t, totals))
+    return ", ".join(quantities(t, totals) + kpi_parts(t, totals))
 
 
 def _row(t: Translator, row: RosterRow, team: Team) -> str:

@@ -52,6 +52,14 @@ class Entry(Base):
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
+# count, amount and repeat-sale count of a group of entries: what every total is made of.
+TOTAL_COLUMNS = (
+    func.sum(Entry.count),
+    func.coalesce(func.sum(Entry.amount_kopecks), 0),
+    func.sum(case((Entry.is_repeat, Entry.count), else_=0)),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class KindTotal:
     kind: EntryKind
@@ -69,9 +77,7 @@ async def kind_totals(
         select(
             Entry.kind,
             Entry.tag,
-            func.sum(Entry.count),
-            func.coalesce(func.sum(Entry.amount_kopecks), 0),
-            func.sum(case((Entry.is_repeat, Entry.count), else_=0)),
+            *TOTAL_COLUMNS,
         )
         .where(
             Entry.user_id == user_id,
@@ -112,9 +118,7 @@ async def team_kind_totals(
             Entry.user_id,
             Entry.kind,
             Entry.tag,
-            func.sum(Entry.count),
-            func.coalesce(func.sum(Entry.amount_kopecks), 0),
-            func.sum(case((Entry.is_repeat, Entry.count), else_=0)),
+            *TOTAL_COLUMNS,
         )
         .where(
             Entry.team_id == team_id,

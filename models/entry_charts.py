@@ -3,10 +3,10 @@
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.entry import Entry, KindTotal
+from models.entry import TOTAL_COLUMNS, Entry, KindTotal
 from models.user import User
 
 
@@ -27,9 +27,7 @@ async def daily_kind_totals(
             Entry.user_id,
             Entry.business_date,
             Entry.kind,
-            func.sum(Entry.count),
-            func.coalesce(func.sum(Entry.amount_kopecks), 0),
-            func.sum(case((Entry.is_repeat, Entry.count), else_=0)),
+            *TOTAL_COLUMNS,
         )
         .where(
             Entry.team_id == team_id,

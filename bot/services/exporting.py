@@ -17,7 +17,7 @@ from bot.services.export import (
     build_workbook,
 )
 from bot.services.parsing import ParseError
-from bot.services.periods import DateRange, Period, period_range
+from bot.services.periods import DateRange, Period, parse_period, period_range
 from bot.services.progress import Totals
 from bot.services.standing import load_standing
 from bot.texts import Translator
@@ -26,13 +26,6 @@ from models.entry import KindTotal
 from models.entry_log import period_entries
 from models.user import team_members
 
-_PERIOD_WORDS = {
-    "week": Period.WEEK,
-    "неделя": Period.WEEK,
-    "неделю": Period.WEEK,
-    "month": Period.MONTH,
-    "месяц": Period.MONTH,
-}
 _CSV_WORDS = frozenset({"csv"})
 _XLSX_WORDS = frozenset({"xlsx", "excel"})
 _MONTH_RE = re.compile(r"([0-9]{4})-([0-9]{1,2})")
@@ -60,8 +53,9 @@ def parse_export_args(args: str | None, today: date) -> ExportRequest:
             continue
         if dates is not None:
             raise ParseError("export_argument", value=token[:64])
-        if word in _PERIOD_WORDS:
-            period = _PERIOD_WORDS[word]
+        if (found := parse_period(word)) in (Period.WEEK, Period.MONTH):
+            assert found is not None
+            period = found
             dates = period_range(period, today)
         elif (match := _MONTH_RE.fullmatch(token)) and 1 <= int(match[2]) <= 12:
             first = date(int(match[1]), int(match[2]), 1)

@@ -7,10 +7,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.parsing import ParseError
-from bot.services.periods import DateRange, period_range
+from bot.services.periods import DateRange, parse_period, period_range
 from bot.services.progress import Totals
 from bot.services.standing import load_standing
-from bot.services.targets import METRIC_WORDS, parse_period
+from bot.services.targets import METRIC_WORDS
 from models import Metric, Period, Team, User
 from models.entry import team_kind_totals
 

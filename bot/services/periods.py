@@ -6,7 +6,20 @@ from zoneinfo import ZoneInfo
 
 from models.enums import Period
 
-__all__ = ["DateRange", "Period", "local_date", "period_range"]
+__all__ = ["PERIOD_WORDS", "DateRange", "Period", "local_date", "parse_period", "period_range"]
+
+PERIOD_WORDS: dict[str, Period] = {
+    **{p.value: p for p in Period},
+    "день": Period.DAY,
+    "неделя": Period.WEEK,
+    "неделю": Period.WEEK,
+    "месяц": Period.MONTH,
+}
+
+
+def parse_period(word: str) -> Period | None:
+    """`day`/`week`/`month` or their Russian words, any case; None for anything else."""
+    return PERIOD_WORDS.get(word.casefold())
 
 
 @dataclass(frozen=True, slots=True)

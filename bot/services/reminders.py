@@ -11,8 +11,8 @@ from bot.services.progress import Totals
 from bot.services.standing import load_standing, team_calendar
 from bot.services.targets import in_force
 from bot.texts import Translator, language_for, translator
-from bot.views import metric_quantity
-from models import Metric, Period, Team, User
+from bot.views import metric_quantity, quantities
+from models import Period, Team, User
 from models.entry import kind_totals
 from models.user import team_members
 
@@ -43,13 +43,7 @@ async def reminder_text(
     """The nudge, an "on track" line, or None (on track and notes turned off)."""
     today = now_local.date()
     today_totals = await _totals(session, team, user, today, today)
-    parts = [
-        metric_quantity(t, m, today_totals.value(m))
-        for m in Metric
-        if m is not Metric.REVENUE and today_totals.value(m)
-    ]
-    if today_totals.revenue_kopecks:
-        parts.append(t.money(today_totals.revenue_kopecks))
+    parts = quantities(t, today_totals)
     numbers = ", ".join(parts) if parts else t("remind.nothing_yet")
     month = period_range(Period.MONTH, today)
     standing = await load_standing(session, team, month, user.id)

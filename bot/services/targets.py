@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.pace import TargetSpan
 from bot.services.parsing import ParseError, parse_amount
-from bot.services.periods import period_range
+from bot.services.periods import parse_period, period_range
 from models import Metric, Period, Target, Team, User
 from models.target import last_target_end, open_target
 
@@ -30,12 +30,6 @@ METRIC_WORDS: dict[str, Metric] = {
     "сделка": Metric.DEALS,
     "выручка": Metric.REVENUE,
 }
-PERIOD_WORDS: dict[str, Period] = {
-    **{p.value: p for p in Period},
-    "день": Period.DAY,
-    "неделя": Period.WEEK,
-    "месяц": Period.MONTH,
-}
 ALL_WORDS = frozenset({"all", "все", "всем", "team", "команда"})
 OFF_WORDS = frozenset({"off", "выкл", "нет", "none"})
 
@@ -53,10 +47,6 @@ def parse_metric(word: str) -> Metric:
     if metric is None:
         raise ParseError("metric_unknown", value=word[:32])
     return metric
-
-
-def parse_period(word: str) -> Period | None:
-    return PERIOD_WORDS.get(word.casefold())
 
 
 def _parse_value(metric: Metric, text: str) -> int:

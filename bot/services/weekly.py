@@ -28,7 +28,7 @@ from bot.charts import (
 from bot.services.outbox import enqueue
 from bot.services.pace import Pace, daily_share, round_half_up
 from bot.services.parsing import ParseError
-from bot.services.periods import DateRange, Period, period_range
+from bot.services.periods import DateRange, Period, parse_period, period_range
 from bot.services.progress import Totals
 from bot.services.standing import Standing, load_standing
 from bot.services.targets import person_spans
@@ -43,13 +43,6 @@ from models.user import team_members
 CHART_METRICS = (Metric.CALLS, Metric.MEETINGS, Metric.DEALS, Metric.REVENUE)
 MAX_NAMES_IN_CAPTION = 10  # a caption is at most 1024 characters
 
-_PERIOD_WORDS = {
-    "week": Period.WEEK,
-    "неделя": Period.WEEK,
-    "неделю": Period.WEEK,
-    "month": Period.MONTH,
-    "месяц": Period.MONTH,
-}
 _NO_TOTALS = Totals()
 
 
@@ -58,10 +51,11 @@ def parse_chart_period(args: str | None) -> Period:
     words = (args or "").split()
     if not words:
         return Period.WEEK
-    period = _PERIOD_WORDS.get(words[0].casefold())
-    if period is None or len(words) > 1:
-        bad = words[0] if period is None else words[1]
+    period = parse_period(words[0])
+    if period not in (Period.WEEK, Period.MONTH) or len(words) > 1:
+        bad = words[0] if period not in (Period.WEEK, Period.MONTH) else words[1]
         raise ParseError("chart_argument", value=bad[:64])
+    assert period is not None
     return period
 
 
