@@ -70,7 +70,8 @@ async def reminder_text(
                 )
             )
     if behind:
-        return "\n".join([t("remind.title", numbers=numbers), t("remind.to_pace"), *behind])
+        lines = [t("remind.title", numbers=numbers), t("remind.to_pace"), *behind]
+        return "\n".join([*lines, t("remind.commands")])
     if standing.metrics_with_targets(user.id):
         return t("remind.on_track", numbers=numbers) if user.on_track_notes else None
     return t("remind.no_targets", numbers=numbers)

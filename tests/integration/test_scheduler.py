@@ -150,7 +150,8 @@ async def test_pace_nudge_on_track_line_and_personal_settings(
     assert texts[1] == "✅ On track today: 95 calls. Keep it up!"
     assert texts[2] == (
         "⏰ Today so far: nothing logged yet\nTo stay on pace:\n"
-        "• 90 calls more today, for 150 calls this month"
+        "• 90 calls more today, for 150 calls this month\n"
+        "/call · /meeting · /lead · /deal 15000 · /today"
     )
 
 
