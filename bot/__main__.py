@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings: Settings | DatabaseSettings = (
-            DatabaseSettings() if args.command == "migrate" else Settings()
+            DatabaseSettings() if args.command == "migrate" else Settings()  # type: ignore[call-arg]
         )
     except ValidationError as error:
         print(config_error_line(error), file=sys.stderr)

@@ -22,7 +22,7 @@ import io
 import itertools
 import math
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TypeVar
@@ -131,8 +131,8 @@ class PersonChartData:
     day_labels: Sequence[str]  # one per day of the period: 7 for a week, up to 31 for a month
     metric_labels: dict[str, str]
     pace_label: str  # legend text for the pace line
-    series: dict[str, Sequence[int]]  # metric -> value per day
-    pace: dict[str, Sequence[float]]  # metric -> cumulative expected by that day; may be empty
+    series: Mapping[str, Sequence[int]]  # metric -> value per day
+    pace: Mapping[str, Sequence[float]]  # metric -> cumulative expected by that day; may be empty
     language: str
     empty_text: str = ""  # shown when there are no days or no series
 
@@ -228,7 +228,7 @@ def render_person_chart(data: PersonChartData) -> bytes:
         y_max = top * 1.25 if top > 0 else 1.0
         ticks = [t for t in _y_locator().tick_values(0, y_max) if 0 <= t <= y_max]
         scales.append((y_max, fmt.tick(top), ticks))
-    left = MARGIN_PX + 10
+    left: float = MARGIN_PX + 10
     left += max(page.width(f(t, None), LABEL_PX) for _, f, ticks in scales for t in ticks)
 
     title_block = PANEL_TITLE_PX * LINE + 8
@@ -437,7 +437,7 @@ class _Page:
 
     def header(self, legend: list[tuple[Line2D, str]]) -> float:
         """Fit the title (and legend) into the top lines; returns the px used below the top."""
-        available = WIDTH_PX - 2 * MARGIN_PX
+        available: float = WIDTH_PX - 2 * MARGIN_PX
         title_line = TITLE_PX * LINE
         y = MARGIN_PX + title_line
         self.legend_y = MARGIN_PX + title_line / 2

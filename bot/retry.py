@@ -34,8 +34,8 @@ class RetryMiddleware(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        if isinstance(method, GetUpdates):
-            return await make_request(bot, method)
+        if isinstance(method, GetUpdates):  # the dispatcher's polling has its own backoff
+            return await make_request(bot, method)  # type: ignore[arg-type]
         attempt = 1
         while True:
             try:

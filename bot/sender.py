@@ -6,6 +6,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -153,12 +154,12 @@ class OutboxSender:
             self._busy_chats.add(message.chat_id)
             task = asyncio.create_task(self._deliver(message))
             self._in_flight[message.id] = task
-            task.add_done_callback(lambda _t, m=message: self._done(m))
+            task.add_done_callback(partial(self._done, message))
         if len(due) == 500:
             next_check = min(next_check, 0.05)
         return max(next_check, 0.005)
 
-    def _done(self, message: OutboxMessage) -> None:
+    def _done(self, message: OutboxMessage, _task: asyncio.Task[None]) -> None:
         self._in_flight.pop(message.id, None)
         self._busy_chats.discard(message.chat_id)
         self._wakeup.set()

@@ -37,7 +37,7 @@ async def day_total(
         Entry.deleted_at.is_(None),
     )
     count, amount = (await session.execute(query)).one()
-    return DayTotal(int(count), int(amount))
+    return DayTotal(int(count or 0), int(amount or 0))
 
 
 async def record_entry(
