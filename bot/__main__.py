@@ -65,8 +65,10 @@ async def run_bot(settings: Settings) -> None:
         await session.commit()
     api_url = str(settings.telegram_api_url) if settings.telegram_api_url else None
     bot = create_bot(settings.bot_token.get_secret_value(), api_url)
-    # Charts are CPU work: separate processes keep the event loop (and the GIL) free.
-    charts = ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=get_context("spawn"))
+    # Charts are CPU work: separate processes keep the GIL free, and one core is left to the
+    # event loop so that a Monday of rendering does not starve the chats.
+    workers = max(1, (os.cpu_count() or 2) - 1)
+    charts = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
     dp = create_dispatcher(session_pool, chart_executor=charts)
     # Everything loaded so far lives as long as the process: keep it out of the collector's
     # full passes, which otherwise stall the event loop for hundreds of ms on a busy Monday.
