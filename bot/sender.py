@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import OutboxMessage, OutboxStatus, User
 from models.base import utcnow
-from models.outbox import due_messages
+from models.outbox import due_messages, photo_of
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +97,8 @@ class OutboxSender:
         self.limiter = RateLimiter(limits or Limits())
         # About a second's worth in flight: few rows sit in SENDING waiting for their turn.
         self.max_in_flight = max(1, int(self.limiter.limits.per_second))
+        # Enough rows per pass to find sendable chats past the busy ones, no more.
+        self.batch = self.max_in_flight * 4
         self.idle_poll = idle_poll
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -152,7 +154,7 @@ class OutboxSender:
 
     async def _dispatch_due(self, clock: Callable[[], float]) -> float:
         async with self.session_pool() as session:
-            due = await due_messages(session, utcnow(), limit=500)
+            due = await due_messages(session, utcnow(), limit=self.batch)
         next_check = self.idle_poll
         for message in due:
             if len(self._in_flight) >= self.max_in_flight:
@@ -167,7 +169,7 @@ class OutboxSender:
             task = asyncio.create_task(self._deliver(message))
             self._in_flight[message.id] = task
             task.add_done_callback(partial(self._done, message))
-        if len(due) == 500:
+        if len(due) == self.batch:
             next_check = min(next_check, 0.05)
         return max(next_check, 0.005)
 
@@ -179,6 +181,7 @@ class OutboxSender:
     async def _deliver(self, message: OutboxMessage) -> None:
         assert self.bot is not None
         async with self.session_pool() as session:
+            photo = await photo_of(session, message.id)
             await session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id == message.id)
@@ -187,10 +190,10 @@ class OutboxSender:
             await session.commit()
         await self.limiter.acquire(message.chat_id)
         try:
-            if message.photo is not None:
+            if photo is not None:
                 await self.bot.send_photo(
                     message.chat_id,
-                    BufferedInputFile(message.photo, filename="chart.png"),
+                    BufferedInputFile(photo, filename="chart.png"),
                     caption=message.text,
                 )
             else:

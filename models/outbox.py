@@ -13,7 +13,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, defer, mapped_column
 
 from models.base import Base, UTCDateTime, utcnow
 
@@ -59,13 +59,19 @@ class OutboxMessage(Base):
 
 
 async def due_messages(session: AsyncSession, now: datetime, limit: int) -> list[OutboxMessage]:
+    """Due rows without their chart bytes (`photo_of` fetches one when it is sent)."""
     query = (
         select(OutboxMessage)
+        .options(defer(OutboxMessage.photo, raiseload=True))
         .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.not_before <= now)
         .order_by(OutboxMessage.not_before, OutboxMessage.id)
         .limit(limit)
     )
     return list((await session.scalars(query)).all())
+
+
+async def photo_of(session: AsyncSession, message_id: int) -> bytes | None:
+    return await session.scalar(select(OutboxMessage.photo).where(OutboxMessage.id == message_id))
 
 
 async def queued_keys(session: AsyncSession, keys: list[str]) -> set[str]:

@@ -78,3 +78,14 @@ async def test_per_chat_pace_and_dedup(kpi: RunningBot) -> None:
 
 def kpi_outbox_wake(kpi: RunningBot) -> None:
     kpi.outbox.wake()
+
+
+async def test_chart_photos_are_sent_with_their_caption(kpi: RunningBot) -> None:
+    await register(kpi, 31)
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    async with kpi.session_pool() as session:
+        await enqueue(session, "chart", 31, text="Last week", photo=png, user_id=31)
+        await session.commit()
+    kpi.outbox.wake()
+    sent = await kpi.tg.wait_for(lambda m: m.chat_id == 31 and m.photo is not None, timeout=10)
+    assert (sent.photo, sent.text) == (png, "Last week")
