@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+from contextvars import ContextVar
 from typing import Any
 
 from aiogram import Bot
@@ -11,6 +12,10 @@ from aiogram.methods import GetUpdates, TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 
 logger = logging.getLogger(__name__)
+
+# Set by callers with their own retry policy (the outbox sender paces every attempt through
+# its rate limiter, so a retry here would slip past it).
+retries_handled_by_caller: ContextVar[bool] = ContextVar("retries_handled_by_caller", default=False)
 
 
 class RetryMiddleware(BaseRequestMiddleware):
@@ -34,8 +39,9 @@ class RetryMiddleware(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        if isinstance(method, GetUpdates):  # the dispatcher's polling has its own backoff
-            return await make_request(bot, method)  # type: ignore[arg-type]
+        if isinstance(method, GetUpdates) or retries_handled_by_caller.get():
+            # Polling has the dispatcher's own backoff; the outbox has its own retries.
+            return await make_request(bot, method)
         attempt = 1
         while True:
             try:

@@ -21,6 +21,7 @@ from aiogram.types import BufferedInputFile
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.retry import retries_handled_by_caller
 from models import OutboxMessage, OutboxStatus, User
 from models.base import utcnow
 from models.outbox import due_messages, photo_of
@@ -46,9 +47,14 @@ class RateLimiter:
         self._private: dict[int, float] = {}
         self._groups: dict[int, deque[float]] = {}
         self._turns = asyncio.Lock()
+        self._paused_until = 0.0
+
+    def pause(self, seconds: float, now: float) -> None:
+        """Telegram said 429: nothing goes out for `seconds`."""
+        self._paused_until = max(self._paused_until, now + seconds)
 
     def wait(self, chat_id: int, now: float) -> float:
-        delay = 0.0
+        delay = max(0.0, self._paused_until - now)
         window = self._global
         while window and now - window[0] >= 1.0:
             window.popleft()
@@ -180,6 +186,7 @@ class OutboxSender:
 
     async def _deliver(self, message: OutboxMessage) -> None:
         assert self.bot is not None
+        retries_handled_by_caller.set(True)  # this task's context only
         async with self.session_pool() as session:
             photo = await photo_of(session, message.id)
             await session.execute(
@@ -199,6 +206,7 @@ class OutboxSender:
             else:
                 await self.bot.send_message(message.chat_id, message.text or "")
         except TelegramRetryAfter as error:
+            self.limiter.pause(error.retry_after, asyncio.get_running_loop().time())
             await self._retry_later(
                 message, error.retry_after, f"429 retry after {error.retry_after}"
             )
