@@ -67,15 +67,27 @@ class SerializedSession(AsyncSession):
         lock: asyncio.Lock | None = self.info.get("write_lock")
         if lock is not None:
             await lock.acquire()
+            self.info["holds_turn"] = True
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         try:
             await self.close()
         finally:
-            lock: asyncio.Lock | None = self.info.get("write_lock")
-            if lock is not None:
-                lock.release()
+            self._release_turn()
+
+    def _release_turn(self) -> None:
+        lock: asyncio.Lock | None = self.info.get("write_lock")
+        if lock is not None and self.info.pop("holds_turn", False):
+            lock.release()
+
+
+async def finish_database_work(session: AsyncSession) -> None:
+    """Commit and, on SQLite, give the next update its turn now: for a handler that has slow
+    work left (rendering a chart, building a workbook) and no more queries to make."""
+    await session.commit()
+    if isinstance(session, SerializedSession):
+        session._release_turn()
 
 
 def create_session_pool(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -8,6 +8,7 @@ from aiogram.types import BufferedInputFile, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.charts import render_person_chart, render_png, render_team_chart
+from bot.db import finish_database_work
 from bot.filters import InTeam, IsManager
 from bot.services.parsing import ParseError
 from bot.services.periods import local_date, period_range
@@ -50,7 +51,7 @@ async def show_team_chart(
     results = await load_results(session, team, period_range(period, today), today)
     data, caption = team_chart(results, t), team_caption(t, results)
     # Nothing to write: end the update's transaction (and SQLite's write lock) before rendering.
-    await session.commit()
+    await finish_database_work(session)
     png = await render_png(render_team_chart, data)
     return message.answer_photo(BufferedInputFile(png, FILENAME), caption=caption)
 
@@ -72,7 +73,7 @@ async def show_own_chart(
     results = await load_results(session, team, period_range(period, today), today, user)
     person = results.of(user.id)
     data, caption = person_chart(results, person, t), person_caption(t, results, person)
-    await session.commit()
+    await finish_database_work(session)
     png = await render_png(render_person_chart, data)
     return message.answer_photo(BufferedInputFile(png, FILENAME), caption=caption)
 

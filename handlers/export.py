@@ -7,6 +7,7 @@ from aiogram.methods import SendDocument, SendMessage
 from aiogram.types import BufferedInputFile, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import finish_database_work
 from bot.filters import InTeam
 from bot.services.exporting import (
     ExportRequest,
@@ -50,7 +51,7 @@ async def export(
         return message.answer(t(f"error.{error.code}", **error.params))
     data = await load_export(session, user, team, request.dates, t)
     # Nothing to write: end the update's transaction (and SQLite's write lock) before the build.
-    await session.commit()
+    await finish_database_work(session)
     content = await render_export(data, request, export_labels(t))
     entries = t.plural("n_entries", len(data.entries))
     key = "export.caption.team" if user.is_manager else "export.caption.own"
