@@ -60,6 +60,10 @@ class RateLimiter:
             window.popleft()
         if len(window) >= self.limits.per_second:
             delay = window[0] + 1.0 - now
+        if window:
+            # Evenly spaced, not in bursts: a late burst would stack on the next second's
+            # sends at Telegram's end and break its window there.
+            delay = max(delay, window[-1] + 1.0 / self.limits.per_second - now)
         if chat_id > 0:
             last = self._private.get(chat_id)
             if last is not None:
