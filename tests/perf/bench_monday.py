@@ -6,6 +6,9 @@ Not part of the test suite (pytest ignores tests/perf). Run from the project roo
     .venv/bin/python tests/perf/bench_monday.py [--teams 1000] [--people 10] [--limit 25]
         [--workers N] [--phase prep|send|both] [--reuse] [--groups 0.3] [--group-extra 0]
 
+    e.g. --teams 50 for figures in ~2 minutes; the full 1,000 teams take ~35 min with one chart
+    worker (prep ~33 min, then ~7 min of sending), ~25 min with two.
+
 Seeding: a freshly migrated SQLite file (Alembic to head) gets ``teams`` teams of ``people``
 (person 0 the manager; Russian teams with one English speaker, every fifth team English), all
 in Europe/Moscow with the default report time (Monday 09:00), a share ``--groups`` of them bound
@@ -16,17 +19,24 @@ transaction, formatted by SQLAlchemy's own SQLite bind processors. Files are cac
 ``--reuse`` takes the seeded file from there; ``--phase send`` takes the prepared one (the
 outbox filled by an earlier prep run of the same sizes). Every run works on a copy.
 
-prep: the app clock frozen at Monday 2026-11-23 00:05 Moscow, ``scheduler.jobs.
-run_weekly_reports`` with a spawn ProcessPoolExecutor(--workers) as ``bot.__main__`` makes it.
-Charts per second count renders (submissions to the pool: the team chart once per team and
-language, plus each employee's chart) over the job's wall time.
+Startup as ``bot.__main__.run_bot`` does it: one engine and session pool, ``create_bot`` (with
+the retry middleware) pointed at the fake, a spawn ProcessPoolExecutor(--workers, by default one
+fewer than the CPUs as run_bot sizes it), ``create_dispatcher`` (no APScheduler: the jobs are
+called directly), ``gc.collect(); gc.freeze()`` (``--no-gc-freeze`` to skip), then the
+dispatcher's startup hook ``start_background``, which warms what the app warms and starts the
+production ``OutboxSender`` (Limits(per_second=--limit)); it polls all night, idle until 09:00.
 
-send: the app clock at 09:00 Moscow (and ticking, so 429 retries come due), the production
-``OutboxSender`` (Limits(per_second=--limit)) with ``bot.factory.create_bot`` (retry middleware)
-against ``tests.fake_telegram.FakeTelegram(enforce_limits=True)`` on 127.0.0.1, in its own
-process so that its work is not counted as the bot's. Rate = (sent - 1) / (last send - first
-send) as the fake saw them, against the configured limit. ``--group-extra N`` queues N more
-posts per bound group (due one second before the charts) to exercise the per-group limits.
+prep: the app clock frozen at Monday 2026-11-23 00:05 Moscow, ``scheduler.jobs.
+run_weekly_reports`` with the chart pool and the sender's wake as ``on_queued`` (as KpiScheduler
+runs it). Charts per second count renders (submissions to the pool: the team chart once per team
+and language, plus each employee's chart) over the job's wall time.
+
+send: the app clock moved to 09:00 Moscow (and ticking, so 429 retries come due), then the
+sender delivers to ``tests.fake_telegram.FakeTelegram(enforce_limits=True)`` on 127.0.0.1, which
+runs in its own process so that its work is not counted as the bot's. Rate = (sent - 1) /
+(last send - first send) as the fake saw them, against the configured limit. ``--group-extra N``
+queues N more posts per bound group (due a second before the charts) to exercise the group
+limits (the weekly report alone sends one message per chat).
 
 Stalls: a task sleeping 10 ms in a loop records how late it wakes, over both phases (each tick
 counted in the phase it started in). A watchdog thread samples the event-loop thread's stack
