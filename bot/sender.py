@@ -47,14 +47,15 @@ class RateLimiter:
         self._private: dict[int, float] = {}
         self._groups: dict[int, deque[float]] = {}
         self._turns = asyncio.Lock()
-        self._paused_until = 0.0
+        self._paused: dict[int, float] = {}
 
-    def pause(self, seconds: float, now: float) -> None:
-        """Telegram said 429: nothing goes out for `seconds`."""
-        self._paused_until = max(self._paused_until, now + seconds)
+    def pause(self, chat_id: int, seconds: float, now: float) -> None:
+        """Telegram said 429 for this chat: nothing goes to it for `seconds`; the others,
+        already evenly spaced under the overall limit, go on."""
+        self._paused[chat_id] = max(self._paused.get(chat_id, 0.0), now + seconds)
 
     def wait(self, chat_id: int, now: float) -> float:
-        delay = max(0.0, self._paused_until - now)
+        delay = max(0.0, self._paused.get(chat_id, 0.0) - now)
         window = self._global
         while window and now - window[0] >= 1.0:
             window.popleft()
@@ -210,7 +211,8 @@ class OutboxSender:
             else:
                 await self.bot.send_message(message.chat_id, message.text or "")
         except TelegramRetryAfter as error:
-            self.limiter.pause(error.retry_after, asyncio.get_running_loop().time())
+            loop_time = asyncio.get_running_loop().time()
+            self.limiter.pause(message.chat_id, error.retry_after, loop_time)
             await self._retry_later(
                 message, error.retry_after, f"429 retry after {error.retry_after}"
             )

@@ -20,6 +20,7 @@ def test_global_window_per_chat_spacing_group_minute_and_pause() -> None:
     assert limiter.wait(-100, 30.0) == 32.0  # a group's third message in a minute
     assert limiter.wait(-100, 62.0) == 0
 
-    limiter.pause(5.0, 70.0)  # a 429 stops everything for retry_after
+    limiter.pause(7, 5.0, 70.0)  # a 429 for chat 7 stops it for retry_after
     assert limiter.wait(7, 71.0) == 4.0
+    assert limiter.wait(8, 71.0) == 0
     assert limiter.wait(7, 75.0) == 0
