@@ -192,6 +192,9 @@ class OutboxSender:
     async def _deliver(self, message: OutboxMessage) -> None:
         assert self.bot is not None
         retries_handled_by_caller.set(True)  # this task's context only
+        # The turn first, then SENDING: a row waits for its turn as PENDING, so a kill then
+        # leaves it to be sent after the restart rather than taken for maybe-delivered.
+        await self.limiter.acquire(message.chat_id)
         async with self.session_pool() as session:
             photo = await photo_of(session, message.id)
             await session.execute(
@@ -200,7 +203,6 @@ class OutboxSender:
                 .values(status=OutboxStatus.SENDING)
             )
             await session.commit()
-        await self.limiter.acquire(message.chat_id)
         try:
             if photo is not None:
                 await self.bot.send_photo(
