@@ -34,19 +34,27 @@ MAX_ATTEMPTS = 6
 @dataclass(frozen=True, slots=True)
 class Limits:
     per_second: float = 25.0
-    private_interval: float = 1.05  # Telegram: about one message a second per private chat
+    chat_interval: float = 1.05  # Telegram: about one message a second in any one chat
     group_per_minute: int = 20
 
 
 class RateLimiter:
-    """Sliding windows on the monotonic clock; `wait` says how long until a chat may be sent to."""
+    """Sliding windows on the monotonic clock; `wait` says how long until a chat may be sent to.
+
+    Two steps per message: `acquire` takes its turn under every limit, then `pace`, right at
+    the HTTP request, keeps the requests themselves evenly spaced. Between the two the sender
+    writes to the database, and a write held up (an SQLite checkpoint) would otherwise release
+    the sends queued behind it as one burst that breaks Telegram's window.
+    """
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self._global: deque[float] = deque()
-        self._private: dict[int, float] = {}
+        self._last_in_chat: dict[int, float] = {}
         self._groups: dict[int, deque[float]] = {}
         self._turns = asyncio.Lock()
+        self._wire = asyncio.Lock()
+        self._last_request = float("-inf")
         self._paused: dict[int, float] = {}
 
     def pause(self, chat_id: int, seconds: float, now: float) -> None:
@@ -65,11 +73,10 @@ class RateLimiter:
             # Evenly spaced, not in bursts: a late burst would stack on the next second's
             # sends at Telegram's end and break its window there.
             delay = max(delay, window[-1] + 1.0 / self.limits.per_second - now)
-        if chat_id > 0:
-            last = self._private.get(chat_id)
-            if last is not None:
-                delay = max(delay, last + self.limits.private_interval - now)
-        else:
+        last = self._last_in_chat.get(chat_id)
+        if last is not None:
+            delay = max(delay, last + self.limits.chat_interval - now)
+        if chat_id < 0:
             group = self._groups.setdefault(chat_id, deque())
             while group and now - group[0] >= 60.0:
                 group.popleft()
@@ -78,20 +85,36 @@ class RateLimiter:
         return max(delay, 0.0)
 
     async def acquire(self, chat_id: int) -> None:
-        """Wait for this chat's turn, in arrival order, and take it. Called right before the
-        API call, so what Telegram sees is spaced as counted here."""
+        """Wait for this chat's turn, in arrival order, and take it."""
         loop = asyncio.get_running_loop()
         async with self._turns:
             while (delay := self.wait(chat_id, loop.time())) > 0:  # noqa: ASYNC110 (a clock)
                 await asyncio.sleep(delay)
             self.record(chat_id, loop.time())
 
+    async def pace(self, chat_id: int) -> None:
+        """Right before the HTTP request of a message that has its turn: at least 1/limit after
+        the previous request, and the chat's own limits counted from this moment."""
+        loop = asyncio.get_running_loop()
+        async with self._wire:
+            delay = self._last_request + 1.0 / self.limits.per_second - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self.sent_now(chat_id, loop.time())
+
     def record(self, chat_id: int, now: float) -> None:
         self._global.append(now)
-        if chat_id > 0:
-            self._private[chat_id] = now
-        else:
+        self._last_in_chat[chat_id] = now
+        if chat_id < 0:
             self._groups.setdefault(chat_id, deque()).append(now)
+
+    def sent_now(self, chat_id: int, now: float) -> None:
+        """The recorded turn (one in flight per chat) moves to when the request really went."""
+        self._last_request = now
+        self._last_in_chat[chat_id] = max(now, self._last_in_chat.get(chat_id, now))
+        group = self._groups.get(chat_id)
+        if group:
+            group[-1] = max(group[-1], now)
 
 
 class OutboxSender:
@@ -203,6 +226,8 @@ class OutboxSender:
                 .values(status=OutboxStatus.SENDING)
             )
             await session.commit()
+        # Usually no wait; after a held-up write, at most 1/limit per message queued behind it.
+        await self.limiter.pace(message.chat_id)
         try:
             if photo is not None:
                 await self.bot.send_photo(
