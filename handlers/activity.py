@@ -1,14 +1,13 @@
 """Logging work: /call, /meeting, /lead, /deal and /undo."""
 
-from aiogram import F, Router
-from aiogram.enums import ChatType
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.methods import SendMessage
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import views
-from bot.filters import InTeam
+from bot.filters import InTeam, PrivateChat
 from bot.sender import OutboxSender
 from bot.services.celebrations import check_crossings
 from bot.services.entries import record_entry, undo_last_entry
@@ -19,7 +18,7 @@ from models import EntryKind, Team, User
 from models.base import utcnow
 
 router = Router(name=__name__)
-router.message.filter(F.chat.type == ChatType.PRIVATE, InTeam())
+router.message.filter(PrivateChat(), InTeam())
 
 LOG_COMMANDS = tuple(kind.value for kind in EntryKind)
 

@@ -1,7 +1,6 @@
 """/chart [week|month] (own numbers) and /teamchart [week|month] (manager) as pictures."""
 
-from aiogram import F, Router
-from aiogram.enums import ChatType
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.methods import SendMessage, SendPhoto
 from aiogram.types import BufferedInputFile, Message
@@ -9,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.charts import render_person_chart, render_png, render_team_chart
 from bot.db import finish_database_work
-from bot.filters import InTeam, IsManager
+from bot.filters import InTeam, IsManager, PrivateChat
 from bot.services.parsing import ParseError
 from bot.services.periods import local_date, period_range
 from bot.services.weekly import (
@@ -26,11 +25,11 @@ from models.base import utcnow
 
 # Tried in this order: managers, then everyone in a team, then people without one.
 manager_router = Router(name=f"{__name__}.manager")
-manager_router.message.filter(F.chat.type == ChatType.PRIVATE, IsManager())
+manager_router.message.filter(PrivateChat(), IsManager())
 router = Router(name=__name__)
-router.message.filter(F.chat.type == ChatType.PRIVATE, InTeam())
+router.message.filter(PrivateChat(), InTeam())
 no_team_router = Router(name=f"{__name__}.no_team")
-no_team_router.message.filter(F.chat.type == ChatType.PRIVATE)
+no_team_router.message.filter(PrivateChat())
 
 FILENAME = "chart.png"
 

@@ -1,18 +1,18 @@
 """Commands that work everywhere in a private chat, in any state: /help and /cancel."""
 
-from aiogram import F, Router
-from aiogram.enums import ChatType
+from aiogram import Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.methods import SendMessage
 from aiogram.types import Message
 
 from bot import views
+from bot.filters import PrivateChat
 from bot.texts import Translator
 from models import Team, User
 
 router = Router(name=__name__)
-router.message.filter(F.chat.type == ChatType.PRIVATE)
+router.message.filter(PrivateChat())
 
 
 @router.message(Command("help"))

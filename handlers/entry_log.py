@@ -5,8 +5,7 @@ import re
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from aiogram import F, Router
-from aiogram.enums import ChatType
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -14,7 +13,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import views
-from bot.filters import InTeam
+from bot.filters import InTeam, PrivateChat
 from bot.log_callbacks import DeleteEntry
 from bot.services.entry_log import (
     DayLog,
@@ -31,7 +30,7 @@ from models import Entry, Team, User
 from models.base import utcnow
 
 router = Router(name=__name__)
-router.message.filter(F.chat.type == ChatType.PRIVATE, InTeam())
+router.message.filter(PrivateChat(), InTeam())
 
 BUTTONS_PER_ROW = 5
 NOTE_PREVIEW = 80

@@ -1,14 +1,13 @@
 """/export [csv] [week|month|YYYY-MM]: the numbers as an Excel workbook or a CSV file."""
 
-from aiogram import F, Router
-from aiogram.enums import ChatType
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.methods import SendDocument, SendMessage
 from aiogram.types import BufferedInputFile, Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import finish_database_work
-from bot.filters import InTeam
+from bot.filters import InTeam, PrivateChat
 from bot.services.exporting import (
     ExportRequest,
     export_filename,
@@ -24,7 +23,7 @@ from models import Team, User
 from models.base import utcnow
 
 router = Router(name=__name__)
-router.message.filter(F.chat.type == ChatType.PRIVATE, InTeam())
+router.message.filter(PrivateChat(), InTeam())
 
 
 def period_text(t: Translator, request: ExportRequest) -> str:

@@ -1,23 +1,20 @@
 """The team's group: /bindchat, /unbindchat and the bot joining or leaving. Nothing else in a
 group gets an answer."""
 
-from aiogram import F, Router
-from aiogram.enums import ChatType
+from aiogram import Router
 from aiogram.filters import JOIN_TRANSITION, LEAVE_TRANSITION, ChatMemberUpdatedFilter, Command
 from aiogram.methods import SendMessage
 from aiogram.types import ChatMemberUpdated, Message
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.filters import IsManager
+from bot.filters import GroupChat, IsManager, MigratedToSupergroup
 from bot.texts import Translator
 from models import Team, User
 
-GROUP_CHATS = F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP})
-
 router = Router(name=__name__)
-router.message.filter(GROUP_CHATS)
-router.my_chat_member.filter(GROUP_CHATS)
+router.message.filter(GroupChat())
+router.my_chat_member.filter(GroupChat())
 
 
 async def _bound_team(session: AsyncSession, chat_id: int) -> Team | None:
@@ -36,7 +33,7 @@ async def removed_from_group(event: ChatMemberUpdated, session: AsyncSession) ->
     await session.commit()
 
 
-@router.message(F.migrate_to_chat_id)
+@router.message(MigratedToSupergroup())
 async def upgraded_to_supergroup(message: Message, session: AsyncSession) -> None:
     # A group that becomes a supergroup gets a new id; the old one stops accepting messages.
     await session.execute(

@@ -1,13 +1,12 @@
 """/leaderboard (manager): the team ranked by one metric."""
 
-from aiogram import F, Router
-from aiogram.enums import ChatType
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.methods import SendMessage
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.filters import IsManager
+from bot.filters import IsManager, PrivateChat
 from bot.services.leaderboard import Leaderboard, Ranked, leaderboard, parse_leaderboard_args
 from bot.services.parsing import ParseError
 from bot.services.periods import Period, local_date
@@ -18,7 +17,7 @@ from models import Metric, Team
 from models.base import utcnow
 
 router = Router(name=__name__)
-router.message.filter(F.chat.type == ChatType.PRIVATE, IsManager())
+router.message.filter(PrivateChat(), IsManager())
 
 MEDALS = ("🥇", "🥈", "🥉")
 

@@ -1,14 +1,13 @@
 """Own numbers: /today, /week, /month."""
 
-from aiogram import F, Router
-from aiogram.enums import ChatType
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.methods import SendMessage
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import views
-from bot.filters import InTeam
+from bot.filters import InTeam, PrivateChat
 from bot.services.periods import Period, local_date
 from bot.services.progress import progress_report
 from bot.texts import Translator
@@ -16,7 +15,7 @@ from models import Team, User
 from models.base import utcnow
 
 router = Router(name=__name__)
-router.message.filter(F.chat.type == ChatType.PRIVATE, InTeam())
+router.message.filter(PrivateChat(), InTeam())
 
 PERIOD_COMMANDS = {"today": Period.DAY, "week": Period.WEEK, "month": Period.MONTH}
 

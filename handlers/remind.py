@@ -1,13 +1,12 @@
 """/remind: a person's own reminder time, reminders on/off, and the "on track" line."""
 
-from aiogram import F, Router
-from aiogram.enums import ChatType
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.methods import SendMessage
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.filters import InTeam
+from bot.filters import InTeam, PrivateChat
 from bot.services.parsing import ParseError
 from bot.services.team_settings import apply_remind
 from bot.texts import Translator
@@ -15,7 +14,7 @@ from handlers.team_settings import clock
 from models import Team, User
 
 router = Router(name=__name__)
-router.message.filter(F.chat.type == ChatType.PRIVATE, InTeam())
+router.message.filter(PrivateChat(), InTeam())
 
 
 def reminder_state(t: Translator, user: User, team: Team) -> str:

@@ -2,14 +2,13 @@
 
 from zoneinfo import ZoneInfo
 
-from aiogram import F, Router
-from aiogram.enums import ChatType
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.methods import SendMessage
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.filters import IsManager
+from bot.filters import IsManager, PrivateChat
 from bot.services.periods import local_date
 from bot.services.roster import RoleChange, RosterRow, remove_member, roster, set_role
 from bot.texts import Safe, Translator
@@ -19,7 +18,7 @@ from models.base import utcnow
 from models.user import find_member
 
 router = Router(name=__name__)
-router.message.filter(F.chat.type == ChatType.PRIVATE, IsManager())
+router.message.filter(PrivateChat(), IsManager())
 
 
 def _today(t: Translator, row: RosterRow) -> str:

@@ -1,7 +1,6 @@
 """/start: registration, the welcome text, and joining a team by an invite deep link."""
 
-from aiogram import F, Router
-from aiogram.enums import ChatType
+from aiogram import Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.methods import EditMessageText, SendMessage
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -9,13 +8,14 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import JoinTeam
+from bot.filters import PrivateChat
 from bot.keyboards import quick_commands
 from bot.services.teams import JoinOutcome, JoinResult, join_by_invite
 from bot.texts import Translator
 from models import Team, User
 
 router = Router(name=__name__)
-router.message.filter(F.chat.type == ChatType.PRIVATE)
+router.message.filter(PrivateChat())
 
 
 def confirm_keyboard(t: Translator, result: JoinResult, token: str) -> InlineKeyboardMarkup:

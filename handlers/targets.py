@@ -2,14 +2,13 @@
 
 from datetime import date
 
-from aiogram import F, Router
-from aiogram.enums import ChatType
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.methods import SendMessage
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.filters import InTeam, IsManager
+from bot.filters import InTeam, IsManager, PrivateChat
 from bot.services.parsing import ParseError
 from bot.services.periods import local_date
 from bot.services.targets import in_force, parse_target_command, set_target
@@ -21,9 +20,9 @@ from models.target import team_targets
 from models.user import find_member, team_members
 
 router = Router(name=__name__)
-router.message.filter(F.chat.type == ChatType.PRIVATE, InTeam())
+router.message.filter(PrivateChat(), InTeam())
 manager_router = Router(name=f"{__name__}.manager")
-manager_router.message.filter(F.chat.type == ChatType.PRIVATE, IsManager())
+manager_router.message.filter(PrivateChat(), IsManager())
 
 
 def describe(t: Translator, target: Target) -> str:

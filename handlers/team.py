@@ -1,7 +1,6 @@
 """Creating a team (/newteam) and inviting people to it (/invite)."""
 
-from aiogram import Bot, F, Router
-from aiogram.enums import ChatType
+from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -11,7 +10,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.callbacks import SwitchToNewTeam
-from bot.filters import IsManager
+from bot.filters import IsManager, PlainText, PrivateChat
 from bot.keyboards import quick_commands
 from bot.services.roster import is_last_manager
 from bot.services.teams import (
@@ -26,7 +25,7 @@ from bot.texts import Translator
 from models import Team, User
 
 router = Router(name=__name__)
-router.message.filter(F.chat.type == ChatType.PRIVATE)
+router.message.filter(PrivateChat())
 
 
 class NewTeam(StatesGroup):
@@ -87,7 +86,7 @@ async def new_team(
     return await _create_or_confirm(message, command.args, session, state, t, user, team)
 
 
-@router.message(StateFilter(NewTeam.name), F.text, ~F.text.startswith("/"))
+@router.message(StateFilter(NewTeam.name), PlainText())
 async def new_team_name(
     message: Message,
     session: AsyncSession,
@@ -124,7 +123,7 @@ async def confirm_new_team(
 
 
 manager_router = Router(name=f"{__name__}.manager")
-manager_router.message.filter(F.chat.type == ChatType.PRIVATE, IsManager())
+manager_router.message.filter(PrivateChat(), IsManager())
 
 
 @manager_router.message(Command("invite"))

@@ -3,8 +3,7 @@
 from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo
 
-from aiogram import F, Router
-from aiogram.enums import ChatType
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -12,7 +11,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_date
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.filters import IsManager
+from bot.filters import IsManager, PrivateChat
 from bot.services.parsing import ParseError
 from bot.services.team_settings import (
     SETTING_WORDS,
@@ -29,7 +28,7 @@ from models import Team
 from models.base import utcnow
 
 router = Router(name=__name__)
-router.message.filter(F.chat.type == ChatType.PRIVATE, IsManager())
+router.message.filter(PrivateChat(), IsManager())
 
 A_MONDAY = date(2024, 1, 1)
 # Rows of the settings keyboard: 4 + 3 weekdays, then pairs of buttons.

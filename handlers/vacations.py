@@ -1,13 +1,12 @@
 """/vacation: days off that leave a person's pace."""
 
-from aiogram import F, Router
-from aiogram.enums import ChatType
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.methods import SendMessage
 from aiogram.types import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.filters import InTeam
+from bot.filters import InTeam, PrivateChat
 from bot.services.parsing import ParseError
 from bot.services.periods import DateRange, local_date
 from bot.services.standing import team_calendar
@@ -23,7 +22,7 @@ from models.base import utcnow
 from models.user import find_member
 
 router = Router(name=__name__)
-router.message.filter(F.chat.type == ChatType.PRIVATE, InTeam())
+router.message.filter(PrivateChat(), InTeam())
 
 
 def date_range(t: Translator, dates: DateRange) -> str:
