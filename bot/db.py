@@ -1,19 +1,24 @@
 """Engine, session pool and migrations."""
 
 import asyncio
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.sql import ClauseElement, Select
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.dml import UpdateBase
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -88,6 +93,63 @@ async def finish_database_work(session: AsyncSession) -> None:
     await session.commit()
     if isinstance(session, SerializedSession):
         session._release_turn()
+
+
+def write_lock(session_pool: async_sessionmaker[AsyncSession]) -> asyncio.Lock | None:
+    """The lock SQLite sessions take turns with (None on a server database)."""
+    lock = session_pool.kw.get("info", {}).get("write_lock")
+    return lock if isinstance(lock, asyncio.Lock) else None
+
+
+Processor = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A Core statement compiled once for the driver: its SQL, bind order and type conversions.
+
+    For a hot path that runs on the driver's connection directly: SQLAlchemy still writes the
+    SQL and converts the values (dates, enums, booleans) exactly as the ORM does, but is not
+    in the way of each execution.
+    """
+
+    sql: str
+    names: tuple[str, ...]
+    defaults: tuple[Any, ...]  # the statement's own literals (coalesce's 0)
+    binds: tuple[Processor, ...]
+    results: tuple[Processor, ...]
+
+    def params(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        out = []
+        for name, default, process in zip(self.names, self.defaults, self.binds, strict=True):
+            value = values.get(name, default)
+            out.append(value if process is None else process(value))
+        return tuple(out)
+
+    def rows(self, raw: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        return [
+            tuple(
+                value if process is None else process(value)
+                for value, process in zip(row, self.results, strict=True)
+            )
+            for row in raw
+        ]
+
+
+def prepare(statement: ClauseElement, dialect: Dialect) -> Prepared:
+    compiled = statement.compile(dialect=dialect)
+    assert isinstance(compiled, SQLCompiler)
+    names = tuple(compiled.positiontup or ())
+    binds = tuple(
+        compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+    )
+    # A SELECT's columns, or an INSERT's RETURNING ones.
+    columns = statement.exported_columns if isinstance(statement, Select | UpdateBase) else ()
+    results = tuple(
+        column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
+    )
+    defaults = tuple(compiled.binds[name].effective_value for name in names)
+    return Prepared(compiled.string, names, defaults, binds, results)
 
 
 def create_session_pool(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -11,7 +11,9 @@ from aiogram.fsm.storage.base import BaseStorage
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db import write_lock
 from bot.middlewares import DbSessionMiddleware, UserMiddleware
+from bot.quick_log import QuickLogMiddleware
 from bot.retry import RetryMiddleware
 from bot.sender import OutboxSender
 from bot.services.pace import is_known_country
@@ -52,6 +54,10 @@ def create_dispatcher(
     chart_executor: Executor | None = None,
 ) -> Dispatcher:
     dp = Dispatcher(storage=storage) if storage else Dispatcher()
+    quick_log = QuickLogMiddleware(session_pool) if write_lock(session_pool) else None
+    if quick_log is not None:
+        dp.update.outer_middleware(quick_log)  # before the session: it opens none
+    dp["quick_log"] = quick_log
     dp.update.outer_middleware(DbSessionMiddleware(session_pool))
     dp.update.outer_middleware(UserMiddleware())
     dp.include_routers(*routers())
@@ -71,10 +77,14 @@ async def start_background(bot: Bot, outbox: OutboxSender, scheduler: KpiSchedul
         scheduler.start()
 
 
-async def stop_background(outbox: OutboxSender, scheduler: KpiScheduler | None) -> None:
+async def stop_background(
+    outbox: OutboxSender, scheduler: KpiScheduler | None, quick_log: QuickLogMiddleware | None
+) -> None:
     if scheduler is not None:
         await scheduler.shutdown()
     await outbox.stop()
+    if quick_log is not None:
+        await quick_log.close()
 
 
 async def register_commands(bot: Bot) -> None:

@@ -1,7 +1,7 @@
 """Who is talking to the bot: registration and profile refresh on every update."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +21,21 @@ class TelegramProfile:
     language_code: str | None
 
 
+def stored_profile(profile: TelegramProfile) -> dict[str, str | None]:
+    """The user's columns that their Telegram profile sets, as they are stored."""
+    return {
+        "first_name": profile.first_name[:128] or str(profile.id),
+        "last_name": profile.last_name[:128] if profile.last_name else None,
+        "username": profile.username,
+        "language_code": profile.language_code,
+    }
+
+
+def seen_long_ago(last_seen_at: datetime, now: datetime) -> bool:
+    """Time to write `last_seen_at` again (at most every few minutes, not on every update)."""
+    return now - last_seen_at > LAST_SEEN_RESOLUTION
+
+
 async def sync_user(
     session: AsyncSession, profile: TelegramProfile, *, in_private_chat: bool = True
 ) -> tuple[User, Team | None]:
@@ -35,18 +50,11 @@ async def sync_user(
     if row is None:
         session.add(user)
         user.last_seen_at = now
-    first_name = profile.first_name[:128] or str(profile.id)
-    last_name = profile.last_name[:128] if profile.last_name else None
     # Assign only what changed: an unchanged user costs no UPDATE on the hot path.
-    for name, value in (
-        ("first_name", first_name),
-        ("last_name", last_name),
-        ("username", profile.username),
-        ("language_code", profile.language_code),
-    ):
+    for name, value in stored_profile(profile).items():
         if getattr(user, name) != value:
             setattr(user, name, value)
-    if now - user.last_seen_at > LAST_SEEN_RESOLUTION:
+    if seen_long_ago(user.last_seen_at, now):
         user.last_seen_at = now
     if in_private_chat and user.blocked_bot:
         user.blocked_bot = False  # they wrote to us: messaging them works again

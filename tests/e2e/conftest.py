@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from aiogram import Dispatcher
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -22,6 +23,7 @@ class RunningBot:
     tg: FakeTelegram
     session_pool: async_sessionmaker[AsyncSession]
     outbox: OutboxSender
+    dp: Dispatcher
 
     async def live_entries(self) -> int:
         async with self.session_pool() as session:
@@ -41,7 +43,7 @@ async def run_bot(tg: FakeTelegram, db_url: str) -> AsyncIterator[RunningBot]:
         # Scheduled work is driven by the time-travel tests themselves, not by a wall clock.
         dp = create_dispatcher(session_pool, with_scheduler=False)
         async with tg.polling(dp, bot, close_bot_session=False):
-            yield RunningBot(tg, session_pool, dp["outbox"])
+            yield RunningBot(tg, session_pool, dp["outbox"], dp)
 
 
 @pytest.fixture
