@@ -204,6 +204,8 @@ class QuickLogMiddleware(BaseMiddleware):
         except BaseException:
             with suppress(Exception):
                 await self._run(("ROLLBACK", {}))
+            with suppress(Exception):
+                await self.close()  # the next command starts on a fresh connection
             raise
         count, amount = totals[0]
         total = DayTotal(int(count or 0), int(amount or 0))
