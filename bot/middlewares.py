@@ -41,6 +41,17 @@ class DbSessionMiddleware(BaseMiddleware):
             return result
 
 
+def profile_of(sender: TelegramUser) -> TelegramProfile:
+    """What the bot keeps of a Telegram account, from the update's sender."""
+    return TelegramProfile(
+        id=sender.id,
+        first_name=sender.first_name,
+        last_name=sender.last_name,
+        username=sender.username,
+        language_code=sender.language_code,
+    )
+
+
 class UserMiddleware(BaseMiddleware):
     """Registers or refreshes the sender and puts `user`, `team` and `t` into handler data."""
 
@@ -49,13 +60,7 @@ class UserMiddleware(BaseMiddleware):
         if sender is None or sender.is_bot:
             data.update(user=None, team=None, t=translator(DEFAULT_LANGUAGE))
             return await handler(event, data)
-        profile = TelegramProfile(
-            id=sender.id,
-            first_name=sender.first_name,
-            last_name=sender.last_name,
-            username=sender.username,
-            language_code=sender.language_code,
-        )
+        profile = profile_of(sender)
         chat = data.get("event_chat")
         private = chat is not None and chat.type == "private"
         user, team = await sync_user(data["session"], profile, in_private_chat=private)

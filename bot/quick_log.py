@@ -22,7 +22,7 @@ import logging
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from aiogram import BaseMiddleware
@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from bot import views
 from bot.db import Prepared, prepare, write_lock
-from bot.middlewares import Handler
+from bot.middlewares import Handler, profile_of
 from bot.sender import OutboxSender
 from bot.services.celebrations import check_crossings
 from bot.services.entries import DAY_TOTAL, ENTRY_FIELDS, DayTotal, new_entry
@@ -92,7 +92,9 @@ class QuickLogMiddleware(BaseMiddleware):
         assert isinstance(engine, AsyncEngine) and engine.dialect.name == "sqlite"
         self.session_pool = session_pool
         self.engine = engine
-        self.lock = write_lock(session_pool)
+        lock = write_lock(session_pool)
+        assert lock is not None  # SQLite sessions take turns on it; so do these commands
+        self.lock = lock
         dialect = engine.dialect
         self.claim = prepare(CLAIM, dialect)
         self.sender = prepare(SENDER, dialect)
@@ -110,18 +112,11 @@ class QuickLogMiddleware(BaseMiddleware):
         assert isinstance(event, Update)
         message = event.message
         command = _log_command(message)
-        if command is None or self.lock is None:
+        if command is None:
             return await handler(event, data)
         assert message is not None and message.from_user is not None
         kind, args = command
-        sender = message.from_user
-        profile = TelegramProfile(
-            id=sender.id,
-            first_name=sender.first_name,
-            last_name=sender.last_name,
-            username=sender.username,
-            language_code=sender.language_code,
-        )
+        profile = profile_of(message.from_user)
         async with self.lock:
             outcome = await self._log(event.update_id, profile, kind, args)
         if outcome is None:
@@ -129,10 +124,10 @@ class QuickLogMiddleware(BaseMiddleware):
         if outcome is _ALREADY_DONE:
             logger.info("Update %s was already processed; skipped", event.update_id)
             return None
-        entry, total, today, language, known = outcome
+        entry, total, today, known = outcome
         if known.chat_id is not None:
             await self._celebrate(data["outbox"], profile.id, known.team_id, today)
-        t = translator(language_for(language))
+        t = translator(language_for(profile.language_code))
         return message.answer(views.recorded(t, entry, total, today))
 
     async def _driver_connection(self) -> Any:
@@ -195,10 +190,17 @@ class QuickLogMiddleware(BaseMiddleware):
             entry = new_entry(
                 user_id=profile.id, team_id=sender.team_id, kind=kind, parsed=parsed, now=now
             )
-            day = {"user_id": profile.id, "team_id": sender.team_id, "kind": kind}
             _, totals, _ = await self._run(
                 (self.add_entry, {name: getattr(entry, name) for name in ENTRY_FIELDS}),
-                (self.day_total, {**day, "day": parsed.business_date}),
+                (
+                    self.day_total,
+                    {
+                        "user_id": profile.id,
+                        "team_id": sender.team_id,
+                        "kind": kind,
+                        "day": parsed.business_date,
+                    },
+                ),
                 ("COMMIT", {}),
             )
         except BaseException:
@@ -209,7 +211,7 @@ class QuickLogMiddleware(BaseMiddleware):
             raise
         count, amount = totals[0]
         total = DayTotal(int(count or 0), int(amount or 0))
-        return entry, total, today, profile.language_code, sender
+        return entry, total, today, sender
 
     async def _celebrate(
         self, outbox: OutboxSender, user_id: int, team_id: int, today: date
@@ -263,7 +265,7 @@ def _sender(rows: Sequence[tuple[Any, ...]]) -> "_Sender | None":
     )
 
 
-def _unchanged(sender: "_Sender", profile: TelegramProfile, now: Any) -> bool:
+def _unchanged(sender: "_Sender", profile: TelegramProfile, now: datetime) -> bool:
     """Nothing for the user middleware to write: same profile, seen lately, not blocked."""
     return (
         sender.profile == stored_profile(profile)
