@@ -1,39 +1,44 @@
 """The log commands' short way on SQLite: /call, /meeting, /lead and /deal from a known member.
 
-These are most of what the bot receives. Through the ORM, each statement cost a handful of
-trips between the event loop and aiosqlite's thread, one after another, and the Python around
-them: 5 statements made /call about five times as expensive as an echo. Here the same
-statements, written by SQLAlchemy from the models and compiled once (`bot.db.prepare`), run on
-one connection of the engine's pool, queued together in two rounds, with the same effects and
-the same reply as the handler in `handlers/activity.py`:
+These are most of what the bot receives, and they come in bursts (a team logging the day's
+calls at six). Through the ORM each took a transaction of its own: five statements, each a few
+trips between the event loop and aiosqlite's thread, and a commit that waits for the disk
+(`synchronous=FULL`), all while every other write waited for its turn. Here the commands that
+arrive while one transaction runs are logged together in the next one (a group commit), with
+the same statements, written by SQLAlchemy from the models and compiled once
+(`bot.db.prepare`), on one connection of the engine's pool:
 
-1. BEGIN IMMEDIATE; claim the update id; read the sender with their team;
-2. insert the entry; read the day's total; COMMIT. Then the reply, after the commit.
+1. BEGIN IMMEDIATE; which of the update ids are claimed already; the senders with their teams;
+2. claim the update ids; insert the entries; read the day's totals;
+3. COMMIT, once every statement before it succeeded. Then each command's reply, as the
+   handler in `handlers/activity.py` gives it: the running total counts the batch's earlier
+   entries and not its later ones, as if they had been logged one by one.
 
 Anything out of the ordinary goes the usual way, with nothing written here: a sender the bot
 does not know or who has no team, a changed profile or a `last_seen_at` to refresh, someone
-who had blocked the bot, input that does not parse, a command with a @mention. A team with a
-bound group still gets its celebrations, checked in a session of its own after the commit, as
-the handler does.
+who had blocked the bot, input that does not parse, a command with a @mention. So does a whole
+batch whose transaction failed (it is rolled back first). A team with a bound group still gets
+its celebrations, checked in a session of its own after the commit, as the handler does.
 """
 
 import asyncio
+import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from aiogram import BaseMiddleware
 from aiogram.enums import ChatType
 from aiogram.types import Message, TelegramObject, Update
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import views
-from bot.db import Prepared, prepare, write_lock
+from bot.db import prepare, write_lock
 from bot.middlewares import Handler, profile_of
 from bot.sender import OutboxSender
 from bot.services.celebrations import check_crossings
@@ -49,15 +54,28 @@ from models.processed_update import ProcessedUpdate
 logger = logging.getLogger(__name__)
 
 COMMANDS = {f"/{kind.value}": kind for kind in EntryKind}
+# At most this many commands in one transaction: the other writers wait for it to end.
+BATCH = 100
 
+T = TypeVar("T")
+
+
+def _listed(name: str) -> Any:
+    """The values of a JSON array parameter: one statement, however many there are."""
+    return select(func.json_each(bindparam(name)).table_valued("value").c.value)
+
+
+CLAIMED = select(ProcessedUpdate.update_id).where(
+    ProcessedUpdate.update_id.in_(_listed("update_ids"))
+)
 CLAIM = (
     sqlite_insert(ProcessedUpdate)
     .values(update_id=bindparam("update_id"), processed_at=bindparam("processed_at"))
     .on_conflict_do_nothing(index_elements=["update_id"])
-    .returning(ProcessedUpdate.update_id)
 )
-SENDER = (
+SENDERS = (
     select(
+        User.id,
         User.first_name,
         User.last_name,
         User.username,
@@ -69,9 +87,19 @@ SENDER = (
         Team.chat_id,
     )
     .join(Team, User.team_id == Team.id)
-    .where(User.id == bindparam("user_id"))
+    .where(User.id.in_(_listed("user_ids")))
 )
 ADD_ENTRY = insert(Entry).values({name: bindparam(name) for name in ENTRY_FIELDS})
+DAY_KEY = ("user_id", "team_id", "kind", "day")  # DAY_TOTAL's parameters
+
+
+@dataclass(slots=True)
+class _Command:
+    update_id: int
+    profile: TelegramProfile
+    kind: EntryKind
+    args: str | None
+    outcome: "asyncio.Future[_Logged | object | None]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +112,26 @@ class _Sender:
     chat_id: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class _Accepted:
+    """A command that will be logged here: its entry, the sender's today and team."""
+
+    entry: Entry
+    today: date
+    sender: _Sender
+
+
+@dataclass(frozen=True, slots=True)
+class _Logged:
+    entry: Entry
+    today: date
+    sender: _Sender
+    total: DayTotal  # the sender's total of the kind for the entry's day, with the entry
+
+
+_ALREADY_DONE = object()
+
+
 class QuickLogMiddleware(BaseMiddleware):
     """An outer middleware on `dp.update`, before the session middleware (SQLite only)."""
 
@@ -93,42 +141,71 @@ class QuickLogMiddleware(BaseMiddleware):
         self.session_pool = session_pool
         self.engine = engine
         lock = write_lock(session_pool)
-        assert lock is not None  # SQLite sessions take turns on it; so do these commands
+        assert lock is not None  # SQLite sessions take turns on it; so do these batches
         self.lock = lock
         dialect = engine.dialect
+        self.claimed = prepare(CLAIMED, dialect)
         self.claim = prepare(CLAIM, dialect)
-        self.sender = prepare(SENDER, dialect)
+        self.senders = prepare(SENDERS, dialect)
         self.add_entry = prepare(ADD_ENTRY, dialect)
         self.day_total = prepare(DAY_TOTAL, dialect)
         self._connection: AsyncConnection | None = None
         self._driver: Any = None
+        self._waiting: list[_Command] = []
+        self._logger: asyncio.Task[None] | None = None
+        self._closed = False
 
     async def close(self) -> None:
-        if self._connection is not None:
-            await self._connection.close()
-            self._connection = self._driver = None
+        """At shutdown, once what waits is logged: commands still to come go the usual way."""
+        self._closed = True
+        if self._logger is not None:
+            await self._logger
+        await self._close_connection()
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
         message = event.message
-        command = _log_command(message)
-        if command is None:
+        parsed = _log_command(message)
+        if parsed is None or self._closed:
             return await handler(event, data)
         assert message is not None and message.from_user is not None
-        kind, args = command
+        kind, args = parsed
         profile = profile_of(message.from_user)
-        async with self.lock:
-            outcome = await self._log(event.update_id, profile, kind, args)
+        command = _Command(
+            event.update_id, profile, kind, args, asyncio.get_running_loop().create_future()
+        )
+        self._waiting.append(command)
+        if self._logger is None or self._logger.done():
+            self._logger = asyncio.create_task(self._log_waiting(), name="quick-log")
+        outcome = await command.outcome
         if outcome is None:
             return await handler(event, data)  # the usual way; nothing was written here
         if outcome is _ALREADY_DONE:
             logger.info("Update %s was already processed; skipped", event.update_id)
             return None
-        entry, total, today, known = outcome
-        if known.chat_id is not None:
-            await self._celebrate(data["outbox"], profile.id, known.team_id, today)
+        assert isinstance(outcome, _Logged)
+        if outcome.sender.chat_id is not None:
+            await self._celebrate(data["outbox"], profile.id, outcome.sender.team_id, outcome.today)
         t = translator(language_for(profile.language_code))
-        return message.answer(views.recorded(t, entry, total, today))
+        return message.answer(views.recorded(t, outcome.entry, outcome.total, outcome.today))
+
+    async def _log_waiting(self) -> None:
+        """Log what waits, a batch per turn on the write lock, until nothing does."""
+        while self._waiting:
+            async with self.lock:
+                batch = self._waiting[:BATCH]
+                del self._waiting[:BATCH]
+                outcomes: list[Any] = [None] * len(batch)  # the usual way, unless logged here
+                try:
+                    outcomes = await self._log(batch)
+                except Exception:
+                    logger.exception(
+                        "Logging %s command(s) failed; they go the usual way", len(batch)
+                    )
+                finally:
+                    for command, outcome in zip(batch, outcomes, strict=True):
+                        if not command.outcome.done():  # its update's task may be cancelled
+                            command.outcome.set_result(outcome)
 
     async def _driver_connection(self) -> Any:
         if self._driver is None:
@@ -137,81 +214,82 @@ class QuickLogMiddleware(BaseMiddleware):
             self._driver = raw.driver_connection
         return self._driver
 
-    async def _run(self, *steps: tuple[Prepared | str, dict[str, Any]]) -> list[list[Any]]:
-        """Queue the statements together on the driver's thread; their rows, in order."""
+    async def _log(self, batch: list[_Command]) -> list[Any]:
         db = await self._driver_connection()
-        # Tasks, so that all are queued now (in this order) and the thread runs them back to
-        # back: one trip there and back for the lot instead of one per statement.
-        futures = [
-            asyncio.ensure_future(
-                db.execute_fetchall(step, ())
-                if isinstance(step, str)
-                else db.execute_fetchall(step.sql, step.params(values))
-            )
-            for step, values in steps
-        ]
-        results: list[list[Any]] = []
-        error: BaseException | None = None
-        for step_and_values, future in zip(steps, futures, strict=True):
-            try:
-                rows = await future
-            except BaseException as failure:  # the rest were queued already: wait for them too
-                error = error or failure
-                continue
-            step = step_and_values[0]
-            results.append(step.rows(rows) if isinstance(step, Prepared) else list(rows))
-        if error is not None:
-            raise error
-        return results
-
-    async def _log(
-        self, update_id: int, profile: TelegramProfile, kind: EntryKind, args: str | None
-    ) -> Any:
         now = utcnow()
         try:
-            _, claimed, rows = await self._run(
-                ("BEGIN IMMEDIATE", {}),
-                (self.claim, {"update_id": update_id, "processed_at": now}),
-                (self.sender, {"user_id": profile.id}),
-            )
-            if not claimed:
-                await self._run(("COMMIT", {}))
-                return _ALREADY_DONE
-            sender = _sender(rows)
-            if sender is None or not _unchanged(sender, profile, now):
-                await self._run(("ROLLBACK", {}))
-                return None
-            today = local_date(now, sender.timezone)
-            try:
-                parsed = parse_entry(kind, args, today)
-            except ParseError:
-                await self._run(("ROLLBACK", {}))
-                return None
-            entry = new_entry(
-                user_id=profile.id, team_id=sender.team_id, kind=kind, parsed=parsed, now=now
-            )
-            _, totals, _ = await self._run(
-                (self.add_entry, {name: getattr(entry, name) for name in ENTRY_FIELDS}),
-                (
-                    self.day_total,
-                    {
-                        "user_id": profile.id,
-                        "team_id": sender.team_id,
-                        "kind": kind,
-                        "day": parsed.business_date,
-                    },
+            _, claimed_rows, sender_rows = await _together(
+                db.execute_fetchall("BEGIN IMMEDIATE"),
+                db.execute_fetchall(
+                    self.claimed.sql,
+                    self.claimed.params({"update_ids": json.dumps([c.update_id for c in batch])}),
                 ),
-                ("COMMIT", {}),
+                db.execute_fetchall(
+                    self.senders.sql,
+                    self.senders.params({"user_ids": json.dumps([c.profile.id for c in batch])}),
+                ),
             )
+            claimed = {update_id for (update_id,) in claimed_rows}
+            senders = {row[0]: _sender(row[1:]) for row in self.senders.rows(sender_rows)}
+            outcomes = [_decide(command, claimed, senders, now) for command in batch]
+            accepted = [
+                (command, outcome)
+                for command, outcome in zip(batch, outcomes, strict=True)
+                if isinstance(outcome, _Accepted)
+            ]
+            if not accepted:
+                await db.execute_fetchall("ROLLBACK")  # nothing was written
+                return outcomes
+            entries = [outcome.entry for _, outcome in accepted]
+            keys = list(dict.fromkeys(_day_key(entry) for entry in entries))
+            claims = [
+                self.claim.params({"update_id": command.update_id, "processed_at": now})
+                for command, _ in accepted
+            ]
+            rows = [
+                self.add_entry.params({name: getattr(entry, name) for name in ENTRY_FIELDS})
+                for entry in entries
+            ]
+            _, _, *totals = await _together(
+                _execute_many(db, self.claim.sql, claims),
+                _execute_many(db, self.add_entry.sql, rows),
+                *(
+                    db.execute_fetchall(
+                        self.day_total.sql,
+                        self.day_total.params(dict(zip(DAY_KEY, key, strict=True))),
+                    )
+                    for key in keys
+                ),
+            )
+            await db.execute_fetchall("COMMIT")  # only now: every statement before succeeded
         except BaseException:
             with suppress(Exception):
-                await self._run(("ROLLBACK", {}))
+                await db.execute_fetchall("ROLLBACK")
             with suppress(Exception):
-                await self.close()  # the next command starts on a fresh connection
+                await self._close_connection()  # the next batch starts on a fresh connection
             raise
-        count, amount = totals[0]
-        total = DayTotal(int(count or 0), int(amount or 0))
-        return entry, total, today, sender
+        # Each reply shows the day's total as it was right after its entry: the batch's later
+        # entries of the same key come off the total after the whole batch.
+        running: dict[tuple[Any, ...], DayTotal] = {}
+        for key, total_rows in zip(keys, totals, strict=True):
+            count, amount = self.day_total.rows(total_rows)[0]
+            running[key] = DayTotal(int(count or 0), int(amount or 0))
+        for index in reversed(range(len(outcomes))):
+            outcome = outcomes[index]
+            if isinstance(outcome, _Accepted):
+                key = _day_key(outcome.entry)
+                total = running[key]
+                outcomes[index] = _Logged(outcome.entry, outcome.today, outcome.sender, total)
+                running[key] = DayTotal(
+                    total.count - outcome.entry.count,
+                    total.amount_kopecks - (outcome.entry.amount_kopecks or 0),
+                )
+        return outcomes
+
+    async def _close_connection(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = self._driver = None
 
     async def _celebrate(
         self, outbox: OutboxSender, user_id: int, team_id: int, today: date
@@ -229,9 +307,6 @@ class QuickLogMiddleware(BaseMiddleware):
             logger.exception("Celebration check for user %s failed", user_id)
 
 
-_ALREADY_DONE = object()
-
-
 def _log_command(message: Message | None) -> tuple[EntryKind, str | None] | None:
     """(kind, arguments) for a log command in a private chat, as aiogram's Command reads it."""
     if message is None or message.chat.type != ChatType.PRIVATE or not message.text:
@@ -246,10 +321,8 @@ def _log_command(message: Message | None) -> tuple[EntryKind, str | None] | None
     return kind, parts[1] if len(parts) > 1 else None
 
 
-def _sender(rows: Sequence[tuple[Any, ...]]) -> "_Sender | None":
-    if not rows:
-        return None  # unknown, or in no team
-    first, last, username, language, last_seen, blocked, team_id, timezone, chat_id = rows[0]
+def _sender(row: Sequence[Any]) -> _Sender:
+    first, last, username, language, last_seen, blocked, team_id, timezone, chat_id = row
     return _Sender(
         profile={
             "first_name": first,
@@ -272,3 +345,53 @@ def _unchanged(sender: "_Sender", profile: TelegramProfile, now: datetime) -> bo
         and not seen_long_ago(sender.last_seen_at, now)
         and not sender.blocked_bot
     )
+
+
+def _decide(
+    command: _Command, claimed: set[int], senders: dict[int, _Sender], now: datetime
+) -> "_Accepted | object | None":
+    """Already done, the usual way (None), or accepted to be logged here."""
+    if command.update_id in claimed:
+        return _ALREADY_DONE
+    sender = senders.get(command.profile.id)  # None: unknown, or in no team
+    if sender is None or not _unchanged(sender, command.profile, now):
+        return None
+    today = local_date(now, sender.timezone)
+    try:
+        parsed = parse_entry(command.kind, command.args, today)
+    except ParseError:
+        return None  # the handler explains what is wrong
+    claimed.add(command.update_id)  # the same update twice in one batch is logged once
+    entry = new_entry(
+        user_id=command.profile.id,
+        team_id=sender.team_id,
+        kind=command.kind,
+        parsed=parsed,
+        now=now,
+    )
+    return _Accepted(entry, today, sender)
+
+
+def _day_key(entry: Entry) -> tuple[Any, ...]:
+    return (entry.user_id, entry.team_id, entry.kind, entry.business_date)
+
+
+async def _together(*calls: Awaitable[T]) -> list[T]:
+    """Queue the calls on the driver's thread now, in this order, so that it runs them back to
+    back (one trip there and back for the lot); their results, after all have finished."""
+    futures = [asyncio.ensure_future(call) for call in calls]
+    results: list[T] = []
+    error: BaseException | None = None
+    for future in futures:
+        try:
+            results.append(await future)
+        except BaseException as failure:  # the rest were queued already: wait for them too
+            error = error or failure
+    if error is not None:
+        raise error
+    return results
+
+
+async def _execute_many(db: Any, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    cursor = await db.executemany(sql, rows)
+    await cursor.close()

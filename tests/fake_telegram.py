@@ -729,6 +729,7 @@ class FakeTelegram:
         self._closing = False
         self._changed = asyncio.Event()
         self._queue: list[_Queued] = []
+        self._updates: dict[int, JsonDict] = {}  # every update queued, by id
         self._next_update_id = 100_000
         self._seq = 0
         self._consumed: set[int] = set()
@@ -941,7 +942,12 @@ class FakeTelegram:
         self._next_update_id = max(self._next_update_id, int(update["update_id"]) + 1)
         self._enqueue(update, forced=True)
 
+    def redeliver(self, update_id: int) -> None:
+        """Queue that update again, as Telegram does when it did not see it confirmed."""
+        self.push_raw(self._updates[update_id])
+
     def _enqueue(self, update: JsonDict, *, forced: bool) -> None:
+        self._updates[int(update["update_id"])] = update
         self._register_chats(update)
         self._queue.append(_Queued(update=update, forced=forced))
         self._notify()

@@ -142,21 +142,10 @@ async def test_undo_with_nothing_left(kpi: RunningBot) -> None:
 
 async def test_redelivered_update_is_recorded_once(kpi: RunningBot) -> None:
     _anna, bob = await team_of_two(kpi)
-    update = {
-        "update_id": 990_001,
-        "message": {
-            "message_id": 777,
-            "date": int(time.time()),
-            "chat": bob.chat_obj,
-            "from": bob.obj,
-            "text": "/call 5",
-            "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
-        },
-    }
-    kpi.tg.push_raw(update)
+    update_id = bob.send("/call 5")
     first = await bob.receive()
     assert first.plain == "✅ Recorded: 5 calls\nToday in total: 5 calls"
-    kpi.tg.push_raw(update)
+    kpi.tg.redeliver(update_id)
     await kpi.tg.wait_until_consumed()
     await kpi.tg.expect_silence(bob.id, 0.5)
     assert await kpi.live_entries() == 1
