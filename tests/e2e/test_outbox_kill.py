@@ -3,11 +3,10 @@
 import asyncio
 import signal
 import sqlite3
-import sys
 from pathlib import Path
 
 from bot.db import migrate
-from tests.e2e.test_process import PROJECT_ROOT, bot_env
+from tests.e2e.test_process import start_bot
 from tests.fake_telegram import FakeTelegram
 
 CHATS = 40
@@ -22,19 +21,6 @@ async def seed_outbox(db: Path) -> None:
             " '2000-01-01 00:00:00')",
             [(f"k{i}", 5000 + i, f"note {i}") for i in range(CHATS)],
         )
-
-
-async def start_bot(tg: FakeTelegram, tmp_path: Path) -> asyncio.subprocess.Process:
-    env = bot_env(tmp_path, BOT_TOKEN=tg.token, TELEGRAM_API_URL=tg.base_url)
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=tmp_path,
-        env=env | {"PYTHONPATH": str(PROJECT_ROOT)},
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
 
 
 async def test_kill_9_while_sending_then_restart(fake_tg: FakeTelegram, tmp_path: Path) -> None:

@@ -23,17 +23,31 @@ def bot_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
     return env
 
 
-async def run_module(tmp_path: Path, *args: str, **env: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
+async def spawn(
+    tmp_path: Path, *args: str, output: int = asyncio.subprocess.PIPE, **env: str
+) -> asyncio.subprocess.Process:
+    """`python -m bot` in tmp_path; no .env there: only the environment counts."""
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
         *args,
-        cwd=tmp_path,  # no .env there: only the environment counts
+        cwd=tmp_path,
         env=bot_env(tmp_path, **env) | {"PYTHONPATH": str(PROJECT_ROOT)},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+        stdout=output,
+        stderr=output,
     )
+
+
+async def start_bot(
+    tg: FakeTelegram, tmp_path: Path, output: int = asyncio.subprocess.DEVNULL
+) -> asyncio.subprocess.Process:
+    """The bot against the fake Bot API, on the database in tmp_path/db."""
+    return await spawn(tmp_path, output=output, BOT_TOKEN=tg.token, TELEGRAM_API_URL=tg.base_url)
+
+
+async def run_module(tmp_path: Path, *args: str, **env: str) -> tuple[int, str, str]:
+    process = await spawn(tmp_path, *args, **env)
     out, err = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()
@@ -67,16 +81,7 @@ async def test_migrate_only_creates_the_database(tmp_path: Path) -> None:
 async def test_runs_answers_and_stops_cleanly_on_sigterm(
     fake_tg: FakeTelegram, tmp_path: Path
 ) -> None:
-    env = bot_env(tmp_path, BOT_TOKEN=fake_tg.token, TELEGRAM_API_URL=fake_tg.base_url)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=tmp_path,
-        env=env | {"PYTHONPATH": str(PROJECT_ROOT)},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await start_bot(fake_tg, tmp_path, output=asyncio.subprocess.PIPE)
     try:
         anna = fake_tg.user(1001, "Anna")
         reply = await anna.say("/start", timeout=30)
