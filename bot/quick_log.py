@@ -123,9 +123,7 @@ class _Accepted:
 
 @dataclass(frozen=True, slots=True)
 class _Logged:
-    entry: Entry
-    today: date
-    sender: _Sender
+    accepted: _Accepted
     total: DayTotal  # the sender's total of the kind for the entry's day, with the entry
 
 
@@ -184,10 +182,13 @@ class QuickLogMiddleware(BaseMiddleware):
             logger.info("Update %s was already processed; skipped", event.update_id)
             return None
         assert isinstance(outcome, _Logged)
-        if outcome.sender.chat_id is not None:
-            await self._celebrate(data["outbox"], profile.id, outcome.sender.team_id, outcome.today)
+        accepted = outcome.accepted
+        if accepted.sender.chat_id is not None:
+            await self._celebrate(
+                data["outbox"], profile.id, accepted.sender.team_id, accepted.today
+            )
         t = translator(language_for(profile.language_code))
-        return message.answer(views.recorded(t, outcome.entry, outcome.total, outcome.today))
+        return message.answer(views.recorded(t, accepted.entry, outcome.total, accepted.today))
 
     async def _log_waiting(self) -> None:
         """Log what waits, a batch per turn on the write lock, until nothing does."""
@@ -268,23 +269,11 @@ class QuickLogMiddleware(BaseMiddleware):
             with suppress(Exception):
                 await self._close_connection()  # the next batch starts on a fresh connection
             raise
-        # Each reply shows the day's total as it was right after its entry: the batch's later
-        # entries of the same key come off the total after the whole batch.
-        running: dict[tuple[Any, ...], DayTotal] = {}
+        after_batch = {}
         for key, total_rows in zip(keys, totals, strict=True):
             count, amount = self.day_total.rows(total_rows)[0]
-            running[key] = DayTotal(int(count or 0), int(amount or 0))
-        for index in reversed(range(len(outcomes))):
-            outcome = outcomes[index]
-            if isinstance(outcome, _Accepted):
-                key = _day_key(outcome.entry)
-                total = running[key]
-                outcomes[index] = _Logged(outcome.entry, outcome.today, outcome.sender, total)
-                running[key] = DayTotal(
-                    total.count - outcome.entry.count,
-                    total.amount_kopecks - (outcome.entry.amount_kopecks or 0),
-                )
-        return outcomes
+            after_batch[key] = DayTotal(int(count or 0), int(amount or 0))
+        return _with_running_totals(outcomes, after_batch)
 
     async def _close_connection(self) -> None:
         if self._connection is not None:
@@ -370,6 +359,26 @@ def _decide(
         now=now,
     )
     return _Accepted(entry, today, sender)
+
+
+def _with_running_totals(
+    outcomes: list[Any], after_batch: dict[tuple[Any, ...], DayTotal]
+) -> list[Any]:
+    """Each accepted entry with the day's total as it was right after it, as if logged one by
+    one: the batch's later entries of the same person, kind and day come off the total."""
+    running = dict(after_batch)
+    logged = list(outcomes)
+    for index in reversed(range(len(logged))):
+        outcome = logged[index]
+        if isinstance(outcome, _Accepted):
+            key = _day_key(outcome.entry)
+            total = running[key]
+            logged[index] = _Logged(outcome, total)
+            running[key] = DayTotal(
+                total.count - outcome.entry.count,
+                total.amount_kopecks - (outcome.entry.amount_kopecks or 0),
+            )
+    return logged
 
 
 def _day_key(entry: Entry) -> tuple[Any, ...]:
