@@ -97,7 +97,7 @@ from sqlalchemy import Column, func, select  # noqa: E402
 from sqlalchemy.dialects import sqlite as sqlite_dialect  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker  # noqa: E402
 
-from bot.db import create_engine, create_session_pool, upgrade_to_head  # noqa: E402
+from bot.db import create_engine, create_session_pool  # noqa: E402
 from bot.factory import (  # noqa: E402
     create_bot,
     create_dispatcher,
@@ -109,6 +109,7 @@ from models import Entry, OutboxMessage, OutboxStatus  # noqa: E402
 from models.base import clock  # noqa: E402
 from scheduler import LEASE_TTL  # noqa: E402
 from scheduler.jobs import run_weekly_reports  # noqa: E402
+from tests.perf.seeded import build_seeded, file_url  # noqa: E402
 
 ZONE = ZoneInfo("Europe/Moscow")
 REPORT_DAY = date(2026, 11, 23)  # a Monday; the report covers Mon 16 - Sun 22 November
@@ -171,10 +172,6 @@ class Shape:
     def expected_messages(self) -> int:
         groups = sum(1 for t in range(1, self.teams + 1) if self.group_id(t) is not None)
         return self.teams * self.people + groups
-
-
-def sqlite_url(path: Path) -> str:
-    return f"sqlite+aiosqlite:///{path}"
 
 
 def binder(column: Column[Any]) -> Callable[[Any], Any]:
@@ -295,19 +292,7 @@ def seeded_database(folder: Path, shape: Shape, reuse: bool) -> Path:
     if reuse and cached.exists():
         print(f"seed: reusing {cached}")
         return cached
-    building = cached.with_suffix(".building")
-    building.unlink(missing_ok=True)
-    began = time.perf_counter()
-    upgrade_to_head(sqlite_url(building))  # Alembic runs its own event loop: none running yet
-    migrated = time.perf_counter()
-    counts = seed(building, shape)
-    building.rename(cached)
-    listed = ", ".join(f"{n:,} {table}" for table, n in counts.items())
-    print(
-        f"seed: {time.perf_counter() - began:.1f} s (migrate {migrated - began:.1f} s): {listed}",
-        flush=True,
-    )
-    return cached
+    return build_seeded(cached, lambda path: seed(path, shape))
 
 
 def prepared_path(folder: Path, shape: Shape) -> Path:
@@ -927,7 +912,7 @@ class App:
 
     @classmethod
     async def start(cls, args: argparse.Namespace, path: Path, fake: FakeProcess) -> App:
-        engine, pool, lock = timed_session_pool(sqlite_url(path))
+        engine, pool, lock = timed_session_pool(file_url(path))
         bot = create_bot(fake.token, fake.base_url)
         requests = RequestClock()
         bot.session.middleware(requests)  # registered after the retry middleware: inside it

@@ -70,12 +70,13 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from bot.db import alembic_config, create_engine, create_session_pool, upgrade_to_head  # noqa: E402
+from bot.db import alembic_config, create_engine, create_session_pool  # noqa: E402
 from bot.factory import create_bot, create_dispatcher  # noqa: E402
 from bot.services.periods import local_date  # noqa: E402
 from models import Entry  # noqa: E402
 from models.base import clock, utcnow  # noqa: E402
 from models.team import DEFAULT_TIMEZONE  # noqa: E402
+from tests.perf.seeded import build_seeded, file_url  # noqa: E402
 
 CACHE_DIR = Path("/tmp/kpi-bench-reports")
 TOKEN = "123456789:AAH" + "x" * 32
@@ -104,12 +105,8 @@ class Shape:
         return FIRST_USER_ID + team * 1000 + person
 
 
-def sqlite_url(path: Path) -> str:
-    return f"sqlite+aiosqlite:///{path}"
-
-
 def alembic_head() -> str:
-    script = ScriptDirectory.from_config(alembic_config(sqlite_url(CACHE_DIR / "x.db")))
+    script = ScriptDirectory.from_config(alembic_config(file_url(CACHE_DIR / "x.db")))
     return "-".join(sorted(script.get_heads()))
 
 
@@ -329,20 +326,7 @@ def prepare_database(shape: Shape, reuse: bool) -> Path:
         return cached
     for stale in CACHE_DIR.glob("kpi-*.db*"):
         stale.unlink()
-    building = cached.with_suffix(".building")
-    building.unlink(missing_ok=True)
-    began = time.perf_counter()
-    upgrade_to_head(sqlite_url(building))  # Alembic runs its own event loop: none running here
-    migrated = time.perf_counter()
-    counts = seed(building, shape)
-    seeded = time.perf_counter()
-    building.rename(cached)
-    listed = ", ".join(f"{n:,} {table}" for table, n in counts.items())
-    print(
-        f"seed: {seeded - began:.1f} s (migrate {migrated - began:.1f} s, "
-        f"insert {seeded - migrated:.1f} s): {listed}"
-    )
-    return cached
+    return build_seeded(cached, lambda path: seed(path, shape))
 
 
 def working_copy(cached: Path) -> Path:
@@ -512,7 +496,7 @@ def summary(s: Samples) -> str:
 
 
 async def run(args: argparse.Namespace, shape: Shape, path: Path) -> list[Samples]:
-    engine = create_engine(sqlite_url(path))
+    engine = create_engine(file_url(path))
     meter = SqlMeter()
     meter.attach(engine)
     bot = create_bot(TOKEN)
