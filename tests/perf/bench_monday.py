@@ -932,7 +932,7 @@ class App:
         return cls(engine, pool, lock, bot, requests, charts, sender, dispatched)
 
     async def stop(self) -> None:
-        await stop_background(self.sender, None)
+        await stop_background(self.sender, None, None)
         await self.bot.session.close()
         await asyncio.to_thread(self.charts.shutdown, cancel_futures=True)
         await self.engine.dispose()
