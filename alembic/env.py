@@ -7,7 +7,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.config import DatabaseSettings
-from bot.db import ensure_sqlite_folder
+from models.database import ensure_sqlite_folder
 from models import Base
 
 config = context.config

@@ -51,25 +51,23 @@ async def finish_in_flight(grace: float) -> None:
 
 async def run_bot(settings: Settings) -> None:
     # Heavy imports only once the configuration is known to be good: errors come back fast.
-    from bot.db import create_engine, create_session_pool, migrate
     from bot.factory import create_bot, create_dispatcher
     from models.base import utcnow
+    from models.database import Database, migrate
     from models.processed_update import forget_processed_before
 
     url = settings.database.url
     await migrate(url)
-    engine = create_engine(url)
-    session_pool = create_session_pool(engine)
-    async with session_pool() as session:
+    db = Database(url)
+    async with db.write() as session:
         await forget_processed_before(session, utcnow() - PROCESSED_UPDATES_KEPT)
-        await session.commit()
     api_url = str(settings.telegram_api_url) if settings.telegram_api_url else None
     bot = create_bot(settings.bot_token.get_secret_value(), api_url)
     # Charts are CPU work: separate processes keep the GIL free, and one core is left to the
     # event loop so that a Monday of rendering does not starve the chats.
     workers = max(1, (os.cpu_count() or 2) - 1)
     charts = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
-    dp = create_dispatcher(session_pool, chart_executor=charts)
+    dp = create_dispatcher(db, chart_executor=charts)
     # Everything loaded so far lives as long as the process: keep it out of the collector's
     # full passes, which otherwise stall the event loop for hundreds of ms on a busy Monday.
     gc.collect()
@@ -79,7 +77,7 @@ async def run_bot(settings: Settings) -> None:
         await finish_in_flight(SHUTDOWN_GRACE_SECONDS)
     finally:
         await bot.session.close()
-        await engine.dispose()
+        await db.close()
         charts.shutdown(cancel_futures=True)
         logger.info("Stopped")
 
@@ -98,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     level = getattr(settings, "log_level", "INFO").upper()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if isinstance(settings, DatabaseSettings):
-        from bot.db import upgrade_to_head
+        from models.database import upgrade_to_head
 
         upgrade_to_head(settings.url)
         logger.info("Database is at the latest revision")

@@ -7,18 +7,23 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import (
+    DisabledEventIsolation,
+    MemoryStorage,
+    SimpleEventIsolation,
+)
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db import write_lock
-from bot.middlewares import DbSessionMiddleware, UserMiddleware
-from bot.quick_log import QuickLogMiddleware
+import handlers
+from bot.middlewares import SenderMiddleware, SendReplies, UnitOfWorkMiddleware
 from bot.retry import RetryMiddleware
 from bot.sender import OutboxSender
+from bot.services.outbox import QUEUED
 from bot.services.pace import is_known_country
 from bot.texts import LANGUAGES, translator
-from handlers import routers
+from models import UnitOfWork
+from models.database import Database
 from models.team import DEFAULT_COUNTRY
 from scheduler import KpiScheduler
 
@@ -47,22 +52,33 @@ def create_bot(token: str, api_url: str | None = None, retry: RetryMiddleware | 
 
 
 def create_dispatcher(
-    session_pool: async_sessionmaker[AsyncSession],
+    db: Database,
     storage: BaseStorage | None = None,
     outbox: OutboxSender | None = None,
     with_scheduler: bool = True,
     chart_executor: Executor | None = None,
+    in_order: bool = True,
 ) -> Dispatcher:
-    dp = Dispatcher(storage=storage) if storage else Dispatcher()
-    quick_log = QuickLogMiddleware(session_pool) if write_lock(session_pool) else None
-    if quick_log is not None:
-        dp.update.outer_middleware(quick_log)  # before the session: it opens none
-    dp["quick_log"] = quick_log
-    dp.update.outer_middleware(DbSessionMiddleware(session_pool))
-    dp.update.outer_middleware(UserMiddleware())
-    dp.include_routers(*routers())
-    dp["outbox"] = outbox = outbox or OutboxSender(session_pool)
-    dp["scheduler"] = KpiScheduler(session_pool, outbox, chart_executor) if with_scheduler else None
+    """`in_order`: each person's updates one after another (different people's side by side);
+    off only in tests that prove the database alone keeps things right."""
+    isolation: BaseEventIsolation = SimpleEventIsolation() if in_order else DisabledEventIsolation()
+    dp = Dispatcher(storage=storage or MemoryStorage(), events_isolation=isolation)
+    # Outer middlewares run inside aiogram's per-person lock, in this order.
+    dp.update.outer_middleware(SendReplies())
+    dp.update.outer_middleware(SenderMiddleware(db))
+    unit_of_work = UnitOfWorkMiddleware(db)
+    for observer in (dp.message, dp.callback_query, dp.my_chat_member):
+        observer.middleware(unit_of_work)
+    dp.include_router(handlers.setup())
+    dp["db"] = db
+    dp["outbox"] = outbox = outbox or OutboxSender(db)
+
+    def wake_outbox(session: UnitOfWork) -> None:
+        if session.info.get(QUEUED):
+            outbox.wake()
+
+    db.commit_hooks.append(wake_outbox)
+    dp["scheduler"] = KpiScheduler(db, outbox, chart_executor) if with_scheduler else None
     dp.startup.register(register_commands)
     dp.startup.register(start_background)
     dp.shutdown.register(stop_background)
@@ -77,18 +93,16 @@ async def start_background(bot: Bot, outbox: OutboxSender, scheduler: KpiSchedul
         scheduler.start()
 
 
-async def stop_background(
-    outbox: OutboxSender, scheduler: KpiScheduler | None, quick_log: QuickLogMiddleware | None
-) -> None:
+async def stop_background(outbox: OutboxSender, scheduler: KpiScheduler | None) -> None:
     if scheduler is not None:
         await scheduler.shutdown()
     await outbox.stop()
-    if quick_log is not None:
-        await quick_log.close()
 
 
 async def register_commands(bot: Bot) -> None:
-    """The phone's command menu, in English by default and in Russian for Russian clients."""
+    """The phone's command menu, in English by default and in Russian for Russian clients;
+    and the bot's own profile, which /invite needs (asked now, not inside an update)."""
+    await bot.me()
     scope = BotCommandScopeAllPrivateChats()
     for language in LANGUAGES:
         t = translator(language)

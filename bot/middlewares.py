@@ -1,44 +1,55 @@
-"""Per-update context: one DB session, redelivery guard, the sender and their language."""
+"""Per-update context, outermost first:
+
+1. `SendReplies` (inside aiogram's per-user lock): what a handler returns is sent after its
+   unit of work has committed, in order, before the person's next update is looked at.
+2. `SenderMiddleware`: the sender's facts (`user`, `team`) and their language (`t`); first
+   contact or a changed profile is written first, in a small unit of work of its own.
+3. `UnitOfWorkMiddleware` (inner, around the chosen handler): a reader, or for a handler
+   flagged `{"db": "write"}` a writer that claims the update, and commits once, at the end.
+"""
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Bot
+from aiogram.dispatcher.flags import get_flag
+from aiogram.exceptions import TelegramAPIError
+from aiogram.methods import TelegramMethod
 from aiogram.types import TelegramObject, Update
 from aiogram.types import User as TelegramUser
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.services.people import TelegramProfile, sync_user
+from bot.services.people import TelegramProfile, sync_sender
 from bot.texts import DEFAULT_LANGUAGE, language_for, translator
+from models.database import Database
 from models.processed_update import claim_update
 
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+# The flag a handler that changes the database carries: @router.message(..., flags=WRITES)
+WRITES = {"db": "write"}
 
 
-class DbSessionMiddleware(BaseMiddleware):
-    """Opens the update's session and commits after the handler.
+def writes(data: dict[str, Any]) -> bool:
+    return get_flag(data, "db") == "write"
 
-    The update id is stored in the same transaction as the handler's changes, so an update
-    redelivered after a crash is skipped exactly when its effects were committed. Handlers
-    return their reply as a method object; aiogram sends it after this commit.
-    """
 
-    def __init__(self, session_pool: async_sessionmaker[AsyncSession]) -> None:
-        self.session_pool = session_pool
+class SendReplies(BaseMiddleware):
+    """Sends the handler's reply (a method, or several in order) and returns nothing to aiogram,
+    so that a person's next update is handled only after this one's reply went out."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        assert isinstance(event, Update)
-        async with self.session_pool() as session:
-            if not await claim_update(session, event.update_id):
-                logger.info("Update %s was already processed; skipped", event.update_id)
-                return None
-            data["session"] = session
-            result = await handler(event, data)
-            await session.commit()
-            return result
+        result = await handler(event, data)
+        methods: Sequence[Any] = result if isinstance(result, list | tuple) else (result,)
+        bot: Bot = data["bot"]
+        for method in methods:
+            if isinstance(method, TelegramMethod):
+                try:
+                    await bot(method)
+                except TelegramAPIError as error:
+                    logger.warning("Reply %s failed: %s", type(method).__name__, error)
+        return None
 
 
 def profile_of(sender: TelegramUser) -> TelegramProfile:
@@ -52,17 +63,43 @@ def profile_of(sender: TelegramUser) -> TelegramProfile:
     )
 
 
-class UserMiddleware(BaseMiddleware):
-    """Registers or refreshes the sender and puts `user`, `team` and `t` into handler data."""
+class SenderMiddleware(BaseMiddleware):
+    """Puts `user` (a Person), `team` (their TeamInfo or None) and `t` into handler data."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         sender: TelegramUser | None = data.get("event_from_user")
         if sender is None or sender.is_bot:
             data.update(user=None, team=None, t=translator(DEFAULT_LANGUAGE))
             return await handler(event, data)
-        profile = profile_of(sender)
         chat = data.get("event_chat")
-        private = chat is not None and chat.type == "private"
-        user, team = await sync_user(data["session"], profile, in_private_chat=private)
+        in_private = chat is not None and chat.type == "private"
+        user, team = await sync_sender(self.db, profile_of(sender), in_private=in_private)
         data.update(user=user, team=team, t=translator(language_for(user.language_code)))
         return await handler(event, data)
+
+
+class UnitOfWorkMiddleware(BaseMiddleware):
+    """The update's one unit of work, around its handler: put into handler data as `session`.
+
+    A writer claims the update in the same transaction as its changes, so an update delivered
+    again after a crash is skipped exactly when its effects were committed.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if not writes(data):
+            async with self.db.read() as session:
+                data["session"] = session
+                return await handler(event, data)
+        update: Update = data["event_update"]
+        async with self.db.write() as session:
+            if not await claim_update(session, update.update_id):
+                logger.info("Update %s was already processed; skipped", update.update_id)
+                return None
+            data["session"] = session
+            return await handler(event, data)

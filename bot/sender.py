@@ -18,17 +18,27 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.types import BufferedInputFile
-from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import bindparam, update
 
 from bot.retry import retries_handled_by_caller
 from models import OutboxMessage, OutboxStatus, User
 from models.base import utcnow
-from models.outbox import due_messages, photo_of
+from models.database import Database
+from models.outbox import due_messages
+from models.prepared import Prepared
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
+
+# Taken for sending by exactly one sender, whichever instance it runs in: the row changes from
+# PENDING only once. Its chart comes back with it.
+_CLAIM = Prepared(
+    update(OutboxMessage)
+    .where(OutboxMessage.id == bindparam("message"), OutboxMessage.status == OutboxStatus.PENDING)
+    .values(status=OutboxStatus.SENDING)
+    .returning(OutboxMessage.photo)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,14 +130,9 @@ class RateLimiter:
 class OutboxSender:
     """A background task: fetch due messages, send them under the limits, mark each at once."""
 
-    def __init__(
-        self,
-        session_pool: async_sessionmaker[AsyncSession],
-        limits: Limits | None = None,
-        idle_poll: float = 1.0,
-    ) -> None:
+    def __init__(self, db: Database, limits: Limits | None = None, idle_poll: float = 1.0) -> None:
         self.bot: Bot | None = None
-        self.session_pool = session_pool
+        self.db = db
         self.limiter = RateLimiter(limits or Limits())
         # About a second's worth in flight: few rows sit in SENDING waiting for their turn.
         self.max_in_flight = max(1, int(self.limiter.limits.per_second))
@@ -150,13 +155,12 @@ class OutboxSender:
 
     async def _settle_interrupted(self) -> None:
         """Rows a killed process had handed to Telegram: maybe delivered, so never resent."""
-        async with self.session_pool() as session:
+        async with self.db.write() as session:
             await session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.status == OutboxStatus.SENDING)
                 .values(status=OutboxStatus.SENT, last_error="interrupted; delivery unconfirmed")
             )
-            await session.commit()
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -187,7 +191,7 @@ class OutboxSender:
                 pass
 
     async def _dispatch_due(self, clock: Callable[[], float]) -> float:
-        async with self.session_pool() as session:
+        async with self.db.read() as session:
             due = await due_messages(session, utcnow(), limit=self.batch)
         next_check = self.idle_poll
         for message in due:
@@ -218,14 +222,11 @@ class OutboxSender:
         # The turn first, then SENDING: a row waits for its turn as PENDING, so a kill then
         # leaves it to be sent after the restart rather than taken for maybe-delivered.
         await self.limiter.acquire(message.chat_id)
-        async with self.session_pool() as session:
-            photo = await photo_of(session, message.id)
-            await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == message.id)
-                .values(status=OutboxStatus.SENDING)
-            )
-            await session.commit()
+        async with self.db.write() as session:
+            claimed = await session.run(_CLAIM, message=message.id)
+        if not claimed:
+            return  # sent or being sent by someone else
+        [(photo,)] = claimed
         # Usually no wait; after a held-up write, at most 1/limit per message queued behind it.
         await self.limiter.pace(message.chat_id)
         try:
@@ -262,7 +263,7 @@ class OutboxSender:
     async def _finish(
         self, message: OutboxMessage, status: OutboxStatus, error: str | None
     ) -> None:
-        async with self.session_pool() as session:
+        async with self.db.write() as session:
             await session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id == message.id)
@@ -274,10 +275,9 @@ class OutboxSender:
                     photo=None,  # delivered or given up: the chart bytes are not needed again
                 )
             )
-            await session.commit()
 
     async def _retry_later(self, message: OutboxMessage, seconds: float, error: str) -> None:
-        async with self.session_pool() as session:
+        async with self.db.write() as session:
             await session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id == message.id)
@@ -288,11 +288,10 @@ class OutboxSender:
                     last_error=error[:300],
                 )
             )
-            await session.commit()
 
     async def _blocked(self, message: OutboxMessage, error: str) -> None:
         """403: the person blocked the bot. Drop what waits for that chat; mark them."""
-        async with self.session_pool() as session:
+        async with self.db.write() as session:
             await session.execute(
                 update(OutboxMessage)
                 .where(
@@ -305,4 +304,3 @@ class OutboxSender:
                 await session.execute(
                     update(User).where(User.id == message.user_id).values(blocked_bot=True)
                 )
-            await session.commit()

@@ -1,7 +1,23 @@
-"""All routers, in the order they are tried; the catch-all comes last."""
+"""The routers, as a tree built anew by `setup()` for each dispatcher.
+
+    errors
+    private chats
+      members (in a team)
+        logging, progress          — the commands people send most, tried first
+        managers: invite, targets, leaderboard, roster, settings, team chart
+        targets, vacations, /log, export, chart, reminders
+        a manager's command from a member -> "only the manager"
+      /help and /cancel, /start, /newteam
+      a team command from someone in no team -> "not in a team"; unknown; anything else
+    groups: /bindchat, /unbindchat, the bot added or removed
+
+Role checks are filters on the branches; a catch-all sits last on its branch, and the command
+lists they answer are read from the branches themselves.
+"""
 
 from aiogram import Router
 
+from bot.filters import InTeam, IsManager, PrivateChat
 from handlers import (
     activity,
     charts,
@@ -22,40 +38,55 @@ from handlers import (
     vacations,
 )
 
-ROUTERS: tuple[Router, ...] = (
-    errors.router,
-    common.router,
-    start.router,
-    team.router,
-    team.manager_router,
-    activity.router,
-    progress.router,
-    targets.router,
-    targets.manager_router,
-    vacations.router,
-    leaderboard.router,
-    roster.router,
-    team_settings.router,
-    entry_log.router,
-    export.router,
-    group.router,
-    charts.manager_router,
-    charts.router,
-    charts.no_team_router,
-    remind.router,
-    fallback.router,
-)
+
+def managers() -> Router:
+    branch = Router(name="managers")
+    branch.message.filter(IsManager())
+    branch.include_routers(
+        team.manager(),
+        targets.manager(),
+        leaderboard.manager(),
+        roster.manager(),
+        team_settings.manager(),
+        charts.manager(),
+    )
+    return branch
 
 
-def routers() -> list[Router]:
-    """The routers, detached from any previous dispatcher.
+def members() -> Router:
+    branch = Router(name="members")
+    branch.message.filter(InTeam())
+    manager_branch = managers()
+    branch.include_routers(
+        activity.setup(),
+        progress.setup(),
+        manager_branch,
+        targets.setup(),
+        vacations.setup(),
+        entry_log.setup(),
+        export.setup(),
+        charts.setup(),
+        remind.setup(),
+        fallback.for_members(manager_branch),
+    )
+    return branch
 
-    A router attaches to one parent at a time and aiogram has no public detach; a process that
-    builds a second dispatcher (a restart in tests) must release them first.
-    """
-    for router in ROUTERS:
-        parent = router.parent_router
-        if parent is not None:
-            parent.sub_routers.remove(router)
-            router._parent_router = None
-    return list(ROUTERS)
+
+def private_chats() -> Router:
+    branch = Router(name="private")
+    branch.message.filter(PrivateChat())
+    member_branch = members()
+    branch.include_routers(
+        member_branch,
+        common.setup(),
+        start.setup(),
+        team.setup(),
+        fallback.for_everyone(member_branch),
+    )
+    return branch
+
+
+def setup() -> Router:
+    root = Router(name="root")
+    root.include_routers(errors.setup(), private_chats(), group.setup())
+    return root

@@ -9,10 +9,8 @@ from aiogram.types import ErrorEvent, Message
 from bot.texts import DEFAULT_LANGUAGE, Translator, translator
 
 logger = logging.getLogger(__name__)
-router = Router(name=__name__)
 
 
-@router.error()
 async def on_error(event: ErrorEvent, t: Translator | None = None) -> SendMessage | None:
     logger.exception("Update %s failed", event.update.update_id, exc_info=event.exception)
     t = t or translator(DEFAULT_LANGUAGE)
@@ -22,3 +20,9 @@ async def on_error(event: ErrorEvent, t: Translator | None = None) -> SendMessag
     if not isinstance(message, Message) or message.chat.type != "private":
         return None
     return message.answer(t("error.internal"))
+
+
+def setup() -> Router:
+    router = Router(name=__name__)
+    router.error.register(on_error)
+    return router

@@ -1,58 +1,61 @@
-"""Last in line: what nobody else handled gets a short, specific hint."""
+"""Last on their branches: a short, specific answer to what nobody else handled."""
+
+from collections.abc import Iterable
 
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.methods import SendMessage
 from aiogram.types import Message
 
-from bot.filters import CommandText, PrivateChat
+from bot.filters import CommandText
 from bot.texts import Translator
-from handlers.activity import LOG_COMMANDS
-from handlers.progress import PERIOD_COMMANDS
-from models import Team
-
-router = Router(name=__name__)
-router.message.filter(PrivateChat())
-
-TEAM_COMMANDS = (
-    *LOG_COMMANDS,
-    "undo",
-    *PERIOD_COMMANDS,
-    "targets",
-    "log",
-    "export",
-    "vacation",
-    "remind",
-)
-MANAGER_COMMANDS = (
-    "invite",
-    "target",
-    "leaderboard",
-    "team",
-    "promote",
-    "demote",
-    "remove",
-    "timezone",
-    "settings",
-)
 
 
-@router.message(Command(*TEAM_COMMANDS))
+def commands_of(routers: Iterable[Router]) -> tuple[str, ...]:
+    """Every command a tree of routers answers in messages, read from their Command filters."""
+    found: dict[str, None] = {}
+
+    def visit(router: Router) -> None:
+        for handler in router.message.handlers:
+            for item in handler.filters or []:
+                if isinstance(item.callback, Command):
+                    found.update(dict.fromkeys(str(c) for c in item.callback.commands))
+        for child in router.sub_routers:
+            visit(child)
+
+    for router in routers:
+        visit(router)
+    return tuple(found)
+
+
+async def manager_only(message: Message, t: Translator) -> SendMessage:
+    return message.answer(t("manager_only"))
+
+
 async def needs_team(message: Message, t: Translator) -> SendMessage:
     return message.answer(t("no_team"))
 
 
-@router.message(Command(*MANAGER_COMMANDS))
-async def needs_manager(message: Message, t: Translator, team: Team | None) -> SendMessage:
-    return message.answer(t("manager_only") if team is not None else t("no_team"))
-
-
-@router.message(CommandText())
 async def unknown_command(message: Message, t: Translator) -> SendMessage:
     command = (message.text or "").split(maxsplit=1)[0][:40]
     return message.answer(t("unknown_command", command=command))
 
 
-@router.message()
 async def anything_else(message: Message, t: Translator) -> SendMessage:
     return message.answer(t("hint"))
+
+
+def for_members(manager_branch: Router) -> Router:
+    """A member who is not a manager, using a manager's command."""
+    router = Router(name=f"{__name__}.members")
+    router.message.register(manager_only, Command(*commands_of([manager_branch])))
+    return router
+
+
+def for_everyone(member_branch: Router) -> Router:
+    """Someone in no team using a team command; unknown commands; anything else."""
+    router = Router(name=f"{__name__}.everyone")
+    router.message.register(needs_team, Command(*commands_of([member_branch])))
+    router.message.register(unknown_command, CommandText())
+    router.message.register(anything_else)
+    return router

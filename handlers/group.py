@@ -5,73 +5,65 @@ from aiogram import Router
 from aiogram.filters import JOIN_TRANSITION, LEAVE_TRANSITION, ChatMemberUpdatedFilter, Command
 from aiogram.methods import SendMessage
 from aiogram.types import ChatMemberUpdated, Message
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.filters import GroupChat, IsManager, MigratedToSupergroup
+from bot.middlewares import WRITES
+from bot.services.teams import bind_chat, chat_migrated, unbind_chat
 from bot.texts import Translator
-from models import Team, User
-
-router = Router(name=__name__)
-router.message.filter(GroupChat())
-router.my_chat_member.filter(GroupChat())
+from models import Person, TeamInfo, UnitOfWork
+from models.team import team_by_chat
 
 
-async def _bound_team(session: AsyncSession, chat_id: int) -> Team | None:
-    return await session.scalar(select(Team).where(Team.chat_id == chat_id))
-
-
-@router.my_chat_member(ChatMemberUpdatedFilter(JOIN_TRANSITION))
 async def added_to_group(event: ChatMemberUpdated, t: Translator) -> SendMessage:
     return event.answer(t("group.hello"))
 
 
-@router.my_chat_member(ChatMemberUpdatedFilter(LEAVE_TRANSITION))
-async def removed_from_group(event: ChatMemberUpdated, session: AsyncSession) -> None:
+async def removed_from_group(event: ChatMemberUpdated, session: UnitOfWork) -> None:
     # Nothing can be posted there any more: stop queueing celebrations for it.
-    await session.execute(update(Team).where(Team.chat_id == event.chat.id).values(chat_id=None))
-    await session.commit()
+    await unbind_chat(session, event.chat.id)
 
 
-@router.message(MigratedToSupergroup())
-async def upgraded_to_supergroup(message: Message, session: AsyncSession) -> None:
-    # A group that becomes a supergroup gets a new id; the old one stops accepting messages.
-    await session.execute(
-        update(Team)
-        .where(Team.chat_id == message.chat.id)
-        .values(chat_id=message.migrate_to_chat_id)
-    )
-    await session.commit()
+async def upgraded_to_supergroup(message: Message, session: UnitOfWork) -> None:
+    assert message.migrate_to_chat_id is not None
+    await chat_migrated(session, message.chat.id, message.migrate_to_chat_id)
 
 
-@router.message(Command("bindchat"), IsManager())
-async def bind_chat(
-    message: Message, session: AsyncSession, t: Translator, team: Team
-) -> SendMessage:
-    bound = await _bound_team(session, message.chat.id)
+async def bind(message: Message, session: UnitOfWork, t: Translator, team: TeamInfo) -> SendMessage:
+    bound = await team_by_chat(session, message.chat.id)
     if bound is not None:
         key = "group.already_bound" if bound.id == team.id else "group.bound_elsewhere"
         return message.answer(t(key, team=bound.name))
-    team.chat_id = message.chat.id  # a team has one group: binding here moves it from any other
-    await session.commit()
+    await bind_chat(session, team.id, message.chat.id)
     return message.answer(t("group.bound", team=team.name))
 
 
-@router.message(Command("unbindchat"))
-async def unbind_chat(
-    message: Message, session: AsyncSession, t: Translator, user: User | None
+async def unbind(
+    message: Message, session: UnitOfWork, t: Translator, user: Person | None
 ) -> SendMessage:
-    bound = await _bound_team(session, message.chat.id)
+    bound = await team_by_chat(session, message.chat.id)
     if bound is None:
         return message.answer(t("group.not_bound"))
     # Only the bound team's own manager: a manager of another team may not release it.
     if user is None or not user.is_manager or user.team_id != bound.id:
         return message.answer(t("group.unbind_refused", team=bound.name))
-    bound.chat_id = None
-    await session.commit()
+    await unbind_chat(session, message.chat.id)
     return message.answer(t("group.unbound", team=bound.name))
 
 
-@router.message(Command("bindchat"))
 async def bind_refused(message: Message, t: Translator) -> SendMessage:
     return message.answer(t("group.bind_refused"))
+
+
+def setup() -> Router:
+    router = Router(name=__name__)
+    router.message.filter(GroupChat())
+    router.my_chat_member.filter(GroupChat())
+    router.my_chat_member.register(added_to_group, ChatMemberUpdatedFilter(JOIN_TRANSITION))
+    router.my_chat_member.register(
+        removed_from_group, ChatMemberUpdatedFilter(LEAVE_TRANSITION), flags=WRITES
+    )
+    router.message.register(upgraded_to_supergroup, MigratedToSupergroup(), flags=WRITES)
+    router.message.register(bind, Command("bindchat"), IsManager(), flags=WRITES)
+    router.message.register(unbind, Command("unbindchat"), flags=WRITES)
+    router.message.register(bind_refused, Command("bindchat"))
+    return router

@@ -4,32 +4,33 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.methods import SendMessage
 from aiogram.types import Message
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import views
-from bot.filters import InTeam, PrivateChat
 from bot.services.periods import Period, local_date
 from bot.services.progress import progress_report
 from bot.texts import Translator
-from models import Team, User
+from bot.views import progress as views
+from models import Person, TeamInfo, UnitOfWork
 from models.base import utcnow
-
-router = Router(name=__name__)
-router.message.filter(PrivateChat(), InTeam())
 
 PERIOD_COMMANDS = {"today": Period.DAY, "week": Period.WEEK, "month": Period.MONTH}
 
 
-@router.message(Command(*PERIOD_COMMANDS))
 async def show_progress(
     message: Message,
     command: CommandObject,
-    session: AsyncSession,
+    session: UnitOfWork,
     t: Translator,
-    user: User,
-    team: Team,
+    user: Person,
+    team: TeamInfo,
 ) -> SendMessage:
     period = PERIOD_COMMANDS[command.command.lower()]
     today = local_date(utcnow(), team.timezone)
-    report = await progress_report(session, user, team, period, today)
+    report = await progress_report(session, user.id, team, period, today)
     return message.answer(views.report(t, report))
+
+
+def setup() -> Router:
+    """Members, in private."""
+    router = Router(name=__name__)
+    router.message.register(show_progress, Command(*PERIOD_COMMANDS))
+    return router

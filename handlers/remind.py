@@ -4,50 +4,36 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.methods import SendMessage
 from aiogram.types import Message
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.filters import InTeam, PrivateChat
-from bot.services.parsing import ParseError
-from bot.services.team_settings import apply_remind
+from bot.domain import ParseError
+from bot.middlewares import WRITES
+from bot.services.team_settings import change_reminder
 from bot.texts import Translator
-from handlers.team_settings import clock
-from models import Team, User
-
-router = Router(name=__name__)
-router.message.filter(PrivateChat(), InTeam())
+from bot.views.common import parse_problem
+from bot.views.settings import clock, reminder_state
+from models import Person, TeamInfo, UnitOfWork
 
 
-def reminder_state(t: Translator, user: User, team: Team) -> str:
-    if not user.reminders_on:
-        reminder = t("personal_reminder.state.off")
-    elif user.reminder_time is not None:
-        reminder = t(
-            "personal_reminder.state.own",
-            time=clock(user.reminder_time),
-            team_time=clock(team.reminder_time),
-        )
-    else:
-        reminder = t("personal_reminder.state.team", time=clock(team.reminder_time))
-    on_track = t("settings.value.on" if user.on_track_notes else "settings.value.off")
-    return t("personal_reminder.show", reminder=reminder, on_track=on_track)
-
-
-@router.message(Command("remind"))
 async def remind(
     message: Message,
     command: CommandObject,
-    session: AsyncSession,
+    session: UnitOfWork,
     t: Translator,
-    user: User,
-    team: Team,
+    user: Person,
+    team: TeamInfo,
 ) -> SendMessage:
     if not (command.args or "").strip():
         return message.answer(reminder_state(t, user, team))
     try:
-        change = apply_remind(user, command.args or "")
+        change, changed = await change_reminder(session, user.id, command.args or "")
     except ParseError as error:
-        problem = t(f"error.{error.code}", **error.params)
-        return message.answer(f"{problem}\n{t('personal_reminder.examples')}")
-    await session.commit()
-    at = clock(user.reminder_time or team.reminder_time)
+        return message.answer(f"{parse_problem(t, error)}\n{t('personal_reminder.examples')}")
+    at = clock(changed.reminder_time or team.reminder_time)
     return message.answer(t(f"personal_reminder.changed.{change.value}", time=at))
+
+
+def setup() -> Router:
+    """Members, in private."""
+    router = Router(name=__name__)
+    router.message.register(remind, Command("remind"), flags=WRITES)
+    return router

@@ -2,20 +2,23 @@
 
 from aiogram import Router
 from aiogram.filters import CommandObject, CommandStart
-from aiogram.methods import EditMessageText, SendMessage
+from aiogram.filters.callback_data import CallbackData
+from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.callbacks import JoinTeam
-from bot.filters import PrivateChat
-from bot.keyboards import quick_commands
+from bot.middlewares import WRITES
 from bot.services.teams import JoinOutcome, JoinResult, join_by_invite
 from bot.texts import Translator
-from models import Team, User
+from bot.views.help import quick_commands
+from models import Person, TeamInfo, UnitOfWork
 
-router = Router(name=__name__)
-router.message.filter(PrivateChat())
+
+class JoinTeam(CallbackData, prefix="jn"):
+    """The answer to "move to that team?" under a /start <invite> message."""
+
+    token: str
+    confirm: bool
 
 
 def confirm_keyboard(t: Translator, result: JoinResult, token: str) -> InlineKeyboardMarkup:
@@ -36,6 +39,8 @@ def confirm_keyboard(t: Translator, result: JoinResult, token: str) -> InlineKey
 def join_reply(t: Translator, result: JoinResult) -> str:
     if result.outcome is JoinOutcome.UNKNOWN_LINK:
         return t("join.unknown_link")
+    if result.outcome is JoinOutcome.CHANGED:
+        return t("error.changed")
     assert result.team is not None
     if result.outcome is JoinOutcome.LAST_MANAGER:
         assert result.current_team is not None
@@ -48,49 +53,48 @@ def join_reply(t: Translator, result: JoinResult) -> str:
     return t("join.joined", team=result.team.name)
 
 
-@router.message(CommandStart(deep_link=True))
 async def start_with_invite(
-    message: Message,
-    command: CommandObject,
-    session: AsyncSession,
-    t: Translator,
-    user: User,
-    team: Team | None,
+    message: Message, command: CommandObject, session: UnitOfWork, t: Translator, user: Person
 ) -> SendMessage:
     token = (command.args or "").strip()
-    result = await join_by_invite(session, user, team, token, confirmed=False)
-    await session.commit()
-    markup: InlineKeyboardMarkup | None = None
+    result = await join_by_invite(session, user.id, token, confirmed=False)
     if result.outcome is JoinOutcome.NEEDS_CONFIRMATION:
-        markup = confirm_keyboard(t, result, token)
-    elif result.outcome is JoinOutcome.JOINED:
+        return message.answer(
+            join_reply(t, result), reply_markup=confirm_keyboard(t, result, token)
+        )
+    if result.outcome is JoinOutcome.JOINED:
         return message.answer(join_reply(t, result), reply_markup=quick_commands())
-    return message.answer(join_reply(t, result), reply_markup=markup)
+    return message.answer(join_reply(t, result))
 
 
-@router.message(CommandStart())
-async def start(message: Message, t: Translator, team: Team | None) -> SendMessage:
+async def start(message: Message, t: Translator, team: TeamInfo | None) -> SendMessage:
     if team is None:
         return message.answer(t("start.welcome"))
     return message.answer(t("start.welcome_back", team=team.name), reply_markup=quick_commands())
 
 
-@router.callback_query(JoinTeam.filter())
 async def answer_join(
     query: CallbackQuery,
     callback_data: JoinTeam,
-    session: AsyncSession,
+    session: UnitOfWork,
     t: Translator,
-    user: User,
-    team: Team | None,
-) -> EditMessageText | None:
+    user: Person,
+    team: TeamInfo | None,
+) -> tuple[AnswerCallbackQuery, EditMessageText] | AnswerCallbackQuery:
     if not callback_data.confirm:
         text = t("join.stayed", team=team.name) if team else t("join.cancelled")
     else:
-        result = await join_by_invite(session, user, team, callback_data.token, confirmed=True)
+        result = await join_by_invite(session, user.id, callback_data.token, confirmed=True)
         text = join_reply(t, result)
-    await session.commit()
-    await query.answer()
     if not isinstance(query.message, Message):
-        return None
-    return query.message.edit_text(text)
+        return query.answer(text[:200])
+    return query.answer(), query.message.edit_text(text)
+
+
+def setup() -> Router:
+    """Anyone, in private (callback queries: anyone who presses)."""
+    router = Router(name=__name__)
+    router.message.register(start_with_invite, CommandStart(deep_link=True), flags=WRITES)
+    router.message.register(start, CommandStart())
+    router.callback_query.register(answer_join, JoinTeam.filter(), flags=WRITES)
+    return router

@@ -2,30 +2,28 @@
 
 from aiogram import Bot, Router
 from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.methods import EditMessageText, SendMessage
+from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage
 from aiogram.types import CallbackQuery, LinkPreviewOptions, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.callbacks import SwitchToNewTeam
-from bot.filters import IsManager, PlainText, PrivateChat
-from bot.keyboards import quick_commands
-from bot.services.roster import is_last_manager
+from bot.filters import PlainText
+from bot.middlewares import WRITES
 from bot.services.teams import (
     MAX_TEAM_NAME,
+    CreateRefusal,
     TeamNameError,
     clean_team_name,
     create_team,
     ensure_invite,
+    is_last_manager,
     reset_invite,
 )
 from bot.texts import Translator
-from models import Team, User
-
-router = Router(name=__name__)
-router.message.filter(PrivateChat())
+from bot.views.help import quick_commands
+from models import Person, TeamInfo, UnitOfWork
 
 
 class NewTeam(StatesGroup):
@@ -33,14 +31,29 @@ class NewTeam(StatesGroup):
     confirm_switch = State()
 
 
+class SwitchToNewTeam(CallbackData, prefix="nt"):
+    """The answer to "create the team and move there?"."""
+
+    confirm: bool
+
+
+def _created(t: Translator, result: TeamInfo | CreateRefusal, current: TeamInfo | None) -> str:
+    if result is CreateRefusal.LAST_MANAGER:
+        return t("join.last_manager", current=current.name if current else "")
+    if result is CreateRefusal.CHANGED:
+        return t("error.changed")
+    assert isinstance(result, TeamInfo)
+    return t("newteam.created", team=result.name)
+
+
 async def _create_or_confirm(
     message: Message,
     raw_name: str | None,
-    session: AsyncSession,
+    session: UnitOfWork,
     state: FSMContext,
     t: Translator,
-    user: User,
-    team: Team | None,
+    user: Person,
+    team: TeamInfo | None,
 ) -> SendMessage:
     name = clean_team_name(raw_name)
     if name is TeamNameError.TOO_LONG:
@@ -67,82 +80,90 @@ async def _create_or_confirm(
             t("newteam.confirm_switch", team=name, current=team.name),
             reply_markup=builder.as_markup(),
         )
-    new_team = await create_team(session, user, name)
-    await session.commit()
+    result = await create_team(session, user.id, name)
     await state.clear()
-    return message.answer(t("newteam.created", team=new_team.name), reply_markup=quick_commands())
+    if isinstance(result, TeamInfo):
+        return message.answer(_created(t, result, team), reply_markup=quick_commands())
+    return message.answer(_created(t, result, team))
 
 
-@router.message(Command("newteam"))
 async def new_team(
     message: Message,
     command: CommandObject,
-    session: AsyncSession,
+    session: UnitOfWork,
     state: FSMContext,
     t: Translator,
-    user: User,
-    team: Team | None,
+    user: Person,
+    team: TeamInfo | None,
 ) -> SendMessage:
     return await _create_or_confirm(message, command.args, session, state, t, user, team)
 
 
-@router.message(StateFilter(NewTeam.name), PlainText())
 async def new_team_name(
     message: Message,
-    session: AsyncSession,
+    session: UnitOfWork,
     state: FSMContext,
     t: Translator,
-    user: User,
-    team: Team | None,
+    user: Person,
+    team: TeamInfo | None,
 ) -> SendMessage:
     return await _create_or_confirm(message, message.text, session, state, t, user, team)
 
 
-@router.callback_query(SwitchToNewTeam.filter())
 async def confirm_new_team(
     query: CallbackQuery,
     callback_data: SwitchToNewTeam,
-    session: AsyncSession,
+    session: UnitOfWork,
     state: FSMContext,
     t: Translator,
-    user: User,
-    team: Team | None,
-) -> EditMessageText | None:
+    user: Person,
+    team: TeamInfo | None,
+) -> tuple[AnswerCallbackQuery, EditMessageText] | AnswerCallbackQuery:
     name = (await state.get_data()).get("name")
     await state.clear()
     if not callback_data.confirm or not isinstance(name, str):
         text = t("newteam.stayed", team=team.name) if team else t("cancel.done")
     else:
-        new_team = await create_team(session, user, name)
-        await session.commit()
-        text = t("newteam.created", team=new_team.name)
-    await query.answer()
+        text = _created(t, await create_team(session, user.id, name), team)
     if not isinstance(query.message, Message):
-        return None
-    return query.message.edit_text(text)
+        return query.answer(text[:200])
+    return query.answer(), query.message.edit_text(text)
 
 
-manager_router = Router(name=f"{__name__}.manager")
-manager_router.message.filter(PrivateChat(), IsManager())
-
-
-@manager_router.message(Command("invite"))
 async def invite(
     message: Message,
     command: CommandObject,
     bot: Bot,
-    session: AsyncSession,
+    session: UnitOfWork,
     t: Translator,
-    team: Team,
+    team: TeamInfo,
 ) -> SendMessage:
     argument = (command.args or "").strip().lower()
     if argument not in ("", "reset"):
         return message.answer(t("invite.bad_argument"))
-    token = reset_invite(team) if argument == "reset" else ensure_invite(team)
-    await session.commit()
+    if argument == "reset":
+        token = await reset_invite(session, team.id)
+    else:
+        token = await ensure_invite(session, team.id)
     me = await bot.me()
     link = f"https://t.me/{me.username}?start={token}"
     key = "invite.reset" if argument == "reset" else "invite.link"
     return message.answer(
         t(key, team=team.name, link=link), link_preview_options=LinkPreviewOptions(is_disabled=True)
     )
+
+
+def setup() -> Router:
+    """Anyone, in private."""
+    router = Router(name=__name__)
+    router.message.register(new_team, Command("newteam"), flags=WRITES)
+    router.message.register(new_team_name, StateFilter(NewTeam.name), PlainText(), flags=WRITES)
+    router.callback_query.register(confirm_new_team, SwitchToNewTeam.filter(), flags=WRITES)
+    return router
+
+
+def manager() -> Router:
+    """Managers, in private."""
+    router = Router(name=f"{__name__}.manager")
+    router.message.register(invite, Command("invite"), flags=WRITES)
+    return router

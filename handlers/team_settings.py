@@ -1,133 +1,101 @@
 """/timezone and /settings (manager): the team's calendar, reminder and report times, buttons."""
 
-from datetime import date, time, timedelta
-from zoneinfo import ZoneInfo
+from enum import StrEnum
+from functools import partial
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
+from aiogram.filters.callback_data import CallbackData
 from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
-from babel.dates import format_date
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.filters import IsManager, PrivateChat
-from bot.services.parsing import ParseError
+from bot.domain import ParseError
+from bot.filters import IsManager
+from bot.middlewares import WRITES
 from bot.services.team_settings import (
     SETTING_WORDS,
     apply_setting,
+    change_team,
     parse_timezone,
-    quiet_hours_on,
     shift_time,
     toggle_quiet_hours,
     toggle_weekday,
 )
-from bot.settings_callbacks import SettingsButton, SettingsPress
 from bot.texts import Translator
-from models import Team
-from models.base import utcnow
-
-router = Router(name=__name__)
-router.message.filter(PrivateChat(), IsManager())
-
-A_MONDAY = date(2024, 1, 1)
-# Rows of the settings keyboard: 4 + 3 weekdays, then pairs of buttons.
-KEYBOARD_ROWS = (4, 3, 2, 2, 2, 2)
+from bot.views import settings as views
+from bot.views.common import parse_problem
+from models import Team, TeamInfo, UnitOfWork
 
 
-def local_time(team: Team) -> str:
-    return utcnow().astimezone(ZoneInfo(team.timezone)).strftime("%H:%M")
+class SettingsButton(StrEnum):
+    WEEKDAY = "wd"  # value: the weekday (0 = Monday)
+    REMINDER = "rm"  # value: hours to move by (-1 / +1)
+    REPORT_DAY = "rd"  # value: days to move by (-1 / +1)
+    REPORT_TIME = "rt"  # value: hours to move by (-1 / +1)
+    QUIET = "qt"
+    PUBLIC = "pb"
 
 
-def clock(value: time) -> str:
-    return value.strftime("%H:%M")
+class SettingsPress(CallbackData, prefix="st"):
+    """A button under the settings of `team_id`: a stale or foreign message changes nothing."""
+
+    team_id: int
+    button: SettingsButton
+    value: int = 0
 
 
-def day_name(t: Translator, weekday: int, pattern: str = "EEE") -> str:
-    """`Mon` / `пн` (pattern EEE) or `Monday` / `понедельник` (EEEE)."""
-    return format_date(A_MONDAY + timedelta(days=weekday), pattern, locale=t.language)
+def _press(team_id: int, button: str, value: int) -> SettingsPress:
+    return SettingsPress(team_id=team_id, button=SettingsButton(button), value=value)
 
 
-def weekday_names(t: Translator, team: Team) -> str:
-    return ", ".join(day_name(t, day) for day in sorted(team.weekdays))
+def _keyboard(t: Translator, team: TeamInfo) -> InlineKeyboardMarkup:
+    return views.keyboard(t, team, partial(_press, team.id))
 
 
-@router.message(Command("timezone"))
 async def timezone(
-    message: Message, command: CommandObject, session: AsyncSession, t: Translator, team: Team
+    message: Message, command: CommandObject, session: UnitOfWork, t: Translator, team: TeamInfo
 ) -> SendMessage:
     if not command.args:
-        return message.answer(t("tz.current", tz=team.timezone, time=local_time(team)))
+        return message.answer(t("tz.current", tz=team.timezone, time=views.local_time(team)))
     try:
-        team.timezone = parse_timezone(command.args)
+        zone = parse_timezone(command.args)
     except ParseError as error:
-        return message.answer(t(f"error.{error.code}", **error.params))
-    await session.commit()
-    return message.answer(t("tz.set", tz=team.timezone, time=local_time(team)))
+        return message.answer(parse_problem(t, error))
+
+    def set_zone(stored: Team) -> bool:
+        stored.timezone = zone
+        return True
+
+    changed = await change_team(session, team.id, set_zone)
+    assert changed is not None
+    return message.answer(t("tz.set", tz=changed.timezone, time=views.local_time(changed)))
 
 
-def show(t: Translator, team: Team) -> str:
-    if quiet_hours_on(team):
-        quiet = t("settings.value.quiet", start=clock(team.quiet_start), end=clock(team.quiet_end))
-    else:
-        quiet = t("settings.value.off")
-    return t(
-        "settings.panel",
-        team=team.name,
-        tz=team.timezone,
-        country=team.country or t("settings.no_country"),
-        weekdays=weekday_names(t, team),
-        reminder=clock(team.reminder_time),
-        report_day=day_name(t, team.report_weekday, "EEEE"),
-        report_time=clock(team.report_time),
-        quiet=quiet,
-        public=t("settings.value.on" if team.public_stats else "settings.value.off"),
-        group=t("settings.value.group_bound" if team.chat_id else "settings.value.group_none"),
-    )
-
-
-def keyboard(t: Translator, team: Team) -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-
-    def add(key: str, button: SettingsButton, value: int = 0, **params: str) -> None:
-        press = SettingsPress(team_id=team.id, button=button, value=value)
-        builder.button(text=t.plain(key, **params), callback_data=press)
-
-    for day in range(7):
-        state = "on" if day in team.weekdays else "off"
-        add(f"settings.button.day_{state}", SettingsButton.WEEKDAY, day, day=day_name(t, day))
-    add("settings.button.reminder_earlier", SettingsButton.REMINDER, -1)
-    add("settings.button.reminder_later", SettingsButton.REMINDER, 1)
-    add("settings.button.report_day_back", SettingsButton.REPORT_DAY, -1)
-    add("settings.button.report_day_next", SettingsButton.REPORT_DAY, 1)
-    add("settings.button.report_earlier", SettingsButton.REPORT_TIME, -1)
-    add("settings.button.report_later", SettingsButton.REPORT_TIME, 1)
-    add(f"settings.button.quiet_{'on' if quiet_hours_on(team) else 'off'}", SettingsButton.QUIET)
-    add(f"settings.button.public_{'on' if team.public_stats else 'off'}", SettingsButton.PUBLIC)
-    builder.adjust(*KEYBOARD_ROWS)
-    return builder.as_markup()
-
-
-@router.message(Command("settings"))
 async def settings(
-    message: Message, command: CommandObject, session: AsyncSession, t: Translator, team: Team
+    message: Message, command: CommandObject, session: UnitOfWork, t: Translator, team: TeamInfo
 ) -> SendMessage:
     words = (command.args or "").split(maxsplit=1)
     if not words:
-        return message.answer(show(t, team), reply_markup=keyboard(t, team))
+        return message.answer(views.panel(t, team), reply_markup=_keyboard(t, team))
     setting = SETTING_WORDS.get(words[0].lower())
     if setting is None:
         return message.answer(t("settings.usage"))
     example = t(f"settings.example.{setting.value}")
     if len(words) < 2:
         return message.answer(example)
+    value = words[1]
+
+    def apply(stored: Team) -> bool:
+        apply_setting(stored, setting, value)
+        return True
+
     try:
-        apply_setting(team, setting, words[1])
+        changed = await change_team(session, team.id, apply)
     except ParseError as error:
-        return message.answer(f"{t(f'error.{error.code}', **error.params)}\n{example}")
-    await session.commit()
+        return message.answer(f"{parse_problem(t, error)}\n{example}")
+    assert changed is not None
     return message.answer(
-        t("settings.saved") + "\n\n" + show(t, team), reply_markup=keyboard(t, team)
+        t("settings.saved") + "\n\n" + views.panel(t, changed), reply_markup=_keyboard(t, changed)
     )
 
 
@@ -151,26 +119,35 @@ def apply_press(team: Team, press: SettingsPress) -> bool:
     return True
 
 
-@router.callback_query(SettingsPress.filter(), IsManager())
 async def press_setting(
     query: CallbackQuery,
     callback_data: SettingsPress,
-    session: AsyncSession,
+    session: UnitOfWork,
     t: Translator,
-    team: Team,
-) -> AnswerCallbackQuery | EditMessageText:
+    team: TeamInfo,
+) -> AnswerCallbackQuery | tuple[AnswerCallbackQuery, EditMessageText]:
     if callback_data.team_id != team.id:
         return query.answer(t.plain("settings.toast.other_team"))
-    if not apply_press(team, callback_data):
+    changed = await change_team(session, team.id, partial(apply_press, press=callback_data))
+    if changed is None:
         return query.answer(t.plain("settings.toast.last_workday"))
-    await session.commit()
     if not isinstance(query.message, Message):  # too old to edit: say it worked, at least
         return query.answer(t.plain("settings.toast.saved"))
-    await query.answer()
-    return query.message.edit_text(show(t, team), reply_markup=keyboard(t, team))
+    return query.answer(), query.message.edit_text(
+        views.panel(t, changed), reply_markup=_keyboard(t, changed)
+    )
 
 
-@router.callback_query(SettingsPress.filter())
 async def refuse_setting(query: CallbackQuery, t: Translator) -> AnswerCallbackQuery:
     """Someone who does not manage a team pressed a (forwarded or stale) settings button."""
     return query.answer(t.plain("manager_only"))
+
+
+def manager() -> Router:
+    """Managers, in private; the settings buttons answer anyone who presses them."""
+    router = Router(name=__name__)
+    router.message.register(timezone, Command("timezone"), flags=WRITES)
+    router.message.register(settings, Command("settings"), flags=WRITES)
+    router.callback_query.register(press_setting, SettingsPress.filter(), IsManager(), flags=WRITES)
+    router.callback_query.register(refuse_setting, SettingsPress.filter())
+    return router

@@ -4,10 +4,9 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.methods import SendMessage
 from aiogram.types import Message
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.filters import InTeam, PrivateChat
-from bot.services.parsing import ParseError
+from bot.domain import ParseError
+from bot.middlewares import WRITES
 from bot.services.periods import DateRange, local_date
 from bot.services.standing import team_calendar
 from bot.services.vacations import (
@@ -17,12 +16,10 @@ from bot.services.vacations import (
     person_vacations,
 )
 from bot.texts import Translator
-from models import Team, User
+from bot.views.common import parse_problem
+from models import Person, TeamInfo, UnitOfWork
 from models.base import utcnow
 from models.user import find_member
-
-router = Router(name=__name__)
-router.message.filter(PrivateChat(), InTeam())
 
 
 def date_range(t: Translator, dates: DateRange) -> str:
@@ -31,22 +28,19 @@ def date_range(t: Translator, dates: DateRange) -> str:
     return t("vacation.range", start=t.day(dates.start), end=t.day(dates.end))
 
 
-@router.message(Command("vacation"))
 async def vacation(
     message: Message,
     command: CommandObject,
-    session: AsyncSession,
+    session: UnitOfWork,
     t: Translator,
-    user: User,
-    team: Team,
+    user: Person,
+    team: TeamInfo,
 ) -> SendMessage:
     today = local_date(utcnow(), team.timezone)
     try:
         request = parse_vacation_command(command.args, today)
     except ParseError as error:
-        return message.answer(
-            t(f"error.{error.code}", **error.params) + "\n" + t("example.vacation")
-        )
+        return message.answer(parse_problem(t, error) + "\n" + t("example.vacation"))
     person = user
     if request.username is not None:
         if not user.is_manager:
@@ -63,14 +57,14 @@ async def vacation(
         return message.answer("\n".join([t("vacation.list_title", name=person.first_name), *rows]))
     assert request.start is not None
     if request.action == "cancel":
-        if await cancel_vacation(session, team, person, request.start):
+        if await cancel_vacation(session, team.id, person.id, request.start):
             return message.answer(t("vacation.cancelled", day=t.day(request.start)))
         return message.answer(
             t("vacation.not_found", name=person.first_name, day=t.day(request.start))
         )
     assert request.end is not None
     dates = DateRange(request.start, request.end)
-    if await add_vacation(session, team, user, person, dates.start, dates.end) is None:
+    if await add_vacation(session, team.id, user.id, person.id, dates.start, dates.end) is None:
         return message.answer(t("vacation.overlap"))
     working = len(team_calendar(team).working_days(dates))
     return message.answer(
@@ -81,3 +75,10 @@ async def vacation(
             days=t.plural("n_working_days", working),
         )
     )
+
+
+def setup() -> Router:
+    """Members, in private."""
+    router = Router(name=__name__)
+    router.message.register(vacation, Command("vacation"), flags=WRITES)
+    return router

@@ -6,8 +6,9 @@ from models.lease import Lease
 from models.outbox import OutboxMessage, OutboxStatus
 from models.processed_update import ProcessedUpdate
 from models.target import Target
-from models.team import Team
-from models.user import User
+from models.team import Team, TeamInfo
+from models.unit_of_work import UnitOfWork
+from models.user import Person, User
 from models.vacation import Vacation
 
 __all__ = [
@@ -20,10 +21,13 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "Period",
+    "Person",
     "ProcessedUpdate",
     "Role",
     "Target",
     "Team",
+    "TeamInfo",
+    "UnitOfWork",
     "User",
     "Vacation",
 ]

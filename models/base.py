@@ -1,8 +1,11 @@
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.elements import KeyedColumnElement
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -16,6 +19,22 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+M = TypeVar("M", bound=Base)
+
+
+def columns_of(model: type[Base]) -> tuple[KeyedColumnElement[Any], ...]:
+    """All the columns of the model's table, in the table's order."""
+    return tuple(model.__table__.columns)
+
+
+def from_row(model: type[M], row: Sequence[Any]) -> M:
+    """The model built from a row of all its columns (in table order), attached to no session:
+    what a prepared statement read, in the shape the code that uses it knows."""
+    return model(
+        **{column.key: value for column, value in zip(columns_of(model), row, strict=True)}
+    )
 
 
 class UTCDateTime(TypeDecorator[datetime]):

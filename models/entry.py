@@ -10,6 +10,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    bindparam,
     case,
     func,
     select,
@@ -19,6 +20,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, utcnow
 from models.enums import EntryKind
+from models.prepared import Prepared
+from models.unit_of_work import UnitOfWork
 
 
 class Entry(Base):
@@ -69,25 +72,26 @@ class KindTotal:
     repeat_count: int
 
 
+_KIND_TOTALS = Prepared(
+    select(Entry.kind, Entry.tag, *TOTAL_COLUMNS)
+    .where(
+        Entry.user_id == bindparam("user_id"),
+        Entry.team_id == bindparam("team_id"),
+        Entry.business_date.between(
+            bindparam("start", type_=Entry.business_date.type),
+            bindparam("end", type_=Entry.business_date.type),
+        ),
+        Entry.deleted_at.is_(None),
+    )
+    .group_by(Entry.kind, Entry.tag)
+)
+
+
 async def kind_totals(
-    session: AsyncSession, *, team_id: int, user_id: int, start: date, end: date
+    session: UnitOfWork, *, team_id: int, user_id: int, start: date, end: date
 ) -> list[KindTotal]:
     """Live totals per (kind, tag) of one person in one team over [start, end]."""
-    query = (
-        select(
-            Entry.kind,
-            Entry.tag,
-            *TOTAL_COLUMNS,
-        )
-        .where(
-            Entry.user_id == user_id,
-            Entry.team_id == team_id,
-            Entry.business_date.between(start, end),
-            Entry.deleted_at.is_(None),
-        )
-        .group_by(Entry.kind, Entry.tag)
-    )
-    rows = await session.execute(query)
+    rows = await session.run(_KIND_TOTALS, team_id=team_id, user_id=user_id, start=start, end=end)
     return [
         KindTotal(kind, tag, int(n), int(amount), int(rep)) for kind, tag, n, amount, rep in rows
     ]

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.entry import TOTAL_COLUMNS, Entry, KindTotal
-from models.user import User
+from models.user import PERSON_COLUMNS, Person, User, person
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +45,9 @@ async def daily_kind_totals(
     ]
 
 
-async def period_people(session: AsyncSession, team_id: int, start: date, end: date) -> list[User]:
+async def period_people(
+    session: AsyncSession, team_id: int, start: date, end: date
+) -> list[Person]:
     """Current members of the team, and people who have left it since but have live entries in
     it over [start, end]."""
     authors = select(Entry.user_id).where(
@@ -54,8 +56,8 @@ async def period_people(session: AsyncSession, team_id: int, start: date, end: d
         Entry.deleted_at.is_(None),
     )
     query = (
-        select(User)
+        select(*PERSON_COLUMNS)
         .where((User.team_id == team_id) | User.id.in_(authors))
         .order_by(User.first_name, User.id)
     )
-    return list((await session.scalars(query)).all())
+    return [person(tuple(row)) for row in await session.execute(query)]

@@ -2,13 +2,16 @@
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
 from models.entry import Entry
+from models.enums import Role
+from models.prepared import Prepared
+from models.unit_of_work import UnitOfWork
 from models.user import User
 
 
@@ -35,18 +38,46 @@ async def day_entries(
     return DayEntries(latest, int(total))
 
 
-async def soft_delete(session: AsyncSession, entry_id: int, *, by_user_id: int) -> bool:
-    """Mark a live entry deleted by `by_user_id`; False if it was already deleted (or missing).
+def _may_delete() -> Any:
+    """The presser is in the entry's team now, and wrote it or manages that team."""
+    return (
+        select(User.id)
+        .where(
+            User.id == bindparam("presser_id"),
+            User.team_id == Entry.team_id,
+            or_(Entry.user_id == User.id, User.role == Role.MANAGER),
+        )
+        .exists()
+    )
+
+
+_ALLOWED = Prepared(select(_may_delete()).where(Entry.id == bindparam("entry_id")))
+_SOFT_DELETE = Prepared(
+    update(Entry)
+    .where(Entry.id == bindparam("entry_id"), Entry.deleted_at.is_(None), _may_delete())
+    .values(deleted_at=bindparam("now"), deleted_by_id=bindparam("presser_id"))
+    .returning(Entry.id)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SoftDeleted:
+    allowed: bool
+    done: bool  # False: it was deleted already (by this press's twin, or someone else)
+
+
+async def soft_delete(session: UnitOfWork, entry_id: int, *, by_user_id: int) -> SoftDeleted | None:
+    """Mark a live entry deleted by `by_user_id` if they may; None if there is no such entry.
 
     One conditional UPDATE, so two presses racing on the same entry record one deletion only.
     """
-    query = (
-        update(Entry)
-        .where(Entry.id == entry_id, Entry.deleted_at.is_(None))
-        .values(deleted_at=utcnow(), deleted_by_id=by_user_id)
-    )
-    result = cast(CursorResult[Any], await session.execute(query))
-    return bool(result.rowcount)
+    rows = await session.run(_ALLOWED, entry_id=entry_id, presser_id=by_user_id)
+    if not rows:
+        return None
+    if not rows[0][0]:
+        return SoftDeleted(allowed=False, done=False)
+    done = await session.run(_SOFT_DELETE, entry_id=entry_id, presser_id=by_user_id, now=utcnow())
+    return SoftDeleted(allowed=True, done=bool(done))
 
 
 async def period_entries(

@@ -1,10 +1,12 @@
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import String, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import String, bindparam, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime
+from models.prepared import Prepared
+from models.unit_of_work import UnitOfWork
 
 
 class Lease(Base):
@@ -17,18 +19,34 @@ class Lease(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+def _take(insert: Any) -> Any:
+    statement = insert(Lease).values(
+        name=bindparam("name"), holder=bindparam("holder"), expires_at=bindparam("until")
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[Lease.name],
+        set_={"holder": statement.excluded.holder, "expires_at": statement.excluded.expires_at},
+        where=(Lease.holder == statement.excluded.holder)
+        | (Lease.expires_at <= bindparam("now", type_=Lease.expires_at.type)),
+    ).returning(Lease.holder)
+
+
+_TAKE = Prepared(_take)
+_RELEASE = Prepared(
+    update(Lease)
+    .where(Lease.name == bindparam("lease"), Lease.holder == bindparam("who"))
+    .values(expires_at=bindparam("now"))
+)
+
+
 async def take_lease(
-    session: AsyncSession, name: str, holder: str, now: datetime, ttl: timedelta
+    session: UnitOfWork, name: str, holder: str, now: datetime, until: datetime
 ) -> bool:
-    """Take or renew the lease; True when `holder` has it now. Commits."""
-    lease = await session.scalar(select(Lease).where(Lease.name == name))
-    if lease is None:
-        session.add(Lease(name=name, holder=holder, expires_at=now + ttl))
-    elif lease.holder == holder or lease.expires_at <= now:
-        lease.holder = holder
-        lease.expires_at = now + ttl
-    else:
-        await session.commit()
-        return False
-    await session.commit()
-    return True
+    """Take the lease, or renew it; True when `holder` has it now. One statement: of two
+    takers at once exactly one gets it, whether the row exists yet or not."""
+    return bool(await session.run(_TAKE, name=name, holder=holder, until=until, now=now))
+
+
+async def release_lease(session: UnitOfWork, name: str, holder: str, now: datetime) -> None:
+    """Let it go at once (at shutdown), so another instance takes over at its next tick."""
+    await session.run(_RELEASE, lease=name, who=holder, now=now)

@@ -59,7 +59,7 @@ class OutboxMessage(Base):
 
 
 async def due_messages(session: AsyncSession, now: datetime, limit: int) -> list[OutboxMessage]:
-    """Due rows without their chart bytes (`photo_of` fetches one when it is sent)."""
+    """Due rows without their chart bytes (the claim that takes one for sending returns them)."""
     query = (
         select(OutboxMessage)
         .options(defer(OutboxMessage.photo, raiseload=True))
@@ -68,10 +68,6 @@ async def due_messages(session: AsyncSession, now: datetime, limit: int) -> list
         .limit(limit)
     )
     return list((await session.scalars(query)).all())
-
-
-async def photo_of(session: AsyncSession, message_id: int) -> bytes | None:
-    return await session.scalar(select(OutboxMessage.photo).where(OutboxMessage.id == message_id))
 
 
 async def queued_keys(session: AsyncSession, keys: list[str]) -> set[str]:

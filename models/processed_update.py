@@ -1,12 +1,12 @@
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, delete
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import BigInteger, bindparam, delete
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, utcnow
+from models.prepared import Prepared
+from models.unit_of_work import UnitOfWork
 
 
 class ProcessedUpdate(Base):
@@ -18,18 +18,23 @@ class ProcessedUpdate(Base):
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
-async def claim_update(session: AsyncSession, update_id: int) -> bool:
-    """Record the update id in the current transaction; False if it was already recorded."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
+def _claim(insert: Any) -> Any:
+    return (
         insert(ProcessedUpdate)
-        .values(update_id=update_id, processed_at=utcnow())
+        .values(update_id=bindparam("update_id"), processed_at=bindparam("now"))
         .on_conflict_do_nothing(index_elements=["update_id"])
+        .returning(ProcessedUpdate.update_id)
     )
-    result = await session.execute(statement)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def forget_processed_before(session: AsyncSession, moment: datetime) -> None:
+CLAIM = Prepared(_claim)
+
+
+async def claim_update(session: UnitOfWork, update_id: int) -> bool:
+    """Record the update id in the unit's transaction; False if it was recorded already (by
+    this process or another: the primary key decides)."""
+    return bool(await session.run(CLAIM, update_id=update_id, now=utcnow()))
+
+
+async def forget_processed_before(session: UnitOfWork, moment: datetime) -> None:
     await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < moment))

@@ -1,11 +1,13 @@
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, Enum, ForeignKey, Index, func, or_, select
+from sqlalchemy import BigInteger, Date, Enum, ForeignKey, Index, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.base import Base, UTCDateTime, utcnow
+from models.base import Base, UTCDateTime, columns_of, from_row, utcnow
 from models.enums import Metric, Period
+from models.prepared import Prepared
+from models.unit_of_work import UnitOfWork
 
 
 def _enum(kind: type[Metric] | type[Period]) -> Enum:
@@ -34,20 +36,37 @@ class Target(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-async def team_targets(
-    session: AsyncSession, team_id: int, start: date, end: date, user_id: int | None = None
-) -> list[Target]:
-    """Targets of a team touching [start, end]: the defaults and every personal one, or only
-    `user_id`'s personal ones besides the defaults."""
-    query = select(Target).where(
-        Target.team_id == team_id,
-        Target.valid_from <= end,
-        or_(Target.valid_to.is_(None), Target.valid_to > start),
+def _touching(with_user: bool) -> Prepared:
+    query = select(*columns_of(Target)).where(
+        Target.team_id == bindparam("team_id"),
+        Target.valid_from <= bindparam("end", type_=Target.valid_from.type),
+        or_(
+            Target.valid_to.is_(None),
+            Target.valid_to > bindparam("start", type_=Target.valid_from.type),
+        ),
         Target.valid_to.is_(None) | (Target.valid_to > Target.valid_from),
     )
-    if user_id is not None:
-        query = query.where(or_(Target.user_id.is_(None), Target.user_id == user_id))
-    return list((await session.scalars(query.order_by(Target.valid_from, Target.id))).all())
+    if with_user:
+        query = query.where(or_(Target.user_id.is_(None), Target.user_id == bindparam("user_id")))
+    return Prepared(query.order_by(Target.valid_from, Target.id))
+
+
+_TEAM_TARGETS = _touching(with_user=False)
+_PERSON_TARGETS = _touching(with_user=True)
+
+
+async def team_targets(
+    session: UnitOfWork, team_id: int, start: date, end: date, user_id: int | None = None
+) -> list[Target]:
+    """Targets of a team touching [start, end]: the defaults and every personal one, or only
+    `user_id`'s personal ones besides the defaults. As read: attached to no session."""
+    if user_id is None:
+        rows = await session.run(_TEAM_TARGETS, team_id=team_id, start=start, end=end)
+    else:
+        rows = await session.run(
+            _PERSON_TARGETS, team_id=team_id, start=start, end=end, user_id=user_id
+        )
+    return [from_row(Target, row) for row in rows]
 
 
 async def open_target(

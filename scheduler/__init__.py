@@ -12,10 +12,10 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.sender import OutboxSender
-from scheduler.jobs import run_reminders, run_weekly_reports
+from models.database import Database
+from scheduler.jobs import release_leadership, run_reminders, run_weekly_reports
 
 logger = logging.getLogger(__name__)
 
@@ -27,12 +27,9 @@ class KpiScheduler:
     """Started in the dispatcher's startup hook and shut down in its shutdown hook."""
 
     def __init__(
-        self,
-        session_pool: async_sessionmaker[AsyncSession],
-        outbox: OutboxSender,
-        executor: Executor | None = None,
+        self, db: Database, outbox: OutboxSender, executor: Executor | None = None
     ) -> None:
-        self.session_pool = session_pool
+        self.db = db
         self.outbox = outbox
         self.executor = executor
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -60,17 +57,17 @@ class KpiScheduler:
             job.cancel()
         if self._running:
             await asyncio.wait(self._running, timeout=10)
+        try:  # another instance takes over at its next tick, not when the lease runs out
+            await release_leadership(self.db, self.holder)
+        except Exception:
+            logger.exception("Releasing the scheduler lease failed")
 
     async def reminders(self) -> int:
-        return await self._guarded(
-            run_reminders(self.session_pool, self.holder, LEASE_TTL, self.outbox.wake)
-        )
+        return await self._guarded(run_reminders(self.db, self.holder, LEASE_TTL, self.outbox.wake))
 
     async def weekly(self) -> int:
         return await self._guarded(
-            run_weekly_reports(
-                self.session_pool, self.holder, LEASE_TTL, self.executor, self.outbox.wake
-            )
+            run_weekly_reports(self.db, self.holder, LEASE_TTL, self.executor, self.outbox.wake)
         )
 
     async def _guarded(self, work: Coroutine[Any, Any, int]) -> int:

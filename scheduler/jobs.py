@@ -8,16 +8,17 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from bot.services.celebrations import flush_due
+from bot.outgoing.celebrations import post_held
+from bot.outgoing.reminders import queue_reminders
+from bot.outgoing.weekly import render_weekly_reports, store_weekly_reports
 from bot.services.periods import DateRange, Period, period_range
-from bot.services.reminders import local_fire_time, queue_reminders
-from bot.services.weekly import plan_weekly_reports, render_weekly_reports, store_weekly_reports
-from models import Team
+from bot.services.reminders import local_fire_time
+from bot.services.weekly import plan_weekly_reports
+from models import TeamInfo
 from models.base import utcnow
-from models.lease import take_lease
+from models.database import Database
+from models.lease import release_lease, take_lease
+from models.team import all_teams, team_by_id
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ class ReportDue:
     send_at: datetime
 
 
-def report_due(team: Team, now: datetime) -> ReportDue | None:
+def report_due(team: TeamInfo, now: datetime) -> ReportDue | None:
     """Last full Monday-Sunday week's report, from early on the report day until the grace."""
     now_local = now.astimezone(ZoneInfo(team.timezone))
     if now_local.weekday() != team.report_weekday:
@@ -50,79 +51,77 @@ def report_due(team: Team, now: datetime) -> ReportDue | None:
 
 
 async def weekly_reports(
-    session_pool: async_sessionmaker[AsyncSession],
-    team_id: int,
-    due: ReportDue,
-    executor: Executor | None,
+    db: Database, team_id: int, due: ReportDue, executor: Executor | None
 ) -> int:
-    async with session_pool() as session:
-        team = await session.get(Team, team_id)
+    async with db.read() as session:
+        team = await team_by_id(session, team_id)
         plan = await plan_weekly_reports(session, team, due.week) if team else None
     if plan is None:
         return 0
-    # Rendering happens with no session open: on SQLite a session holds the write turn.
+    # Rendering happens between two units of work: nothing is held meanwhile.
     outgoing = await render_weekly_reports(plan, executor)
-    async with session_pool() as session:
-        queued = await store_weekly_reports(session, outgoing, not_before=due.send_at)
-        await session.commit()
-    return queued
+    async with db.write() as session:
+        return await store_weekly_reports(session, outgoing, not_before=due.send_at)
 
 
-async def _teams_if_leader(
-    session_pool: async_sessionmaker[AsyncSession], holder: str, lease_ttl: timedelta
-) -> list[Team] | None:
-    async with session_pool() as session:
-        if not await take_lease(session, LEASE_NAME, holder, utcnow(), lease_ttl):
+async def teams_if_leader(db: Database, holder: str, lease_ttl: timedelta) -> list[TeamInfo] | None:
+    now = utcnow()
+    async with db.write() as session:
+        if not await take_lease(session, LEASE_NAME, holder, now, now + lease_ttl):
             return None
-        return list((await session.scalars(select(Team).order_by(Team.id))).all())
+    async with db.read() as session:
+        return await all_teams(session)
+
+
+async def release_leadership(db: Database, holder: str) -> None:
+    async with db.write() as session:
+        await release_lease(session, LEASE_NAME, holder, utcnow())
 
 
 async def run_reminders(
-    session_pool: async_sessionmaker[AsyncSession],
+    db: Database,
     holder: str,
     lease_ttl: timedelta,
     on_queued: Callable[[], None] | None = None,
 ) -> int:
     """Due reminders of every team, then celebrations held through quiet hours."""
-    teams = await _teams_if_leader(session_pool, holder, lease_ttl)
+    teams = await teams_if_leader(db, holder, lease_ttl)
     if teams is None:
         return 0
     now = utcnow()
     queued = 0
     for team in teams:
         try:
-            async with session_pool() as session:
+            async with db.write() as session:
                 queued += await queue_reminders(session, team, now)
-                await session.commit()
         except Exception:
             logger.exception("Reminders for team %s failed", team.id)
-    async with session_pool() as session:
-        queued += await flush_due(session, now)
-        await session.commit()
+    async with db.write() as session:
+        queued += await post_held(session, now)
     if queued and on_queued is not None:
         on_queued()
     return queued
 
 
 async def run_weekly_reports(
-    session_pool: async_sessionmaker[AsyncSession],
+    db: Database,
     holder: str,
     lease_ttl: timedelta,
     executor: Executor | None = None,
     on_queued: Callable[[], None] | None = None,
 ) -> int:
     """Weekly charts of every team whose report is due (a long job on a busy Monday)."""
-    teams = await _teams_if_leader(session_pool, holder, lease_ttl)
+    teams = await teams_if_leader(db, holder, lease_ttl)
     if teams is None:
         return 0
     now = utcnow()
     # Several teams at a time: one team's queries overlap another's rendering.
     turns = asyncio.Semaphore(REPORT_TEAMS_AT_ONCE)
 
-    async def report(team: Team, due: ReportDue) -> int:
+    async def report(team: TeamInfo, due: ReportDue) -> int:
         async with turns:
             try:
-                count = await weekly_reports(session_pool, team.id, due, executor)
+                count = await weekly_reports(db, team.id, due, executor)
             except Exception:
                 logger.exception("Weekly report for team %s failed", team.id)
                 return 0
@@ -135,11 +134,8 @@ async def run_weekly_reports(
 
 
 async def run_due_work(
-    session_pool: async_sessionmaker[AsyncSession],
-    holder: str,
-    lease_ttl: timedelta,
-    executor: Executor | None = None,
+    db: Database, holder: str, lease_ttl: timedelta, executor: Executor | None = None
 ) -> int:
     """Everything due now, in one pass (what a minute's ticks do); returns messages queued."""
-    queued = await run_reminders(session_pool, holder, lease_ttl)
-    return queued + await run_weekly_reports(session_pool, holder, lease_ttl, executor)
+    queued = await run_reminders(db, holder, lease_ttl)
+    return queued + await run_weekly_reports(db, holder, lease_ttl, executor)

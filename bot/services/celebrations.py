@@ -1,37 +1,33 @@
-"""Celebrating crossed targets in the team's group: once per (person or team, metric, period),
-held through quiet hours and then posted together in one outbox message."""
+"""Celebrating crossed targets: once per (person or team, metric, period), recorded in the same
+unit of work as the entry that crossed it, and held through the team's quiet hours."""
 
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, select, update
 
-from bot.services.outbox import enqueue
+from bot.domain import Totals
 from bot.services.periods import DateRange, period_range
-from bot.services.progress import Totals
 from bot.services.standing import Standing, load_standing
 from bot.services.targets import in_force
 from bot.services.team_settings import in_quiet_hours
-from bot.texts import Safe, Translator, language_for, translator
-from bot.views import metric_quantity
-from models import Celebration, Metric, Period, Role, Target, Team, User
-from models.base import utcnow
+from models import Celebration, Metric, Period, Person, Target, TeamInfo, UnitOfWork
+from models.base import columns_of, from_row, utcnow
 from models.entry import team_kind_totals
+from models.prepared import Prepared
 from models.target import team_targets
+from models.team import TEAM_COLUMNS, Team, team_info
 from models.user import team_members
 
 TEAM_SUBJECT = 0  # Celebration.subject of a team-wide target
 # Held longer than any quiet window (a bot that was down, a chat unbound and bound again):
 # too late to cheer, so it is dropped instead of posted.
 STALE_AFTER = timedelta(hours=24)
-MAX_MESSAGE_CHARS = 4000  # Telegram's limit is 4096; a long night's list is split below it
 
 
-def quiet_now(team: Team, now: datetime) -> bool:
+def quiet_now(team: TeamInfo, now: datetime) -> bool:
     return in_quiet_hours(team, now.astimezone(ZoneInfo(team.timezone)).time())
 
 
@@ -48,7 +44,7 @@ class _PeriodData:
 
 
 async def _period_data(
-    session: AsyncSession, team: Team, dates: DateRange, cache: dict[DateRange, _PeriodData]
+    session: UnitOfWork, team: TeamInfo, dates: DateRange, cache: dict[DateRange, _PeriodData]
 ) -> _PeriodData:
     if dates not in cache:
         data = _PeriodData(await load_standing(session, team, dates))
@@ -59,48 +55,30 @@ async def _period_data(
     return cache[dates]
 
 
-async def _celebrate(
-    session: AsyncSession,
-    team: Team,
-    subject: int,
-    name: str,
-    metric: Metric,
-    period: Period,
-    dates: DateRange,
-    target: int,
-) -> None:
-    """Insert the celebration unless this (subject, metric, period) already had one."""
-    existing = await session.scalar(
-        select(Celebration.id).where(
-            Celebration.team_id == team.id,
-            Celebration.subject == subject,
-            Celebration.metric == metric,
-            Celebration.period == period,
-            Celebration.period_start == dates.start,
+def _record(insert: Any) -> Any:
+    return (
+        insert(Celebration)
+        .values(
+            team_id=bindparam("team_id"),
+            subject=bindparam("subject"),
+            metric=bindparam("metric"),
+            period=bindparam("period"),
+            period_start=bindparam("period_start"),
+            target=bindparam("target"),
+            name=bindparam("name"),
+            created_at=bindparam("now"),
+        )
+        .on_conflict_do_nothing(
+            index_elements=["team_id", "subject", "metric", "period", "period_start"]
         )
     )
-    if existing is not None:
-        return
-    # The check and the insert share one transaction (SQLite: BEGIN IMMEDIATE, bot/db.py); the
-    # savepoint keeps a concurrent duplicate on another database from failing the whole update.
-    with suppress(IntegrityError):
-        async with session.begin_nested():
-            session.add(
-                Celebration(
-                    team_id=team.id,
-                    subject=subject,
-                    metric=metric,
-                    period=period,
-                    period_start=dates.start,
-                    target=target,
-                    name=name[:128],
-                    created_at=utcnow(),
-                )
-            )
+
+
+_RECORD = Prepared(_record)
 
 
 def _team_period(
-    targets: list[Target], members: list[User], metric: Metric, today: date
+    targets: list[Target], members: list[Person], metric: Metric, today: date
 ) -> Period | None:
     """The period of the team-wide target: the team default's, else the one all members share.
 
@@ -116,11 +94,31 @@ def _team_period(
     return periods.pop() if len(periods) == 1 else None
 
 
-async def _record_crossings(session: AsyncSession, team: Team, user: User, today: date) -> None:
-    """Add a Celebration for each target of `user`, and of the team, now crossed; flush only."""
+async def record_crossings(session: UnitOfWork, team: TeamInfo, user: Person, today: date) -> None:
+    """A Celebration for each target of `user`, and of the team, now crossed; once each (the
+    unique key decides, whoever else records the same at the same time)."""
     targets = await team_targets(session, team.id, today, today)
+    if not targets:
+        return
     members = await team_members(session, team.id)
     cache: dict[DateRange, _PeriodData] = {}
+    now = utcnow()
+
+    async def celebrate(
+        subject: int, name: str, metric: Metric, period: Period, dates: DateRange, target: int
+    ) -> None:
+        await session.run(
+            _RECORD,
+            team_id=team.id,
+            subject=subject,
+            metric=metric,
+            period=period,
+            period_start=dates.start,
+            target=target,
+            name=name[:128],
+            now=now,
+        )
+
     for metric in Metric:
         own = in_force(targets, user.id, metric, today)
         if own is not None:
@@ -128,9 +126,7 @@ async def _record_crossings(session: AsyncSession, team: Team, user: User, today
             data = await _period_data(session, team, dates, cache)
             target = data.standing.target(user.id, metric)
             if target and data.done(user.id, metric) >= target:
-                await _celebrate(
-                    session, team, user.id, user.first_name, metric, own.period, dates, target
-                )
+                await celebrate(user.id, user.first_name, metric, own.period, dates, target)
         period = _team_period(targets, members, metric, today)
         if period is None:
             continue
@@ -140,108 +136,35 @@ async def _record_crossings(session: AsyncSession, team: Team, user: User, today
         team_target = sum(data.standing.target(m.id, metric) or 0 for m in members)
         done = sum(data.done(m.id, metric) for m in members)
         if team_target and done >= team_target:
-            await _celebrate(
-                session, team, TEAM_SUBJECT, team.name, metric, period, dates, team_target
-            )
+            await celebrate(TEAM_SUBJECT, team.name, metric, period, dates, team_target)
 
 
-async def check_crossings(session: AsyncSession, team: Team, user: User, today: date) -> bool:
-    """After `user`'s entry was committed: celebrate what it crossed, in the bound group.
-
-    Outside quiet hours everything pending is queued at once; the caller commits and wakes
-    the outbox when this returns True. Without a bound group nothing is recorded.
-    """
-    if team.chat_id is None:
-        return False
-    await _record_crossings(session, team, user, today)
-    now = utcnow()
-    if quiet_now(team, now):
-        return False
-    return await flush_team(session, team, now) > 0
+_TAKE_PENDING = Prepared(
+    update(Celebration)
+    .where(Celebration.team_id == bindparam("team"), Celebration.posted.is_(False))
+    .values(posted=True)
+    .returning(*columns_of(Celebration))
+)
 
 
-async def group_language(session: AsyncSession, team: Team) -> str:
-    """A group has no language: it hears the team's first manager's (only managers bind)."""
-    code = await session.scalar(
-        select(User.language_code)
-        .where(User.team_id == team.id, User.role == Role.MANAGER)
-        .order_by(User.id)
-        .limit(1)
-    )
-    return language_for(code)
+async def take_pending(session: UnitOfWork, team: TeamInfo, now: datetime) -> list[Celebration]:
+    """The team's celebrations not posted yet, marked posted in the same statement (so only one
+    unit of work ever gets each); those too old to be news are left out. The caller queues the
+    rest in the same unit of work."""
+    rows = await session.run(_TAKE_PENDING, team=team.id)
+    taken = [from_row(Celebration, row) for row in rows]
+    taken.sort(key=lambda celebration: celebration.id)
+    return [c for c in taken if now - c.created_at < STALE_AFTER]
 
 
-def celebration_line(t: Translator, celebration: Celebration) -> str:
-    if celebration.metric is Metric.REVENUE:
-        amount = t("celebrate.revenue", amount=t.money(celebration.target))
-    else:
-        amount = metric_quantity(t, celebration.metric, celebration.target)
-    key = "celebrate.team" if celebration.subject == TEAM_SUBJECT else "celebrate.person"
-    return t(
-        key,
-        name=celebration.name,
-        target=Safe(amount),
-        period=t(f"per.{celebration.period.value}"),
-    )
-
-
-def _chunks(lines: list[str]) -> list[list[str]]:
-    """Lines grouped into messages that stay under Telegram's length limit."""
-    chunks: list[list[str]] = []
-    size = 0
-    for line in lines:
-        length = len(line.encode("utf-16-le")) // 2 + 1  # Telegram counts UTF-16 units
-        if not chunks or size + length > MAX_MESSAGE_CHARS:
-            chunks.append([])
-            size = 0
-        chunks[-1].append(line)
-        size += length
-    return chunks
-
-
-async def flush_team(session: AsyncSession, team: Team, now: datetime) -> int:
-    """Queue the team's unposted celebrations as one message to its group; flush only.
-
-    Returns how many messages were queued (more than one only past Telegram's length limit).
-    """
-    if team.chat_id is None:
-        return 0
-    pending = list(
-        await session.scalars(
-            select(Celebration)
-            .where(Celebration.team_id == team.id, Celebration.posted.is_(False))
-            .order_by(Celebration.id)
-        )
-    )
-    if not pending:
-        return 0
-    for celebration in pending:
-        celebration.posted = True  # queued below, or too old to be news
-    fresh = [c for c in pending if now - c.created_at < STALE_AFTER]
-    t = translator(await group_language(session, team))
-    queued = 0
-    first = 0  # index in `fresh` of the chunk's first celebration: names its dedup key
-    for chunk in _chunks([celebration_line(t, c) for c in fresh]):
-        key = f"celebrate:{team.id}:{fresh[first].id}"
-        queued += await enqueue(session, key, team.chat_id, text="\n".join(chunk), not_before=now)
-        first += len(chunk)
-    await session.flush()
-    return queued
-
-
-async def flush_due(session: AsyncSession, now: datetime) -> int:
-    """Post what quiet hours held, for every bound team now outside them; the caller commits
-    and wakes the outbox. Returns how many messages were queued."""
-    teams = await session.scalars(
-        select(Team)
+async def teams_with_held(session: UnitOfWork) -> list[TeamInfo]:
+    """Bound teams with celebrations held back (by quiet hours, or a bot that was down)."""
+    rows = await session.execute(
+        select(*TEAM_COLUMNS)
         .where(
             Team.chat_id.is_not(None),
             Team.id.in_(select(Celebration.team_id).where(Celebration.posted.is_(False))),
         )
         .order_by(Team.id)
     )
-    queued = 0
-    for team in list(teams):
-        if not quiet_now(team, now):
-            queued += await flush_team(session, team, now)
-    return queued
+    return [team_info(tuple(row)) for row in rows]

@@ -3,47 +3,15 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, func, insert, select, update
 
+from bot.domain import DayTotal
 from bot.services.parsing import ParsedEntry
-from models import Entry, EntryKind, Team, User
-from models.base import utcnow
-from models.entry import latest_live_entry
+from models import Entry, EntryKind, UnitOfWork
+from models.base import columns_of, from_row, utcnow
+from models.prepared import Prepared
 
-
-@dataclass(frozen=True, slots=True)
-class DayTotal:
-    count: int
-    amount_kopecks: int
-
-
-@dataclass(frozen=True, slots=True)
-class Recorded:
-    entry: Entry
-    day_total: DayTotal
-
-
-# Built once: the acknowledgement of every logged entry runs it.
-DAY_TOTAL = select(
-    func.coalesce(func.sum(Entry.count), 0), func.coalesce(func.sum(Entry.amount_kopecks), 0)
-).where(
-    Entry.user_id == bindparam("user_id"),
-    Entry.team_id == bindparam("team_id"),
-    Entry.kind == bindparam("kind", type_=Entry.kind.type),
-    Entry.business_date == bindparam("day", type_=Entry.business_date.type),
-    Entry.deleted_at.is_(None),
-)
-
-
-async def day_total(
-    session: AsyncSession, *, user_id: int, team_id: int, kind: EntryKind, day: date
-) -> DayTotal:
-    params = {"user_id": user_id, "team_id": team_id, "kind": kind, "day": day}
-    count, amount = (await session.execute(DAY_TOTAL, params)).one()
-    return DayTotal(int(count or 0), int(amount or 0))
-
-
+# What an entry is made of when it is logged (the rest: the columns' own defaults).
 ENTRY_FIELDS = (
     "team_id",
     "user_id",
@@ -56,6 +24,49 @@ ENTRY_FIELDS = (
     "business_date",
     "created_at",
 )
+
+ADD_ENTRY = Prepared(
+    insert(Entry).values({name: bindparam(name) for name in ENTRY_FIELDS}).returning(Entry.id)
+)
+DAY_TOTAL = Prepared(
+    select(
+        func.coalesce(func.sum(Entry.count), 0), func.coalesce(func.sum(Entry.amount_kopecks), 0)
+    ).where(
+        Entry.user_id == bindparam("user_id"),
+        Entry.team_id == bindparam("team_id"),
+        Entry.kind == bindparam("kind", type_=Entry.kind.type),
+        Entry.business_date == bindparam("day", type_=Entry.business_date.type),
+        Entry.deleted_at.is_(None),
+    )
+)
+# The latest live entry of a person in a team, marked deleted in the same statement: two /undo
+# at once never remove the same entry, and each removes one.
+UNDO_LATEST = Prepared(
+    update(Entry)
+    .where(
+        Entry.id
+        == select(Entry.id)
+        .where(
+            Entry.user_id == bindparam("author"),
+            Entry.team_id == bindparam("team"),
+            Entry.deleted_at.is_(None),
+        )
+        .order_by(Entry.id.desc())
+        .limit(1)
+        .scalar_subquery(),
+        Entry.deleted_at.is_(None),
+    )
+    .values(deleted_at=bindparam("now"), deleted_by_id=bindparam("author"))
+    .returning(*columns_of(Entry))
+)
+# On PostgreSQL a concurrent /undo can take the entry this one picked; the next try picks anew.
+UNDO_ATTEMPTS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    entry: Entry  # as stored (not attached to any session)
+    day_total: DayTotal  # the person's total of its kind on its day, with it
 
 
 def new_entry(
@@ -75,26 +86,46 @@ def new_entry(
     )
 
 
+async def day_total(
+    session: UnitOfWork, *, user_id: int, team_id: int, kind: EntryKind, day: date
+) -> DayTotal:
+    count, amount = (
+        await session.run(DAY_TOTAL, user_id=user_id, team_id=team_id, kind=kind, day=day)
+    )[0]
+    return DayTotal(int(count or 0), int(amount or 0))
+
+
 async def record_entry(
-    session: AsyncSession, user: User, team: Team, kind: EntryKind, parsed: ParsedEntry
+    session: UnitOfWork, user_id: int, team_id: int, kind: EntryKind, parsed: ParsedEntry
 ) -> Recorded:
-    """Store the entry and commit: the caller acknowledges only what is durable."""
-    entry = new_entry(user_id=user.id, team_id=team.id, kind=kind, parsed=parsed, now=utcnow())
-    session.add(entry)
-    await session.flush()
-    total = await day_total(
-        session, user_id=user.id, team_id=team.id, kind=kind, day=parsed.business_date
+    """Store the entry (the unit of work commits it) and read the day's total with it."""
+    entry = new_entry(user_id=user_id, team_id=team_id, kind=kind, parsed=parsed, now=utcnow())
+    [(entry.id,)] = await session.run(
+        ADD_ENTRY, **{name: getattr(entry, name) for name in ENTRY_FIELDS}
     )
-    await session.commit()
+    total = await day_total(
+        session, user_id=user_id, team_id=team_id, kind=kind, day=parsed.business_date
+    )
     return Recorded(entry, total)
 
 
-async def undo_last_entry(session: AsyncSession, user: User, team: Team) -> Entry | None:
-    """Soft-delete the sender's latest live entry in their team (kept for audit)."""
-    entry = await latest_live_entry(session, user_id=user.id, team_id=team.id)
-    if entry is None:
-        return None
-    entry.deleted_at = utcnow()
-    entry.deleted_by_id = user.id
-    await session.commit()
-    return entry
+async def undo_last_entry(session: UnitOfWork, user_id: int, team_id: int) -> Entry | None:
+    """Soft-delete the person's latest live entry in the team (kept for audit)."""
+    for _ in range(UNDO_ATTEMPTS):
+        rows = await session.run(UNDO_LATEST, author=user_id, team=team_id, now=utcnow())
+        if rows:
+            return from_row(Entry, rows[0])
+        if not await session.run(_ANY_LIVE, user_id=user_id, team_id=team_id):
+            return None
+    return None
+
+
+_ANY_LIVE = Prepared(
+    select(Entry.id)
+    .where(
+        Entry.user_id == bindparam("user_id"),
+        Entry.team_id == bindparam("team_id"),
+        Entry.deleted_at.is_(None),
+    )
+    .limit(1)
+)

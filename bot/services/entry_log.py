@@ -5,12 +5,12 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bot.services.parsing import ParseError, parse_date_token
-from models import Entry, Team, User
+from bot.domain import ParseError, ParseErrorCode
+from bot.services.parsing import parse_date_token
+from models import Entry, Person, TeamInfo, UnitOfWork
 from models.entry_log import day_entries, soft_delete
-from models.user import find_member
+from models.team import team_by_id
+from models.user import find_member, person_by_id
 
 # Telegram allows 100 buttons per keyboard; 50 keeps the list readable.
 MAX_SHOWN = 50
@@ -34,15 +34,15 @@ def parse_log_args(args: str | None, today: date) -> LogArgs:
             continue
         parsed = parse_date_token(token, today) if day is None else None
         if parsed is None:
-            raise ParseError("log_argument", value=token[:64])
+            raise ParseError(ParseErrorCode.LOG_ARGUMENT, value=token[:64])
         day = parsed
     return LogArgs(username, day if day is not None else today)
 
 
 @dataclass(frozen=True, slots=True)
 class DayLog:
-    owner: User
-    team: Team
+    owner: Person
+    timezone: str  # the team's: entries show the time they were logged there
     day: date
     entries: list[Entry]  # at most MAX_SHOWN, oldest first
     total: int  # live entries that day
@@ -53,19 +53,19 @@ class LogRefusal(StrEnum):
     NO_MEMBER = "no_member"
 
 
-async def load_day_log(session: AsyncSession, owner: User, team: Team, day: date) -> DayLog:
+async def load_day_log(session: UnitOfWork, owner: Person, team: TeamInfo, day: date) -> DayLog:
     found = await day_entries(session, team_id=team.id, user_id=owner.id, day=day, limit=MAX_SHOWN)
-    return DayLog(owner, team, day, found.entries, found.total)
+    return DayLog(owner, team.timezone, day, found.entries, found.total)
 
 
-def _is_self(viewer: User, username: str) -> bool:
+def _is_self(viewer: Person, username: str) -> bool:
     return viewer.username is not None and (
         username.removeprefix("@").casefold() == viewer.username.casefold()
     )
 
 
 async def open_log(
-    session: AsyncSession, viewer: User, team: Team, args: LogArgs
+    session: UnitOfWork, viewer: Person, team: TeamInfo, args: LogArgs
 ) -> DayLog | LogRefusal:
     """The viewer's own day, or (managers only) a current member's day in the viewer's team."""
     owner = viewer
@@ -77,16 +77,6 @@ async def open_log(
             return LogRefusal.NO_MEMBER
         owner = member
     return await load_day_log(session, owner, team, args.day)
-
-
-def may_delete(presser: User, entry: Entry) -> bool:
-    """The author or a manager of the entry's team, while in that team at the moment of pressing.
-
-    Someone who has left keeps their history with the old team: it is no longer theirs to edit.
-    """
-    if presser.team_id != entry.team_id:
-        return False
-    return entry.user_id == presser.id or presser.is_manager
 
 
 class DeleteOutcome(StrEnum):
@@ -103,20 +93,23 @@ class Deletion:
     log: DayLog | None = None  # the refreshed day, after a deletion
 
 
-async def delete_entry(session: AsyncSession, presser: User, entry_id: int) -> Deletion:
-    """Soft-delete an entry from a /log button and commit; the permission is checked now,
-    not when the list was shown (roles and teams change)."""
+async def delete_entry(session: UnitOfWork, presser_id: int, entry_id: int) -> Deletion:
+    """Soft-delete an entry from a /log button. Who may is decided by the same statement that
+    deletes (the author or a manager of the entry's team, while in it), not by the list shown:
+    roles and teams change, and someone who has left keeps their history with the old team."""
     entry = await session.get(Entry, entry_id)
     if entry is None:
         return Deletion(DeleteOutcome.NOT_FOUND)
-    # Permission first: someone else's entry gives away nothing, not even that it was deleted.
-    if not may_delete(presser, entry):
+    deleted = await soft_delete(session, entry.id, by_user_id=presser_id)
+    if deleted is None:
+        return Deletion(DeleteOutcome.NOT_FOUND)
+    if not deleted.allowed:
+        # Permission first: someone else's entry gives away nothing, not even that it is gone.
         return Deletion(DeleteOutcome.NOT_ALLOWED)
-    if not await soft_delete(session, entry.id, by_user_id=presser.id):
+    if not deleted.done:
         return Deletion(DeleteOutcome.ALREADY_DELETED, entry)
-    await session.commit()
-    owner = presser if entry.user_id == presser.id else await session.get(User, entry.user_id)
-    team = await session.get(Team, entry.team_id)
+    owner = await person_by_id(session, entry.user_id)
+    team = await team_by_id(session, entry.team_id)
     assert owner is not None and team is not None  # foreign keys
     log = await load_day_log(session, owner, team, entry.business_date)
     return Deletion(DeleteOutcome.DELETED, entry, log)

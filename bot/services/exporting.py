@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from bot.domain import ParseError, ParseErrorCode, Totals
 from bot.services.export import (
     METRIC_KEYS,
     ExportEntry,
@@ -16,12 +15,9 @@ from bot.services.export import (
     build_csv,
     build_workbook,
 )
-from bot.services.parsing import ParseError
 from bot.services.periods import DateRange, Period, parse_period, period_range
-from bot.services.progress import Totals
 from bot.services.standing import load_standing
-from bot.texts import Translator
-from models import EntryKind, Metric, Team, User
+from models import Entry, Metric, Person, TeamInfo, UnitOfWork, User
 from models.entry import KindTotal
 from models.entry_log import period_entries
 from models.user import team_members
@@ -52,7 +48,7 @@ def parse_export_args(args: str | None, today: date) -> ExportRequest:
             as_csv = word in _CSV_WORDS
             continue
         if dates is not None:
-            raise ParseError("export_argument", value=token[:64])
+            raise ParseError(ParseErrorCode.EXPORT_ARGUMENT, value=token[:64])
         if (found := parse_period(word)) in (Period.WEEK, Period.MONTH):
             assert found is not None
             period = found
@@ -60,49 +56,21 @@ def parse_export_args(args: str | None, today: date) -> ExportRequest:
         elif (match := _MONTH_RE.fullmatch(token)) and 1 <= int(match[2]) <= 12:
             first = date(int(match[1]), int(match[2]), 1)
             if first > today:
-                raise ParseError("export_future", value=token)
+                raise ParseError(ParseErrorCode.EXPORT_FUTURE, value=token)
             dates = period_range(Period.MONTH, first)
         else:
-            raise ParseError("export_argument", value=token[:64])
+            raise ParseError(ParseErrorCode.EXPORT_ARGUMENT, value=token[:64])
     return ExportRequest(as_csv, period, dates or period_range(Period.MONTH, today))
 
 
-def export_labels(t: Translator) -> ExportLabels:
-    return ExportLabels(
-        entries_sheet=t.plain("export.sheet.entries"),
-        summary_sheet=t.plain("export.sheet.summary"),
-        entry_headers=tuple(
-            t.plain(f"export.header.{name}")
-            for name in (
-                "date",
-                "person",
-                "kind",
-                "count",
-                "amount",
-                "tag",
-                "note",
-                "logged_at",
-                "repeat",
-            )
-        ),
-        summary_person=t.plain("export.header.person"),
-        metric_names={key: t.plain(f"metric.{key}") for key in METRIC_KEYS},
-        target_suffix=t.plain("export.summary.target"),
-        percent_suffix=t.plain("export.summary.percent"),
-        conversion=t.plain("export.summary.conversion"),
-        average_deal=t.plain("export.summary.average_deal"),
-        total=t.plain("export.summary.total"),
-    )
-
-
-def person_name(user: User) -> str:
+def person_name(user: User | Person) -> str:
     return " ".join(part for part in (user.first_name, user.last_name) if part)
 
 
 @dataclass(frozen=True, slots=True)
 class ExportData:
-    team: Team
-    entries: list[ExportEntry]
+    team: TeamInfo
+    entries: list[tuple[Entry, str]]  # each with its author's name
     summary: list[SummaryRow]
 
 
@@ -117,7 +85,7 @@ def _summary_row(name: str, totals: Totals, targets: dict[str, int | None]) -> S
 
 
 async def load_export(
-    session: AsyncSession, viewer: User, team: Team, dates: DateRange, t: Translator
+    session: UnitOfWork, viewer: Person, team: TeamInfo, dates: DateRange
 ) -> ExportData:
     """A manager gets the whole team (people who have left included), anyone else their own
     entries. Summary: everyone with entries in the period plus every current member."""
@@ -129,27 +97,14 @@ async def load_export(
         end=dates.end,
         user_id=viewer.id if own_only else None,
     )
-    kinds = {kind: t.plain(f"export.kind.{kind.value}") for kind in EntryKind}
-    entries: list[ExportEntry] = []
-    people: dict[int, User] = {viewer.id: viewer} if own_only else {}
+    entries: list[tuple[Entry, str]] = []
+    people: dict[int, User | Person] = {viewer.id: viewer} if own_only else {}
     if not own_only:
         people.update((member.id, member) for member in await team_members(session, team.id))
     totals: dict[int, Totals] = {}
     for entry, author in rows:
         people.setdefault(author.id, author)
-        entries.append(
-            ExportEntry(
-                business_date=entry.business_date,
-                person=person_name(author),
-                kind=kinds[entry.kind],
-                count=entry.count,
-                amount_kopecks=entry.amount_kopecks,
-                tag=entry.tag,
-                note=entry.note,
-                logged_at=entry.created_at,
-                is_repeat=entry.is_repeat,
-            )
-        )
+        entries.append((entry, person_name(author)))
         repeat = entry.count if entry.is_repeat else 0
         totals.setdefault(author.id, Totals()).add(
             KindTotal(entry.kind, entry.tag, entry.count, entry.amount_kopecks or 0, repeat)
@@ -176,14 +131,14 @@ _TRANSLIT = str.maketrans(
 )
 
 
-def team_slug(team: Team) -> str:
+def team_slug(team: TeamInfo) -> str:
     """An ASCII file-name part: 'Продажи Север' -> 'prodazhi-sever'; the id if nothing is left."""
     letters = team.name.casefold().translate(_TRANSLIT)
     slug = re.sub(r"[^a-z0-9]+", "-", letters).strip("-")[:40].strip("-")
     return slug or f"team-{team.id}"
 
 
-def export_filename(team: Team, request: ExportRequest) -> str:
+def export_filename(team: TeamInfo, request: ExportRequest) -> str:
     if request.period is Period.WEEK:
         year, week, _ = request.dates.start.isocalendar()
         period = f"{year}-W{week:02d}"
@@ -192,11 +147,13 @@ def export_filename(team: Team, request: ExportRequest) -> str:
     return f"kpi-{team_slug(team)}-{period}.{'csv' if request.as_csv else 'xlsx'}"
 
 
-async def render_export(data: ExportData, request: ExportRequest, labels: ExportLabels) -> bytes:
+async def render_export(
+    data: ExportData, request: ExportRequest, labels: ExportLabels, rows: list[ExportEntry]
+) -> bytes:
     """The file's bytes; built in a worker thread so a big team doesn't stall other chats."""
     if request.as_csv:
-        return await asyncio.to_thread(build_csv, data.entries, labels, data.team.timezone)
+        return await asyncio.to_thread(build_csv, rows, labels, data.team.timezone)
     title = f"KPI {data.team.name} {request.dates.start:%Y-%m-%d} – {request.dates.end:%Y-%m-%d}"
     return await asyncio.to_thread(
-        build_workbook, data.entries, data.summary, labels, data.team.timezone, title
+        build_workbook, rows, data.summary, labels, data.team.timezone, title
     )

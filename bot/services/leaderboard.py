@@ -4,15 +4,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.parsing import ParseError
+from bot.domain import ParseError, ParseErrorCode, Totals
 from bot.services.periods import DateRange, parse_period, period_range
-from bot.services.progress import Totals
 from bot.services.standing import load_standing
 from bot.services.targets import METRIC_WORDS
-from models import Metric, Period, Team, User
+from models import Metric, Period, Person, TeamInfo, UnitOfWork
 from models.entry import team_kind_totals
+from models.user import PERSON_COLUMNS, User, person
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,13 +33,13 @@ def parse_leaderboard_args(args: str | None) -> LeaderboardQuery:
         elif (found_period := parse_period(word)) is not None:
             period = found_period
         else:
-            raise ParseError("leaderboard_word", value=word[:32])
+            raise ParseError(ParseErrorCode.LEADERBOARD_WORD, value=word[:32])
     return LeaderboardQuery(metric, period, tag)
 
 
 @dataclass(frozen=True, slots=True)
 class Ranked:
-    user: User
+    user: Person
     totals: Totals
     value: int
     target: int | None
@@ -61,7 +60,7 @@ class Leaderboard:
 
 
 async def leaderboard(
-    session: AsyncSession, team: Team, query: LeaderboardQuery, today: date
+    session: UnitOfWork, team: TeamInfo, query: LeaderboardQuery, today: date
 ) -> Leaderboard:
     dates = period_range(query.period, today)
     totals: dict[int, Totals] = {}
@@ -70,9 +69,12 @@ async def leaderboard(
     ):
         totals.setdefault(row.user_id, Totals()).add(row.total)
     # Current members with zeros, and people who since left but worked in this period.
-    people = await session.scalars(
-        select(User).where((User.team_id == team.id) | User.id.in_(list(totals)))
-    )
+    people = [
+        person(tuple(row))
+        for row in await session.execute(
+            select(*PERSON_COLUMNS).where((User.team_id == team.id) | User.id.in_(list(totals)))
+        )
+    ]
     metric = query.metric or Metric.DEALS
     # Targets are per person, not per tag: no % of target for a tag's slice.
     standing = None if query.tag else await load_standing(session, team, dates)

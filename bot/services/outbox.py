@@ -1,16 +1,39 @@
 """Queueing messages the bot sends on its own (reminders, charts, celebrations)."""
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam
 
-from models import OutboxMessage
+from models import OutboxMessage, UnitOfWork
 from models.base import utcnow
-from models.outbox import queued_keys
+from models.prepared import Prepared
+
+# Set on a unit of work that queued something: after its commit the sender looks at once.
+QUEUED = "queued_messages"
+
+
+def _enqueue(insert: Any) -> Any:
+    return (
+        insert(OutboxMessage)
+        .values(
+            dedup_key=bindparam("dedup_key"),
+            chat_id=bindparam("chat_id"),
+            user_id=bindparam("user_id"),
+            text=bindparam("text"),
+            photo=bindparam("photo"),
+            not_before=bindparam("not_before"),
+        )
+        .on_conflict_do_nothing(index_elements=["dedup_key"])
+        .returning(OutboxMessage.id)
+    )
+
+
+_ENQUEUE = Prepared(_enqueue)
 
 
 async def enqueue(
-    session: AsyncSession,
+    session: UnitOfWork,
     dedup_key: str,
     chat_id: int,
     *,
@@ -19,22 +42,20 @@ async def enqueue(
     user_id: int | None = None,
     not_before: datetime | None = None,
 ) -> bool:
-    """Add a message unless one with `dedup_key` was ever queued; the caller commits.
+    """Add a message unless one with `dedup_key` was ever queued; the unit of work commits.
 
     The key names what the message is for (e.g. "remind:<user>:<date>"), so running a job
-    twice, or in two processes, never queues a second copy.
+    twice, or in two processes at once, never queues a second copy: the unique key decides.
     """
-    if await queued_keys(session, [dedup_key]):
-        return False
-    session.add(
-        OutboxMessage(
-            dedup_key=dedup_key,
-            chat_id=chat_id,
-            user_id=user_id,
-            text=text,
-            photo=photo,
-            not_before=not_before or utcnow(),
-        )
+    added = await session.run(
+        _ENQUEUE,
+        dedup_key=dedup_key,
+        chat_id=chat_id,
+        user_id=user_id,
+        text=text,
+        photo=photo,
+        not_before=not_before or utcnow(),
     )
-    await session.flush()
-    return True
+    if added:
+        session.info[QUEUED] = True
+    return bool(added)

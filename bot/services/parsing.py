@@ -20,16 +20,15 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from bot.domain import ParseError, ParseErrorCode
 from models.enums import EntryKind
 
 __all__ = [
-    "ERROR_CODES",
     "MAX_AMOUNT_RUB",
     "MAX_COUNT",
     "MAX_DAYS_BACK",
     "MAX_NOTE",
     "MAX_TAG",
-    "ParseError",
     "ParsedEntry",
     "parse_amount",
     "parse_date_token",
@@ -42,43 +41,8 @@ MAX_NOTE = 500
 MAX_DAYS_BACK = 31
 MAX_TAG = 32
 
-#: Every code :class:`ParseError` can carry.
-ERROR_CODES: frozenset[str] = frozenset(
-    {
-        "count_range",  # min, max, value
-        "count_not_whole",  # value
-        "amount_missing",  # (no params)
-        "amount_invalid",  # value
-        "amount_precision",  # value
-        "amount_range",  # max, value
-        "date_invalid",  # value
-        "date_future",  # value
-        "date_too_old",  # value, days
-        "date_twice",  # value
-        "tag_invalid",  # value, max
-        "tag_twice",  # value
-        "note_too_long",  # max, length
-    }
-)
-
 # `value` params echo user input back; keep them short enough for a chat message.
 _MAX_VALUE_PARAM = 64
-
-
-class ParseError(ValueError):
-    """Invalid command arguments: ``code`` is one of :data:`ERROR_CODES`."""
-
-    def __init__(self, code: str, **params: str | int) -> None:
-        super().__init__(code, params)
-        self.code = code
-        self.params: dict[str, str | int] = dict(params)
-
-    def __reduce__(self) -> tuple[object, ...]:
-        return (_rebuild_parse_error, (self.code, self.params))
-
-
-def _rebuild_parse_error(code: str, params: dict[str, str | int]) -> ParseError:
-    return ParseError(code, **params)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +97,7 @@ def _make_date(year: int, month: int, day: int, value: str) -> date:
     try:
         return date(year, month, day)
     except ValueError:
-        raise ParseError("date_invalid", value=_clip(value)) from None
+        raise ParseError(ParseErrorCode.DATE_INVALID, value=_clip(value)) from None
 
 
 def _resolve_yearless(day: int, month: int, value: str, today: date) -> date:
@@ -148,17 +112,17 @@ def _resolve_yearless(day: int, month: int, value: str, today: date) -> date:
         if candidate <= today:
             return candidate
     _make_date(2000, month, day, value)  # date_invalid if it exists in no year (2000 is leap)
-    raise ParseError("date_too_old", value=_clip(value), days=MAX_DAYS_BACK)
+    raise ParseError(ParseErrorCode.DATE_TOO_OLD, value=_clip(value), days=MAX_DAYS_BACK)
 
 
 def _check_window(ordinal: int, value: str, today: date) -> date:
     today_ordinal = today.toordinal()
     if ordinal < 1:  # before date.min: only reachable with absurd `today` values
-        raise ParseError("date_invalid", value=_clip(value))
+        raise ParseError(ParseErrorCode.DATE_INVALID, value=_clip(value))
     if ordinal > today_ordinal:
-        raise ParseError("date_future", value=_clip(value))
+        raise ParseError(ParseErrorCode.DATE_FUTURE, value=_clip(value))
     if ordinal < today_ordinal - MAX_DAYS_BACK:
-        raise ParseError("date_too_old", value=_clip(value), days=MAX_DAYS_BACK)
+        raise ParseError(ParseErrorCode.DATE_TOO_OLD, value=_clip(value), days=MAX_DAYS_BACK)
     return date.fromordinal(ordinal)
 
 
@@ -233,25 +197,25 @@ def parse_amount(text: str) -> tuple[int, str]:
     """
     start = len(text) - len(text.lstrip())
     if start == len(text):
-        raise ParseError("amount_missing")
+        raise ParseError(ParseErrorCode.AMOUNT_MISSING)
     match = _AMOUNT_RE.match(text, start)
     if match is None:
-        raise ParseError("amount_invalid", value=_clip(_first_token(text)))
+        raise ParseError(ParseErrorCode.AMOUNT_INVALID, value=_clip(_first_token(text)))
     value = _clip(match.group())
     int_digits = match["int"].translate(_SEPARATOR_TABLE).lstrip("0")
     frac = match["frac"] or ""
     multiplier = _multiplier(match["short"] or match["word"] or "")
     max_decimals = 2 if multiplier == 1 else 3
     if len(frac) > max_decimals:
-        raise ParseError("amount_precision", value=value)
+        raise ParseError(ParseErrorCode.AMOUNT_PRECISION, value=value)
     if len(int_digits) > _MAX_SIGNIFICANT_DIGITS:
-        raise ParseError("amount_range", max=MAX_AMOUNT_RUB, value=value)
+        raise ParseError(ParseErrorCode.AMOUNT_RANGE, max=MAX_AMOUNT_RUB, value=value)
     scaled = int((int_digits + frac) or "0")  # amount * 10**len(frac), in rubles
     kopecks, remainder = divmod(scaled * multiplier * 100, 10 ** len(frac))
     if remainder:
-        raise ParseError("amount_precision", value=value)
+        raise ParseError(ParseErrorCode.AMOUNT_PRECISION, value=value)
     if not 0 < kopecks <= MAX_AMOUNT_RUB * 100:
-        raise ParseError("amount_range", max=MAX_AMOUNT_RUB, value=value)
+        raise ParseError(ParseErrorCode.AMOUNT_RANGE, max=MAX_AMOUNT_RUB, value=value)
     return kopecks, text[match.end() :]
 
 
@@ -266,10 +230,10 @@ def _parse_count(token: str) -> int | None:
     if match is None:
         return None
     if match.end(1) != len(token):
-        raise ParseError("count_not_whole", value=_clip(token))
+        raise ParseError(ParseErrorCode.COUNT_NOT_WHOLE, value=_clip(token))
     digits = match[1].lstrip("0")
     if token.startswith("-") or not digits or len(digits) > 4 or int(digits) > MAX_COUNT:
-        raise ParseError("count_range", min=1, max=MAX_COUNT, value=_clip(token))
+        raise ParseError(ParseErrorCode.COUNT_RANGE, min=1, max=MAX_COUNT, value=_clip(token))
     return int(digits)
 
 
@@ -295,7 +259,7 @@ def _parse_tag(token: str) -> str:
         )
     )
     if not valid:
-        raise ParseError("tag_invalid", value=_clip(token), max=MAX_TAG)
+        raise ParseError(ParseErrorCode.TAG_INVALID, value=_clip(token), max=MAX_TAG)
     return tag
 
 
@@ -324,7 +288,9 @@ def parse_entry(kind: EntryKind, args: str | None, today: date) -> ParsedEntry:
             # "27.11" is both number- and date-shaped: a date inside the window wins; outside it,
             # "DD.MM"-looking tokens ("31.04", "29.11") report the date error and the rest
             # ("2.5", "1.25") stay a non-whole count.
-            if error.code != "count_not_whole" or not _DAY_MONTH_RE.fullmatch(token):
+            if error.code is not ParseErrorCode.COUNT_NOT_WHOLE or not _DAY_MONTH_RE.fullmatch(
+                token
+            ):
                 raise
             try:
                 business_date = parse_date_token(token, today)
@@ -345,13 +311,13 @@ def parse_entry(kind: EntryKind, args: str | None, today: date) -> ParsedEntry:
         token = match.group()
         if token.startswith("#"):
             if tag is not None:
-                raise ParseError("tag_twice", value=_clip(token))
+                raise ParseError(ParseErrorCode.TAG_TWICE, value=_clip(token))
             tag = _parse_tag(token)
             continue
         token_date = parse_date_token(token, today)
         if token_date is not None:
             if business_date is not None:
-                raise ParseError("date_twice", value=_clip(token))
+                raise ParseError(ParseErrorCode.DATE_TWICE, value=_clip(token))
             business_date = token_date
             continue
         if kind == EntryKind.DEAL and token.casefold() in _REPEAT_WORDS:
@@ -361,7 +327,7 @@ def parse_entry(kind: EntryKind, args: str | None, today: date) -> ParsedEntry:
         break
 
     if note is not None and len(note) > MAX_NOTE:
-        raise ParseError("note_too_long", max=MAX_NOTE, length=len(note))
+        raise ParseError(ParseErrorCode.NOTE_TOO_LONG, max=MAX_NOTE, length=len(note))
 
     return ParsedEntry(
         count=count,

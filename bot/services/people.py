@@ -1,13 +1,13 @@
-"""Who is talking to the bot: registration and profile refresh on every update."""
+"""Who is talking to the bot: their facts on every update, and registration or a refresh of
+their profile when something changed (its own small write, before the update's handler)."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from models import Team, User
+from models import Person, TeamInfo
 from models.base import utcnow
+from models.database import Database
+from models.user import SENDER, sender_of, upsert_profile
 
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
 
@@ -21,9 +21,10 @@ class TelegramProfile:
     language_code: str | None
 
 
-def stored_profile(profile: TelegramProfile) -> dict[str, str | None]:
+def stored_profile(profile: TelegramProfile) -> dict[str, str | int | None]:
     """The user's columns that their Telegram profile sets, as they are stored."""
     return {
+        "id": profile.id,
         "first_name": profile.first_name[:128] or str(profile.id),
         "last_name": profile.last_name[:128] if profile.last_name else None,
         "username": profile.username,
@@ -36,26 +37,39 @@ def seen_long_ago(last_seen_at: datetime, now: datetime) -> bool:
     return now - last_seen_at > LAST_SEEN_RESOLUTION
 
 
-async def sync_user(
-    session: AsyncSession, profile: TelegramProfile, *, in_private_chat: bool = True
-) -> tuple[User, Team | None]:
-    """Create the user on first contact, refresh name/username/language after; flush only."""
-    row = (
-        await session.execute(
-            select(User, Team).outerjoin(Team, User.team_id == Team.id).where(User.id == profile.id)
-        )
-    ).first()
+def needs_write(
+    person: Person | None, profile: TelegramProfile, now: datetime, *, in_private: bool
+) -> bool:
+    """First contact, a changed name or language, a stale `last_seen_at`, or someone who had
+    blocked the bot writing to it again."""
+    if person is None:
+        return True
+    stored = stored_profile(profile)
+    return (
+        person.first_name != stored["first_name"]
+        or person.last_name != stored["last_name"]
+        or person.username != stored["username"]
+        or person.language_code != stored["language_code"]
+        or seen_long_ago(person.last_seen_at, now)
+        or (in_private and person.blocked_bot)
+    )
+
+
+async def load_sender(db: Database, user_id: int) -> tuple[Person | None, TeamInfo | None]:
+    rows = await db.fetch(SENDER, user_id=user_id)
+    return sender_of(rows[0]) if rows else (None, None)
+
+
+async def sync_sender(
+    db: Database, profile: TelegramProfile, *, in_private: bool
+) -> tuple[Person, TeamInfo | None]:
+    """The sender's facts, registering or refreshing them first when needed."""
+    person, team = await load_sender(db, profile.id)
     now = utcnow()
-    user, team = (row[0], row[1]) if row is not None else (User(id=profile.id), None)
-    if row is None:
-        session.add(user)
-        user.last_seen_at = now
-    # Assign only what changed: an unchanged user costs no UPDATE on the hot path.
-    for name, value in stored_profile(profile).items():
-        if getattr(user, name) != value:
-            setattr(user, name, value)
-    if seen_long_ago(user.last_seen_at, now):
-        user.last_seen_at = now
-    if in_private_chat and user.blocked_bot:
-        user.blocked_bot = False  # they wrote to us: messaging them works again
-    return user, team
+    if needs_write(person, profile, now, in_private=in_private):
+        async with db.write() as session:
+            await upsert_profile(session, stored_profile(profile), now=now, in_private=in_private)
+        person, team = await load_sender(db, profile.id)
+        assert person is not None
+    assert person is not None
+    return person, team

@@ -1,20 +1,15 @@
-"""The daily reminder: who is due now, and what to tell them."""
+"""The daily reminder: who is due now, and where each of them stands (facts; the views word
+them)."""
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from bot.services.outbox import enqueue
+from bot.domain import Totals
 from bot.services.periods import period_range
-from bot.services.progress import Totals
-from bot.services.standing import load_standing, team_calendar
+from bot.services.standing import load_standing
 from bot.services.targets import in_force
-from bot.texts import Translator, language_for, translator
-from bot.views import metric_quantity, quantities
-from models import Period, Team, User
+from models import Metric, Period, Person, TeamInfo, UnitOfWork
 from models.entry import kind_totals
-from models.user import team_members
 
 # A reminder missed (bot down) by less than this is still sent once; later, it is skipped.
 REMINDER_GRACE = timedelta(hours=1)
@@ -30,72 +25,67 @@ def is_due(now_local: datetime, at: time, grace: timedelta) -> bool:
     return fire <= now_local < fire + grace
 
 
-async def _totals(session: AsyncSession, team: Team, user: User, start: date, end: date) -> Totals:
+async def _totals(
+    session: UnitOfWork, team: TeamInfo, user_id: int, start: date, end: date
+) -> Totals:
     totals = Totals()
-    for row in await kind_totals(session, team_id=team.id, user_id=user.id, start=start, end=end):
+    for row in await kind_totals(session, team_id=team.id, user_id=user_id, start=start, end=end):
         totals.add(row)
     return totals
 
 
-async def reminder_text(
-    session: AsyncSession, team: Team, user: User, now_local: datetime, t: Translator
-) -> str | None:
-    """The nudge, an "on track" line, or None (on track and notes turned off)."""
-    today = now_local.date()
-    today_totals = await _totals(session, team, user, today, today)
-    parts = quantities(t, today_totals)
-    numbers = ", ".join(parts) if parts else t("remind.nothing_yet")
+@dataclass(frozen=True, slots=True)
+class Behind:
+    metric: Metric
+    left: int  # what is missing to be on pace today
+    target: int  # the target of its period
+    period: Period
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """Where a person stands at reminder time."""
+
+    today: Totals
+    behind: list[Behind]
+    has_targets: bool
+
+
+async def reminder_standing(
+    session: UnitOfWork, team: TeamInfo, user_id: int, today: date
+) -> Standing:
+    today_totals = await _totals(session, team, user_id, today, today)
     month = period_range(Period.MONTH, today)
-    standing = await load_standing(session, team, month, user.id)
+    standing = await load_standing(session, team, month, user_id)
+    has_targets = bool(standing.metrics_with_targets(user_id))
     behind = []
-    for metric in standing.metrics_with_targets(user.id):
-        target = in_force(standing.targets, user.id, metric, today)
+    for metric in standing.metrics_with_targets(user_id):
+        target = in_force(standing.targets, user_id, metric, today)
         if target is None:
             continue
         dates = period_range(target.period, today)
+        period_standing = standing
         if dates != month:
-            standing = await load_standing(session, team, dates, user.id)
-        done = (await _totals(session, team, user, dates.start, dates.end)).value(metric)
-        pace = standing.pace(user.id, metric, today, done)
+            period_standing = await load_standing(session, team, dates, user_id)
+        done = (await _totals(session, team, user_id, dates.start, dates.end)).value(metric)
+        pace = period_standing.pace(user_id, metric, today, done)
         if pace is None or pace.days_total == 0:
             continue
         left = pace.expected_by_now - done
         if left > 0:
-            behind.append(
-                t(
-                    "remind.left",
-                    left=metric_quantity(t, metric, left),
-                    target=metric_quantity(t, metric, pace.target),
-                    period=t(f"remind.period.{target.period.value}"),
-                )
-            )
-    if behind:
-        lines = [t("remind.title", numbers=numbers), t("remind.to_pace"), *behind]
-        return "\n".join([*lines, t("remind.commands")])
-    if standing.metrics_with_targets(user.id):
-        return t("remind.on_track", numbers=numbers) if user.on_track_notes else None
-    return t("remind.no_targets", numbers=numbers)
+            behind.append(Behind(metric, left, pace.target, target.period))
+    return Standing(today_totals, behind, has_targets)
 
 
-async def queue_reminders(session: AsyncSession, team: Team, now: datetime) -> int:
-    """Queue today's reminders that are due; idempotent per person and local day."""
-    now_local = now.astimezone(ZoneInfo(team.timezone))
-    today = now_local.date()
-    if not team_calendar(team).is_working_day(today):
-        return 0
-    queued = 0
-    standing = await load_standing(session, team, period_range(Period.DAY, today))
-    for user in await team_members(session, team.id):
-        if user.blocked_bot or not user.reminders_on:
-            continue
-        if not is_due(now_local, user.reminder_time or team.reminder_time, REMINDER_GRACE):
-            continue
-        if today in standing.days_off(user.id):
-            continue
-        t = translator(language_for(user.language_code))
-        text = await reminder_text(session, team, user, now_local, t)
-        if text is None:
-            continue
-        if await enqueue(session, f"remind:{user.id}:{today}", user.id, text=text, user_id=user.id):
-            queued += 1
-    return queued
+def due_members(
+    team: TeamInfo, members: list[Person], now_local: datetime, days_off: dict[int, bool]
+) -> list[Person]:
+    """Who gets a reminder now: reachable, reminders on, at their time, not on vacation."""
+    return [
+        user
+        for user in members
+        if not user.blocked_bot
+        and user.reminders_on
+        and is_due(now_local, user.reminder_time or team.reminder_time, REMINDER_GRACE)
+        and not days_off.get(user.id, False)
+    ]

@@ -4,23 +4,25 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, update
 
-from bot.services.progress import Totals
-from models import Role, Team, User
+from bot.domain import Totals
+from bot.services.teams import headcount
+from models import Person, Role, TeamInfo, UnitOfWork
 from models.entry import last_entry_times, team_kind_totals
-from models.user import team_members
+from models.prepared import Prepared
+from models.team import lock_teams
+from models.user import User, person_by_id, team_members
 
 
 @dataclass(frozen=True, slots=True)
 class RosterRow:
-    user: User
+    user: Person
     last_activity: datetime | None
     today: Totals
 
 
-async def roster(session: AsyncSession, team: Team, today: date) -> list[RosterRow]:
+async def roster(session: UnitOfWork, team: TeamInfo, today: date) -> list[RosterRow]:
     members = await team_members(session, team.id)
     last = await last_entry_times(session, team.id)
     totals: dict[int, Totals] = {}
@@ -31,47 +33,57 @@ async def roster(session: AsyncSession, team: Team, today: date) -> list[RosterR
     return [RosterRow(u, last.get(u.id), totals.get(u.id, Totals())) for u in members]
 
 
-async def managers_count(session: AsyncSession, team_id: int) -> int:
-    query = select(func.count()).where(User.team_id == team_id, User.role == Role.MANAGER)
-    return await session.scalar(query) or 0
-
-
-async def members_count(session: AsyncSession, team_id: int) -> int:
-    return await session.scalar(select(func.count()).where(User.team_id == team_id)) or 0
-
-
-async def is_last_manager(session: AsyncSession, user: User) -> bool:
-    """The only manager of a team that has other people in it: they may not walk away."""
-    if not user.is_manager or user.team_id is None:
-        return False
-    if await managers_count(session, user.team_id) > 1:
-        return False
-    return await members_count(session, user.team_id) > 1
-
-
 class RoleChange(StrEnum):
     DONE = "done"
     ALREADY = "already"
     LAST_MANAGER = "last_manager"
+    NOT_MEMBER = "not_member"  # not (or no longer) in the team
+    NOT_MANAGER = "not_manager"  # the one asking is not (or no longer) its manager
 
 
-async def set_role(session: AsyncSession, member: User, role: Role) -> RoleChange:
+_SET_ROLE = Prepared(
+    update(User)
+    .where(User.id == bindparam("person"), User.team_id == bindparam("team"))
+    .values(team_id=bindparam("to_team"), role=bindparam("new_role", type_=User.role.type))
+)
+
+
+async def _checked(
+    session: UnitOfWork, team_id: int, actor_id: int, member_id: int
+) -> Person | RoleChange:
+    """The member, read under the team's lock, if the actor manages the team right now."""
+    await lock_teams(session, team_id)
+    actor = await person_by_id(session, actor_id)
+    if actor is None or actor.team_id != team_id or not actor.is_manager:
+        return RoleChange.NOT_MANAGER
+    member = await person_by_id(session, member_id)
+    if member is None or member.team_id != team_id:
+        return RoleChange.NOT_MEMBER
+    return member
+
+
+async def set_role(
+    session: UnitOfWork, team_id: int, actor_id: int, member_id: int, role: Role
+) -> RoleChange:
+    member = await _checked(session, team_id, actor_id, member_id)
+    if isinstance(member, RoleChange):
+        return member
     if member.role is role:
         return RoleChange.ALREADY
-    if role is Role.EMPLOYEE and member.team_id is not None:
-        if await managers_count(session, member.team_id) <= 1:
-            return RoleChange.LAST_MANAGER
-    member.role = role
-    await session.commit()
+    if role is Role.EMPLOYEE and (await headcount(session, team_id)).managers <= 1:
+        return RoleChange.LAST_MANAGER
+    await session.run(_SET_ROLE, person=member.id, team=team_id, to_team=team_id, new_role=role)
     return RoleChange.DONE
 
 
-async def remove_member(session: AsyncSession, member: User) -> RoleChange:
+async def remove_member(
+    session: UnitOfWork, team_id: int, actor_id: int, member_id: int
+) -> RoleChange:
     """Out of the team; their entries stay with it for the periods they worked."""
-    if member.is_manager and member.team_id is not None:
-        if await managers_count(session, member.team_id) <= 1:
-            return RoleChange.LAST_MANAGER
-    member.team_id = None
-    member.role = None
-    await session.commit()
+    member = await _checked(session, team_id, actor_id, member_id)
+    if isinstance(member, RoleChange):
+        return member
+    if member.is_manager and (await headcount(session, team_id)).managers <= 1:
+        return RoleChange.LAST_MANAGER
+    await session.run(_SET_ROLE, person=member.id, team=team_id, to_team=None, new_role=None)
     return RoleChange.DONE

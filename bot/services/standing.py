@@ -4,17 +4,15 @@ vacations loaded once, then asked per person and metric."""
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.services.pace import Pace, WorkCalendar, pace, period_target, round_half_up
 from bot.services.periods import DateRange
 from bot.services.targets import person_spans
-from models import Metric, Target, Team, Vacation
+from models import Metric, Target, TeamInfo, UnitOfWork, Vacation
 from models.target import team_targets
 from models.vacation import vacations_touching
 
 
-def team_calendar(team: Team) -> WorkCalendar:
+def team_calendar(team: TeamInfo) -> WorkCalendar:
     return WorkCalendar(country=team.country, weekdays=team.weekdays)
 
 
@@ -32,7 +30,7 @@ def vacation_days(vacations: list[Vacation], user_id: int, dates: DateRange) -> 
 
 @dataclass
 class Standing:
-    team: Team
+    team: TeamInfo
     dates: DateRange
     calendar: WorkCalendar
     targets: list[Target]
@@ -62,7 +60,7 @@ class Standing:
 
 
 async def load_standing(
-    session: AsyncSession, team: Team, dates: DateRange, user_id: int | None = None
+    session: UnitOfWork, team: TeamInfo, dates: DateRange, user_id: int | None = None
 ) -> Standing:
     """Everything needed for targets over `dates`: one person's (and defaults) or the team's."""
     targets = await team_targets(session, team.id, dates.start, dates.end, user_id)

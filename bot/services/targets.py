@@ -3,13 +3,13 @@
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from bot.domain import ParseError, ParseErrorCode
 from bot.services.pace import TargetSpan
-from bot.services.parsing import ParseError, parse_amount
+from bot.services.parsing import parse_amount
 from bot.services.periods import parse_period, period_range
-from models import Metric, Period, Target, Team, User
+from models import Metric, Period, Target, UnitOfWork
 from models.target import last_target_end, open_target
+from models.team import lock_teams
 
 MAX_COUNT_TARGET = 100_000
 MAX_REVENUE_KOPECKS = 1_000_000_000 * 100
@@ -45,7 +45,7 @@ class TargetCommand:
 def parse_metric(word: str) -> Metric:
     metric = METRIC_WORDS.get(word.casefold())
     if metric is None:
-        raise ParseError("metric_unknown", value=word[:32])
+        raise ParseError(ParseErrorCode.METRIC_UNKNOWN, value=word[:32])
     return metric
 
 
@@ -53,13 +53,13 @@ def _parse_value(metric: Metric, text: str) -> int:
     if metric is Metric.REVENUE:
         kopecks, rest = parse_amount(text)
         if rest.strip():
-            raise ParseError("target_value", value=text[:32])
+            raise ParseError(ParseErrorCode.TARGET_VALUE, value=text[:32])
         return kopecks
     if not text.isdigit():
-        raise ParseError("target_value", value=text[:32])
+        raise ParseError(ParseErrorCode.TARGET_VALUE, value=text[:32])
     value = int(text) if len(text) <= 7 else MAX_COUNT_TARGET + 1
     if not 1 <= value <= MAX_COUNT_TARGET:
-        raise ParseError("target_range", value=text[:32], max=MAX_COUNT_TARGET)
+        raise ParseError(ParseErrorCode.TARGET_RANGE, value=text[:32], max=MAX_COUNT_TARGET)
     return value
 
 
@@ -67,7 +67,7 @@ def parse_target_command(args: str | None) -> TargetCommand:
     """`<metric> <value|off> [day|week|month] [@username|all]`; revenue takes /deal amounts."""
     tokens = (args or "").split()
     if len(tokens) < 2:
-        raise ParseError("target_usage")
+        raise ParseError(ParseErrorCode.TARGET_USAGE)
     metric = parse_metric(tokens[0])
     period = Period.MONTH
     username: str | None = None
@@ -85,7 +85,7 @@ def parse_target_command(args: str | None) -> TargetCommand:
             break
         rest.pop()
     if not rest:
-        raise ParseError("target_usage")
+        raise ParseError(ParseErrorCode.TARGET_USAGE)
     value_text = " ".join(rest)
     if value_text.casefold() in OFF_WORDS:
         return TargetCommand(metric, None, period, username)
@@ -98,38 +98,39 @@ def _close(target: Target, today: date) -> None:
 
 
 async def set_target(
-    session: AsyncSession,
-    team: Team,
-    actor: User,
+    session: UnitOfWork,
+    team_id: int,
+    actor_id: int,
     command: TargetCommand,
-    person: User | None,
+    user_id: int | None,
     today: date,
 ) -> Target | None:
-    """Apply /target (set or off) from `today` on; returns the closed target when removing."""
-    user_id = person.id if person else None
-    current = await open_target(session, team.id, user_id, command.metric)
+    """Apply /target (set or off) from `today` on; returns the closed target when removing.
+    `user_id` None: the team default. One change per team at a time (its row is locked)."""
+    await lock_teams(session, team_id)
+    current = await open_target(session, team_id, user_id, command.metric)
     if current is not None:
         _close(current, today)
     if command.value is None:
-        await session.commit()
+        await session.flush()
         return current
     # A first target counts from the start of its current period ("150 calls this month");
     # a change counts from today, so the days before keep the target they had.
     start = today
     if current is None:
-        previous_end = await last_target_end(session, team.id, user_id, command.metric)
+        previous_end = await last_target_end(session, team_id, user_id, command.metric)
         start = max(period_range(command.period, today).start, previous_end or date.min)
     target = Target(
-        team_id=team.id,
+        team_id=team_id,
         user_id=user_id,
         metric=command.metric,
         period=command.period,
         value=command.value,
         valid_from=start,
-        created_by_id=actor.id,
+        created_by_id=actor_id,
     )
     session.add(target)
-    await session.commit()
+    await session.flush()
     return target
 
 

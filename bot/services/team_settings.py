@@ -1,18 +1,21 @@
 """Team settings and personal reminder choices: parsing what people type, and the rules.
 
-Pure functions only (no I/O, no texts): problems are `ParseError`s whose codes the locale layer
-renders as `error.<code>`.
+Parsing and the rules are pure functions (no texts): problems are `ParseError`s whose codes the
+views render as `error.<code>`. `change_team` and `change_reminder` apply them in a unit of work.
 """
 
 import re
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 from functools import cache
 from zoneinfo import available_timezones
 
+from bot.domain import ParseError, ParseErrorCode
 from bot.services.pace import is_known_country
-from bot.services.parsing import ParseError
-from models import Team, User
+from models import Person, Team, TeamInfo, UnitOfWork, User
+from models.team import info_of
+from models.user import PERSON_COLUMNS
 
 _DAY_NAMES: tuple[tuple[str, ...], ...] = (
     ("mon", "monday", "пн", "пон", "понедельник"),
@@ -77,7 +80,7 @@ def parse_timezone(text: str) -> str:
     """The canonical IANA name (case-insensitive input)."""
     name = _zones_by_lower_name().get(text.strip().lower())
     if name is None:
-        raise ParseError("timezone_unknown", value=text.strip()[:64])
+        raise ParseError(ParseErrorCode.TIMEZONE_UNKNOWN, value=text.strip()[:64])
     return name
 
 
@@ -86,7 +89,7 @@ def parse_country(text: str) -> str | None:
     if code.lower() in NO_COUNTRY_WORDS or text.strip().lower() in NO_COUNTRY_WORDS:
         return None
     if not is_known_country(code):
-        raise ParseError("country_unknown", value=text.strip()[:16])
+        raise ParseError(ParseErrorCode.COUNTRY_UNKNOWN, value=text.strip()[:16])
     return code
 
 
@@ -96,14 +99,14 @@ def parse_weekdays(text: str) -> int:
     for part in text.replace(" ", "").lower().split(","):
         ends = part.split("-")
         if len(ends) > 2 or any(end not in WEEKDAY_WORDS for end in ends):
-            raise ParseError("weekdays_invalid", value=text.strip()[:32])
+            raise ParseError(ParseErrorCode.WEEKDAYS_INVALID, value=text.strip()[:32])
         first, last = WEEKDAY_WORDS[ends[0]], WEEKDAY_WORDS[ends[-1]]
         if last < first:
-            raise ParseError("weekdays_invalid", value=text.strip()[:32])
+            raise ParseError(ParseErrorCode.WEEKDAYS_INVALID, value=text.strip()[:32])
         for day in range(first, last + 1):
             mask |= 1 << day
     if not mask:
-        raise ParseError("weekdays_invalid", value=text.strip()[:32])
+        raise ParseError(ParseErrorCode.WEEKDAYS_INVALID, value=text.strip()[:32])
     return mask
 
 
@@ -111,7 +114,7 @@ def parse_time(text: str) -> time:
     """`9:30`, `09:30`, `18.00` -> a time of day, 00:00 to 23:59."""
     match = _TIME_RE.fullmatch(text.strip())
     if match is None or int(match[1]) > 23 or int(match[2]) > 59:
-        raise ParseError("time_of_day_invalid", value=_echo(text))
+        raise ParseError(ParseErrorCode.TIME_OF_DAY_INVALID, value=_echo(text))
     return time(int(match[1]), int(match[2]))
 
 
@@ -119,7 +122,7 @@ def parse_weekday(text: str) -> int:
     """A day name in English or Russian (`mon`, `Monday`, `пн`, `понедельник`) or 1-7."""
     day = WEEKDAY_WORDS.get(text.strip().lower().rstrip("."))
     if day is None:
-        raise ParseError("weekday_unknown", value=_echo(text))
+        raise ParseError(ParseErrorCode.WEEKDAY_UNKNOWN, value=_echo(text))
     return day
 
 
@@ -127,7 +130,7 @@ def parse_report(text: str) -> tuple[int, time]:
     """`mon 09:00`, `пн 9:00` (either order) -> (weekday, time)."""
     words = text.split()
     if len(words) != 2:
-        raise ParseError("report_invalid", value=_echo(text))
+        raise ParseError(ParseErrorCode.REPORT_INVALID, value=_echo(text))
     first, second = words
     day_word, time_word = (second, first) if _TIME_RE.fullmatch(first) else (first, second)
     return parse_weekday(day_word), parse_time(time_word)
@@ -139,10 +142,10 @@ def parse_quiet(text: str) -> tuple[time, time] | None:
         return None
     match = _RANGE_RE.fullmatch(text)
     if match is None:
-        raise ParseError("quiet_invalid", value=_echo(text))
+        raise ParseError(ParseErrorCode.QUIET_INVALID, value=_echo(text))
     start, end = parse_time(match[1]), parse_time(match[2])
     if start == end:
-        raise ParseError("quiet_invalid", value=_echo(text))
+        raise ParseError(ParseErrorCode.QUIET_INVALID, value=_echo(text))
     return start, end
 
 
@@ -150,16 +153,16 @@ def parse_switch(text: str) -> bool:
     """`on`/`off`, `вкл`/`выкл`, `yes`/`no`, `да`/`нет`."""
     value = SWITCH_WORDS.get(text.strip().lower())
     if value is None:
-        raise ParseError("switch_invalid", value=_echo(text))
+        raise ParseError(ParseErrorCode.SWITCH_INVALID, value=_echo(text))
     return value
 
 
-def quiet_hours_on(team: Team) -> bool:
+def quiet_hours_on(team: Team | TeamInfo) -> bool:
     """Quiet hours are stored as a window; an empty one (start == end) means they are off."""
     return team.quiet_start != team.quiet_end
 
 
-def in_quiet_hours(team: Team, local_time: time) -> bool:
+def in_quiet_hours(team: Team | TeamInfo, local_time: time) -> bool:
     """Whether the team's local `local_time` falls in its quiet hours (they may span midnight)."""
     start, end = team.quiet_start, team.quiet_end
     if start <= end:
@@ -224,7 +227,7 @@ def apply_remind(user: User, args: str) -> RemindChange:
         user.on_track_notes = parse_switch(words[1])
         return RemindChange.ON_TRACK_ON if user.on_track_notes else RemindChange.ON_TRACK_OFF
     if len(words) != 1:
-        raise ParseError("remind_unknown", value=_echo(args))
+        raise ParseError(ParseErrorCode.REMIND_UNKNOWN, value=_echo(args))
     word = words[0]
     if word in TEAM_TIME_WORDS:
         user.reminder_time, user.reminders_on = None, True
@@ -233,6 +236,40 @@ def apply_remind(user: User, args: str) -> RemindChange:
         user.reminders_on = SWITCH_WORDS[word]
         return RemindChange.ON if user.reminders_on else RemindChange.OFF
     if not any(char.isdigit() for char in word):
-        raise ParseError("remind_unknown", value=_echo(args))
+        raise ParseError(ParseErrorCode.REMIND_UNKNOWN, value=_echo(args))
     user.reminder_time, user.reminders_on = parse_time(word), True
     return RemindChange.TIME
+
+
+async def change_team(
+    session: UnitOfWork, team_id: int, change: Callable[[Team], bool]
+) -> TeamInfo | None:
+    """Apply `change` to the team as stored (its row locked: one change at a time); the team
+    as it is now, or None when `change` refused (and changed nothing)."""
+    team = await session.get(Team, team_id, with_for_update=True, populate_existing=True)
+    assert team is not None
+    try:
+        changed = change(team)
+    except BaseException:
+        session.expire(team)  # bad input changes nothing
+        raise
+    if not changed:
+        session.expire(team)
+        return None
+    await session.flush()
+    return info_of(team)
+
+
+async def change_reminder(
+    session: UnitOfWork, user_id: int, args: str
+) -> tuple[RemindChange, Person]:
+    """`/remind <args>` applied to the person as stored. Raises ParseError, changing nothing."""
+    user = await session.get(User, user_id, populate_existing=True)
+    assert user is not None
+    try:
+        change = apply_remind(user, args)
+    except BaseException:
+        session.expire(user)  # bad input changes nothing
+        raise
+    await session.flush()
+    return change, Person(*(getattr(user, column.key) for column in PERSON_COLUMNS))

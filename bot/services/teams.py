@@ -1,14 +1,20 @@
-"""Teams and membership: creating a team, invite links, joining."""
+"""Teams and membership: creating a team, invite links, joining, leaving.
+
+Every change of who is in a team, or who manages it, locks the teams involved first (their
+rows, on PostgreSQL) and checks the rule under the lock, so that no interleaving of units of
+work, on any number of instances, leaves a team with members and no manager.
+"""
 
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, case, delete, func, insert, select, update
 
-from bot.services.roster import is_last_manager
-from models import Role, Team, User
-from models.team import team_by_invite
+from models import Person, Role, TeamInfo, UnitOfWork
+from models.prepared import Prepared
+from models.team import TEAM_COLUMNS, Team, lock_teams, team_by_id, team_by_invite, team_info
+from models.user import User, person_by_id
 
 MAX_TEAM_NAME = 64
 # 16 random bytes -> 22 URL-safe characters: 128 bits, within Telegram's 64-char deep-link limit.
@@ -33,26 +39,116 @@ def new_invite_token() -> str:
     return secrets.token_urlsafe(INVITE_TOKEN_BYTES)
 
 
-async def create_team(session: AsyncSession, manager: User, name: str) -> Team:
-    """A new team with `manager` as its manager (they leave any team they were in)."""
-    team = Team(name=name, invite_token=new_invite_token())
-    session.add(team)
-    await session.flush()
-    manager.team_id = team.id
-    manager.role = Role.MANAGER
+# --- who is in a team ---------------------------------------------------------------------------
+
+_HEADCOUNT = Prepared(
+    select(
+        func.count(),
+        func.coalesce(func.sum(case((User.role == Role.MANAGER, 1), else_=0)), 0),
+    ).where(User.team_id == bindparam("team_id"))
+)
+# Moves a person only if they are still where the decision saw them.
+_MOVE = Prepared(
+    update(User)
+    .where(
+        User.id == bindparam("person"),
+        User.team_id.is_not_distinct_from(bindparam("from_team", type_=User.team_id.type)),
+    )
+    .values(team_id=bindparam("to_team"), role=bindparam("new_role", type_=User.role.type))
+    .returning(User.id)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Headcount:
+    members: int
+    managers: int
+
+
+async def headcount(session: UnitOfWork, team_id: int) -> Headcount:
+    members, managers = (await session.run(_HEADCOUNT, team_id=team_id))[0]
+    return Headcount(int(members), int(managers))
+
+
+async def may_leave(session: UnitOfWork, person: Person) -> bool:
+    """Anyone but the only manager of a team that has other people in it."""
+    if person.team_id is None or person.role is not Role.MANAGER:
+        return True
+    count = await headcount(session, person.team_id)
+    return count.managers > 1 or count.members <= 1
+
+
+async def is_last_manager(session: UnitOfWork, person: Person) -> bool:
+    return not await may_leave(session, person)
+
+
+async def _move(
+    session: UnitOfWork, person: Person, to_team: int | None, role: Role | None
+) -> bool:
+    rows = await session.run(
+        _MOVE, person=person.id, from_team=person.team_id, to_team=to_team, new_role=role
+    )
+    return bool(rows)
+
+
+# --- creating a team ----------------------------------------------------------------------------
+
+_ADD_TEAM = Prepared(
+    insert(Team)
+    .values(name=bindparam("name"), invite_token=bindparam("token"))
+    .returning(*TEAM_COLUMNS)
+)
+_DROP_TEAM = Prepared(delete(Team).where(Team.id == bindparam("team")))
+
+
+class CreateRefusal(StrEnum):
+    LAST_MANAGER = "last_manager"
+    CHANGED = "changed"  # the person moved meanwhile (another update, another instance)
+
+
+async def create_team(session: UnitOfWork, founder_id: int, name: str) -> TeamInfo | CreateRefusal:
+    """A new team with the founder as its manager; they leave the team they were in."""
+    founder = await person_by_id(session, founder_id)
+    assert founder is not None
+    await lock_teams(session, founder.team_id)
+    if not await may_leave(session, founder):
+        return CreateRefusal.LAST_MANAGER
+    [row] = await session.run(_ADD_TEAM, name=name, token=new_invite_token())
+    team = team_info(row)
+    if not await _move(session, founder, team.id, Role.MANAGER):
+        await session.run(_DROP_TEAM, team=team.id)
+        return CreateRefusal.CHANGED
     return team
 
 
-def reset_invite(team: Team) -> str:
+# --- invite links -------------------------------------------------------------------------------
+
+_SET_INVITE = Prepared(
+    update(Team)
+    .where(Team.id == bindparam("team"))
+    .values(invite_token=bindparam("token"))
+    .returning(Team.invite_token)
+)
+_KEEP_INVITE = Prepared(
+    update(Team)
+    .where(Team.id == bindparam("team"))
+    .values(invite_token=func.coalesce(Team.invite_token, bindparam("token")))
+    .returning(Team.invite_token)
+)
+
+
+async def reset_invite(session: UnitOfWork, team_id: int) -> str:
     """Revoke the old link: its token stops matching anything."""
-    team.invite_token = new_invite_token()
-    return team.invite_token
+    [(token,)] = await session.run(_SET_INVITE, team=team_id, token=new_invite_token())
+    return str(token)
 
 
-def ensure_invite(team: Team) -> str:
-    if team.invite_token is None:
-        return reset_invite(team)
-    return team.invite_token
+async def ensure_invite(session: UnitOfWork, team_id: int) -> str:
+    [(token,)] = await session.run(_KEEP_INVITE, team=team_id, token=new_invite_token())
+    return str(token)
+
+
+# --- joining ------------------------------------------------------------------------------------
 
 
 class JoinOutcome(StrEnum):
@@ -61,28 +157,58 @@ class JoinOutcome(StrEnum):
     LAST_MANAGER = "last_manager"
     NEEDS_CONFIRMATION = "needs_confirmation"
     JOINED = "joined"
+    CHANGED = "changed"  # the person moved meanwhile: nothing done
 
 
 @dataclass(frozen=True, slots=True)
 class JoinResult:
     outcome: JoinOutcome
-    team: Team | None = None
-    current_team: Team | None = None
+    team: TeamInfo | None = None
+    current_team: TeamInfo | None = None
 
 
 async def join_by_invite(
-    session: AsyncSession, user: User, current_team: Team | None, token: str, *, confirmed: bool
+    session: UnitOfWork, user_id: int, token: str, *, confirmed: bool
 ) -> JoinResult:
     """Join the team behind `token`; moving from another team needs `confirmed`."""
     team = await team_by_invite(session, token)
     if team is None:
         return JoinResult(JoinOutcome.UNKNOWN_LINK)
-    if user.team_id == team.id:
+    person = await person_by_id(session, user_id)
+    assert person is not None
+    await lock_teams(session, person.team_id, team.id)
+    if person.team_id == team.id:
         return JoinResult(JoinOutcome.ALREADY_MEMBER, team)
-    if await is_last_manager(session, user):
-        return JoinResult(JoinOutcome.LAST_MANAGER, team, current_team)
-    if current_team is not None and not confirmed:
-        return JoinResult(JoinOutcome.NEEDS_CONFIRMATION, team, current_team)
-    user.team_id = team.id
-    user.role = Role.EMPLOYEE
-    return JoinResult(JoinOutcome.JOINED, team, current_team)
+    if (await headcount(session, team.id)).managers == 0:
+        return JoinResult(JoinOutcome.UNKNOWN_LINK)  # everyone left it: the team is gone
+    current = await team_by_id(session, person.team_id) if person.team_id else None
+    if not await may_leave(session, person):
+        return JoinResult(JoinOutcome.LAST_MANAGER, team, current)
+    if current is not None and not confirmed:
+        return JoinResult(JoinOutcome.NEEDS_CONFIRMATION, team, current)
+    if not await _move(session, person, team.id, Role.EMPLOYEE):
+        return JoinResult(JoinOutcome.CHANGED, team, current)
+    return JoinResult(JoinOutcome.JOINED, team, current)
+
+
+# --- the team's group ---------------------------------------------------------------------------
+
+_BIND = Prepared(update(Team).where(Team.id == bindparam("team")).values(chat_id=bindparam("chat")))
+_FORGET_CHAT = Prepared(update(Team).where(Team.chat_id == bindparam("chat")).values(chat_id=None))
+_MOVE_CHAT = Prepared(
+    update(Team).where(Team.chat_id == bindparam("old")).values(chat_id=bindparam("new"))
+)
+
+
+async def bind_chat(session: UnitOfWork, team_id: int, chat_id: int) -> None:
+    """A team has one group: binding here moves it from any other (the chat id is unique)."""
+    await session.run(_BIND, team=team_id, chat=chat_id)
+
+
+async def unbind_chat(session: UnitOfWork, chat_id: int) -> None:
+    await session.run(_FORGET_CHAT, chat=chat_id)
+
+
+async def chat_migrated(session: UnitOfWork, old_chat_id: int, new_chat_id: int) -> None:
+    """A group that became a supergroup has a new id; the old one stops accepting messages."""
+    await session.run(_MOVE_CHAT, old=old_chat_id, new=new_chat_id)

@@ -4,10 +4,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.parsing import ParseError, parse_calendar_date
-from models import Team, User, Vacation
+from bot.domain import ParseError, ParseErrorCode
+from bot.services.parsing import parse_calendar_date
+from models import UnitOfWork, Vacation
+from models.team import lock_teams
 
 MAX_VACATION_DAYS = 366
 
@@ -32,29 +33,29 @@ def parse_vacation_command(args: str | None, today: date) -> VacationCommand:
         words.pop(0)
     if not words:
         if action == "cancel":
-            raise ParseError("vacation_usage")
+            raise ParseError(ParseErrorCode.VACATION_USAGE)
         return VacationCommand("list", username=username)
     dates = []
     for word in words:
         parsed = parse_calendar_date(word, today)
         if parsed is None:
-            raise ParseError("vacation_date", value=word[:32])
+            raise ParseError(ParseErrorCode.VACATION_DATE, value=word[:32])
         dates.append(parsed)
     if action == "cancel":
         if len(dates) != 1:
-            raise ParseError("vacation_usage")
+            raise ParseError(ParseErrorCode.VACATION_USAGE)
         return VacationCommand("cancel", dates[0], None, username)
     if len(dates) > 2:
-        raise ParseError("vacation_usage")
+        raise ParseError(ParseErrorCode.VACATION_USAGE)
     start, end = dates[0], dates[-1]
     if end < start:
-        raise ParseError("vacation_order")
+        raise ParseError(ParseErrorCode.VACATION_ORDER)
     if (end - start).days + 1 > MAX_VACATION_DAYS:
-        raise ParseError("vacation_too_long", max=MAX_VACATION_DAYS)
+        raise ParseError(ParseErrorCode.VACATION_TOO_LONG, max=MAX_VACATION_DAYS)
     return VacationCommand("add", start, end, username)
 
 
-async def person_vacations(session: AsyncSession, user_id: int, team_id: int) -> list[Vacation]:
+async def person_vacations(session: UnitOfWork, user_id: int, team_id: int) -> list[Vacation]:
     query = (
         select(Vacation)
         .where(Vacation.user_id == user_id, Vacation.team_id == team_id)
@@ -64,13 +65,14 @@ async def person_vacations(session: AsyncSession, user_id: int, team_id: int) ->
 
 
 async def add_vacation(
-    session: AsyncSession, team: Team, actor: User, person: User, start: date, end: date
+    session: UnitOfWork, team_id: int, actor_id: int, person_id: int, start: date, end: date
 ) -> Vacation | None:
     """Stores the vacation; None (and nothing stored) when it overlaps one already there."""
+    await lock_teams(session, team_id)  # two at once cannot both miss each other's overlap
     overlapping = await session.scalar(
         select(Vacation.id).where(
-            Vacation.user_id == person.id,
-            Vacation.team_id == team.id,
+            Vacation.user_id == person_id,
+            Vacation.team_id == team_id,
             Vacation.start <= end,
             Vacation.end >= start,
         )
@@ -78,18 +80,17 @@ async def add_vacation(
     if overlapping is not None:
         return None
     vacation = Vacation(
-        team_id=team.id, user_id=person.id, start=start, end=end, created_by_id=actor.id
+        team_id=team_id, user_id=person_id, start=start, end=end, created_by_id=actor_id
     )
     session.add(vacation)
-    await session.commit()
+    await session.flush()
     return vacation
 
 
-async def cancel_vacation(session: AsyncSession, team: Team, person: User, start: date) -> bool:
+async def cancel_vacation(session: UnitOfWork, team_id: int, person_id: int, start: date) -> bool:
     result = await session.execute(
-        delete(Vacation).where(
-            Vacation.user_id == person.id, Vacation.team_id == team.id, Vacation.start == start
-        )
+        delete(Vacation)
+        .where(Vacation.user_id == person_id, Vacation.team_id == team_id, Vacation.start == start)
+        .returning(Vacation.id)
     )
-    await session.commit()
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(result.all())

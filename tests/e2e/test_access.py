@@ -23,9 +23,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import inspect, select
 
-from bot.callbacks import SwitchToNewTeam
-from bot.log_callbacks import DeleteEntry
-from bot.settings_callbacks import SettingsButton, SettingsPress
+from handlers.team import SwitchToNewTeam
+from handlers.entry_log import DeleteEntry
+from handlers.team_settings import SettingsButton, SettingsPress
 from models import Entry, Role, Target, Team, User, Vacation
 from models.base import Clock
 from tests.e2e.conftest import RunningBot
@@ -155,7 +155,7 @@ async def snapshot(kpi: RunningBot) -> dict[str, list[dict[str, Any]]]:
     """Every column a command could change: memberships and personal settings, teams and their
     settings, targets, vacations, entries (deletions included)."""
     tables: dict[str, list[dict[str, Any]]] = {}
-    async with kpi.session_pool() as session:
+    async with kpi.db.read() as session:
         for model in (User, Team, Target, Vacation, Entry):
             columns = [c.key for c in inspect(model).column_attrs if c.key not in VOLATILE]
             rows = await session.scalars(select(model).order_by(model.id))
@@ -164,14 +164,14 @@ async def snapshot(kpi: RunningBot) -> dict[str, list[dict[str, Any]]]:
 
 
 async def user_row(kpi: RunningBot, user: FakeUser) -> tuple[int | None, Role | None]:
-    async with kpi.session_pool() as session:
+    async with kpi.db.read() as session:
         row = await session.get(User, user.id)
         assert row is not None
         return row.team_id, row.role
 
 
 async def team_row(kpi: RunningBot, name: str) -> Team:
-    async with kpi.session_pool() as session:
+    async with kpi.db.read() as session:
         team = await session.scalar(select(Team).where(Team.name == name))
         assert team is not None
         return team

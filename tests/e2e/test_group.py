@@ -26,7 +26,7 @@ def wednesday(frozen_clock: Clock) -> Clock:
 async def chat_of(kpi: RunningBot, team_id: int, expected: int | None) -> int | None:
     """The team's bound chat once it equals `expected` (handlers commit a moment later)."""
     for _ in range(100):
-        async with kpi.session_pool() as session:
+        async with kpi.db.read() as session:
             team = await session.get(Team, team_id)
             assert team is not None
             if team.chat_id == expected:

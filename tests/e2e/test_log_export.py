@@ -6,7 +6,7 @@ import re
 
 from openpyxl import load_workbook
 
-from bot.log_callbacks import DeleteEntry
+from handlers.entry_log import DeleteEntry
 from models import Entry
 from tests.e2e.conftest import RunningBot
 from tests.e2e.test_walkthrough import moscow_today, set_up_team

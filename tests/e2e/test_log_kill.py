@@ -3,35 +3,40 @@ bot acknowledged is in the database, and no update is logged twice."""
 
 import re
 import signal
-import sqlite3
 from pathlib import Path
 
-from bot.db import create_engine, create_session_pool, migrate
-from bot.services.people import TelegramProfile, sync_user
+from sqlalchemy import func, select
+
+from bot.services.people import TelegramProfile, stored_profile
 from bot.services.teams import create_team, join_by_invite
+from models import Entry, UnitOfWork
+from models.base import utcnow
+from models.user import upsert_profile
+from tests.db import migrated_database
 from tests.e2e.test_process import start_bot
 from tests.fake_telegram import BotMessage, FakeTelegram
 
 USERS = 10
 CALLS = 20
 FIRST_USER_ID = 7000
+MANAGER_ID = 6999
 TOTAL = re.compile(r"Today in total: (\d+) calls?")
 
 
-async def seed_team(db: Path) -> None:
+async def register(session: UnitOfWork, user_id: int, name: str) -> None:
+    profile = TelegramProfile(user_id, name, None, None, "en")
+    await upsert_profile(session, stored_profile(profile), now=utcnow(), in_private=True)
+
+
+async def seed_team(db_url: str) -> None:
     """A manager and USERS members, as the fake's users present themselves."""
-    url = f"sqlite+aiosqlite:///{db}"
-    await migrate(url)
-    engine = create_engine(url)
-    async with create_session_pool(engine)() as session:
-        manager, _ = await sync_user(session, TelegramProfile(6999, "Boss", None, None, "en"))
-        team = await create_team(session, manager, "Sales")
+    async with migrated_database(db_url) as db, db.write() as session:
+        await register(session, MANAGER_ID, "Boss")
+        team = await create_team(session, MANAGER_ID, "Sales")
+        assert not isinstance(team, str) and team.invite_token
         for i in range(USERS):
-            profile = TelegramProfile(FIRST_USER_ID + i, f"U{i}", None, None, "en")
-            user, _ = await sync_user(session, profile)
-            await join_by_invite(session, user, None, team.invite_token, confirmed=True)
-        await session.commit()
-    await engine.dispose()
+            await register(session, FIRST_USER_ID + i, f"U{i}")
+            await join_by_invite(session, FIRST_USER_ID + i, team.invite_token, confirmed=True)
 
 
 def acknowledged(messages: list[BotMessage]) -> dict[int, int]:
@@ -44,20 +49,22 @@ def acknowledged(messages: list[BotMessage]) -> dict[int, int]:
     return totals
 
 
-def stored(db: Path) -> dict[int, int]:
-    with sqlite3.connect(db) as connection:
-        rows = connection.execute(
-            "select user_id, sum(count) from entries where deleted_at is null group by user_id"
+async def stored(db_url: str) -> dict[int, int]:
+    async with migrated_database(db_url) as db, db.read() as session:
+        rows = await session.execute(
+            select(Entry.user_id, func.sum(Entry.count))
+            .where(Entry.deleted_at.is_(None))
+            .group_by(Entry.user_id)
         )
-        return {user_id: total for user_id, total in rows}
+        return {user_id: int(total) for user_id, total in rows}
 
 
-async def test_kill_9_while_logging_then_restart(fake_tg: FakeTelegram, tmp_path: Path) -> None:
-    db = tmp_path / "db" / "kpi.db"
-    db.parent.mkdir(parents=True)
-    await seed_team(db)
+async def test_kill_9_while_logging_then_restart(
+    fake_tg: FakeTelegram, tmp_path: Path, db_url: str
+) -> None:
+    await seed_team(db_url)
     users = [fake_tg.user(FIRST_USER_ID + i, f"U{i}") for i in range(USERS)]
-    process = await start_bot(fake_tg, tmp_path)
+    process = await start_bot(fake_tg, tmp_path, db_url)
     await users[0].say("/today", timeout=30)  # up and polling
     for _ in range(CALLS):
         for user in users:
@@ -69,19 +76,19 @@ async def test_kill_9_while_logging_then_restart(fake_tg: FakeTelegram, tmp_path
     process.send_signal(signal.SIGKILL)
     await process.wait()
     told = acknowledged(fake_tg.messages)
-    after_kill = stored(db)
+    after_kill = await stored(db_url)
     assert sum(told.values()) >= 5
     for user_id, total in told.items():
         assert after_kill.get(user_id, 0) >= total, f"user {user_id}: told {total}, kept less"
 
-    process = await start_bot(fake_tg, tmp_path)
+    process = await start_bot(fake_tg, tmp_path, db_url)
     try:
         await fake_tg.wait_until_consumed(30)
         await users[0].say("/today", timeout=30)  # after every update before it
     finally:
         process.send_signal(signal.SIGTERM)
         await process.wait()
-    final = stored(db)
+    final = await stored(db_url)
     # Kept; none logged twice. Updates the bot had fetched (and so confirmed) but not yet
     # written are gone: Telegram does not send them again, and their senders were told nothing.
     for user in users:

@@ -67,7 +67,7 @@ async def test_target_changed_mid_month_keeps_history(kpi: RunningBot) -> None:
     # 150 * 11/20 + 200 * 9/20 = 82.5 + 90 = 172.5 -> 173; due by today 82.5 + 10 = 92.5 -> 93.
     assert "📞 Calls: 93 / 173" in month
     assert "✅ Calls: on pace, 0 ahead of the 93 due by today" in month
-    async with kpi.session_pool() as session:
+    async with kpi.db.read() as session:
         rows = (await session.scalars(select(Target).order_by(Target.id))).all()
     assert [(r.value, str(r.valid_from), str(r.valid_to)) for r in rows] == [
         (150, "2026-11-01", "2026-11-18"),
@@ -105,7 +105,7 @@ async def test_target_errors_change_nothing(kpi: RunningBot) -> None:
     for text, expected in cases.items():
         assert expected in ((await anna.say(text)).plain or ""), text
     assert (await bob.say("/target calls 5")).plain == "⛔ Only the team's manager can do this."
-    async with kpi.session_pool() as session:
+    async with kpi.db.read() as session:
         assert (await session.scalars(select(Target))).all() == []
 
 
@@ -202,7 +202,7 @@ async def test_timezone_moves_the_business_day(kpi: RunningBot, wednesday: Clock
     ok = await anna.say("/timezone asia/vladivostok")
     assert "Time zone set to Asia/Vladivostok; it's 06:30 there now." in (ok.plain or "")
     await bob.say("/call 2")
-    async with kpi.session_pool() as session:
+    async with kpi.db.read() as session:
         days = [str(e.business_date) for e in (await session.scalars(select(Entry))).all()]
     assert days == ["2026-11-18", "2026-11-19"]
     assert (await bob.say("/timezone UTC")).plain == "⛔ Only the team's manager can do this."

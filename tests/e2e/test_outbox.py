@@ -11,14 +11,13 @@ from tests.e2e.conftest import RunningBot
 
 
 async def queue(kpi: RunningBot, *messages: tuple[str, int, str]) -> None:
-    async with kpi.session_pool() as session:
+    async with kpi.db.write() as session:
         for key, chat_id, text in messages:
             await enqueue(session, key, chat_id, text=text, user_id=chat_id)
-        await session.commit()
 
 
 async def statuses(kpi: RunningBot) -> dict[str, OutboxStatus]:
-    async with kpi.session_pool() as session:
+    async with kpi.db.read() as session:
         rows = (await session.scalars(select(OutboxMessage))).all()
     return {row.dedup_key: row.status for row in rows}
 
@@ -52,13 +51,13 @@ async def test_429_500_and_403_end_exactly_once_or_inactive(kpi: RunningBot) -> 
         1,
         0,
     )
-    async with kpi.session_pool() as session:
+    async with kpi.db.read() as session:
         blocked = await session.get(User, 13)
         assert blocked is not None and blocked.blocked_bot
     # Writing to the bot again makes them reachable.
     kpi.tg.user(13, "U13").unblock()
     await kpi.tg.user(13, "U13").say("/help")
-    async with kpi.session_pool() as session:
+    async with kpi.db.read() as session:
         back = await session.get(User, 13)
         assert back is not None and not back.blocked_bot
 
@@ -83,9 +82,8 @@ def kpi_outbox_wake(kpi: RunningBot) -> None:
 async def test_chart_photos_are_sent_with_their_caption(kpi: RunningBot) -> None:
     await register(kpi, 31)
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-    async with kpi.session_pool() as session:
+    async with kpi.db.write() as session:
         await enqueue(session, "chart", 31, text="Last week", photo=png, user_id=31)
-        await session.commit()
     kpi.outbox.wake()
     sent = await kpi.tg.wait_for(lambda m: m.chat_id == 31 and m.photo is not None, timeout=10)
     assert (sent.photo, sent.text) == (png, "Last week")

@@ -2,34 +2,58 @@
 
 import asyncio
 import signal
-import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.db import migrate
+from sqlalchemy import func, insert, select
+
+from models import OutboxMessage, OutboxStatus
+from tests.db import migrated_database
 from tests.e2e.test_process import start_bot
 from tests.fake_telegram import FakeTelegram
 
 CHATS = 40
+LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 
 
-async def seed_outbox(db: Path) -> None:
-    await migrate(f"sqlite+aiosqlite:///{db}")
-    with sqlite3.connect(db) as connection:
-        connection.executemany(
-            "insert into outbox (dedup_key, chat_id, text, status, not_before, attempts,"
-            " created_at) values (?, ?, ?, 'pending', '2000-01-01 00:00:00', 0,"
-            " '2000-01-01 00:00:00')",
-            [(f"k{i}", 5000 + i, f"note {i}") for i in range(CHATS)],
+async def seed_outbox(db_url: str) -> None:
+    async with migrated_database(db_url) as db, db.write() as session:
+        await session.execute(
+            insert(OutboxMessage),
+            [
+                {
+                    "dedup_key": f"k{i}",
+                    "chat_id": 5000 + i,
+                    "text": f"note {i}",
+                    "not_before": LONG_AGO,
+                    "created_at": LONG_AGO,
+                }
+                for i in range(CHATS)
+            ],
         )
 
 
-async def test_kill_9_while_sending_then_restart(fake_tg: FakeTelegram, tmp_path: Path) -> None:
-    db = tmp_path / "db" / "kpi.db"
-    db.parent.mkdir(parents=True)
-    await seed_outbox(db)
+async def outbox_rows(db_url: str) -> dict[str | None, OutboxStatus]:
+    async with migrated_database(db_url) as db, db.read() as session:
+        rows = await session.execute(select(OutboxMessage.text, OutboxMessage.status))
+        return {text: status for text, status in rows}
+
+
+async def unsent(db_url: str) -> int:
+    async with migrated_database(db_url) as db, db.read() as session:
+        query = select(func.count()).where(
+            OutboxMessage.status.in_([OutboxStatus.PENDING, OutboxStatus.SENDING])
+        )
+        return await session.scalar(query) or 0
+
+
+async def test_kill_9_while_sending_then_restart(
+    fake_tg: FakeTelegram, tmp_path: Path, db_url: str
+) -> None:
+    await seed_outbox(db_url)
     for i in range(CHATS):
         fake_tg.user(5000 + i, f"U{i}")
-    process = await start_bot(fake_tg, tmp_path)
+    process = await start_bot(fake_tg, tmp_path, db_url)
     # Kill as soon as a handful went out: the rest are pending or in flight.
     for _ in range(5):
         await fake_tg.wait_for(lambda m: (m.text or "").startswith("note "), 30)
@@ -38,13 +62,10 @@ async def test_kill_9_while_sending_then_restart(fake_tg: FakeTelegram, tmp_path
     first_run = sum(1 for m in fake_tg.messages if (m.text or "").startswith("note "))
     assert first_run < CHATS
 
-    process = await start_bot(fake_tg, tmp_path)
+    process = await start_bot(fake_tg, tmp_path, db_url)
     try:
         for _ in range(600):
-            with sqlite3.connect(db) as connection:
-                left = connection.execute(
-                    "select count(*) from outbox where status in ('pending', 'sending')"
-                ).fetchone()[0]
+            left = await unsent(db_url)
             if left == 0:
                 break
             await asyncio.sleep(0.1)
@@ -54,10 +75,9 @@ async def test_kill_9_while_sending_then_restart(fake_tg: FakeTelegram, tmp_path
         await process.wait()
     texts = [m.text for m in fake_tg.messages if (m.text or "").startswith("note ")]
     assert len(texts) == len(set(texts)), "a message was delivered twice"
-    with sqlite3.connect(db) as connection:
-        rows = dict(connection.execute("select text, status from outbox").fetchall())
-    unconfirmed = [text for text, status in rows.items() if text not in texts]
+    rows = await outbox_rows(db_url)
+    unconfirmed = [text for text in rows if text not in texts]
     # Every message is delivered once, except at most the few that were in flight at the
     # instant of the kill and never reached the server; those are recorded, not repeated.
-    assert all(rows[text] == "sent" for text in texts)
+    assert all(rows[text] is OutboxStatus.SENT for text in texts)
     assert len(unconfirmed) <= 1, unconfirmed

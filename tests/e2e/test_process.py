@@ -7,6 +7,10 @@ import sqlite3
 import sys
 from pathlib import Path
 
+from sqlalchemy import func, select
+
+from models import Entry
+from tests.db import migrated_database
 from tests.fake_telegram import FakeTelegram
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -40,10 +44,16 @@ async def spawn(
 
 
 async def start_bot(
-    tg: FakeTelegram, tmp_path: Path, output: int = asyncio.subprocess.DEVNULL
+    tg: FakeTelegram, tmp_path: Path, db_url: str, output: int = asyncio.subprocess.DEVNULL
 ) -> asyncio.subprocess.Process:
-    """The bot against the fake Bot API, on the database in tmp_path/db."""
-    return await spawn(tmp_path, output=output, BOT_TOKEN=tg.token, TELEGRAM_API_URL=tg.base_url)
+    """The bot against the fake Bot API, on the database at `db_url`, run in tmp_path."""
+    return await spawn(
+        tmp_path,
+        output=output,
+        BOT_TOKEN=tg.token,
+        TELEGRAM_API_URL=tg.base_url,
+        DATABASE_URL=db_url,
+    )
 
 
 async def run_module(tmp_path: Path, *args: str, **env: str) -> tuple[int, str, str]:
@@ -79,9 +89,9 @@ async def test_migrate_only_creates_the_database(tmp_path: Path) -> None:
 
 
 async def test_runs_answers_and_stops_cleanly_on_sigterm(
-    fake_tg: FakeTelegram, tmp_path: Path
+    fake_tg: FakeTelegram, tmp_path: Path, db_url: str
 ) -> None:
-    process = await start_bot(fake_tg, tmp_path, output=asyncio.subprocess.PIPE)
+    process = await start_bot(fake_tg, tmp_path, db_url, output=asyncio.subprocess.PIPE)
     try:
         anna = fake_tg.user(1001, "Anna")
         reply = await anna.say("/start", timeout=30)
@@ -93,6 +103,6 @@ async def test_runs_answers_and_stops_cleanly_on_sigterm(
         _out, err = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, err.decode()
     assert fake_tg.token.split(":")[1] not in err.decode()
-    with sqlite3.connect(tmp_path / "db" / "kpi.db") as connection:
-        calls = connection.execute("select sum(count) from entries").fetchone()[0]
+    async with migrated_database(db_url) as db, db.read() as session:
+        calls = await session.scalar(select(func.sum(Entry.count)))
     assert calls == 3

@@ -20,7 +20,7 @@ async def test_russian_reminder_arrives_once_at_18_moscow(
     await ivan.say("/call 21")
 
     frozen_clock.freeze(datetime(2026, 11, 18, 15, 0, tzinfo=UTC))  # 18:00 in Moscow
-    assert await run_reminders(kpi.session_pool, "test", timedelta(minutes=3), kpi.outbox.wake) == 1
+    assert await run_reminders(kpi.db, "test", timedelta(minutes=3), kpi.outbox.wake) == 1
     reminder = await kpi.tg.wait_for(lambda m: m.chat_id == ivan.id, timeout=10)
     # 150 * 12/20 = 90 due by tonight; 90 - 21 = 69 more.
     assert reminder.plain == (
@@ -29,6 +29,6 @@ async def test_russian_reminder_arrives_once_at_18_moscow(
         "• ещё 69 звонков сегодня — к цели 150 звонков на месяц\n"
         "/call · /meeting · /lead · /deal 15000 · /today"
     )
-    assert await run_reminders(kpi.session_pool, "test", timedelta(minutes=3), kpi.outbox.wake) == 0
+    assert await run_reminders(kpi.db, "test", timedelta(minutes=3), kpi.outbox.wake) == 0
     await kpi.tg.expect_silence(ivan.id, 1.0)
     await kpi.tg.expect_silence(olga.id, 0.1)

@@ -29,7 +29,7 @@ async def team_of_two(kpi: RunningBot, language: str = "en") -> tuple[FakeUser, 
 
 
 async def team(kpi: RunningBot, name: str = "Sales") -> Team:
-    async with kpi.session_pool() as session:
+    async with kpi.db.read() as session:
         found = await session.scalar(select(Team).where(Team.name == name))
         assert found is not None
         return found
@@ -49,7 +49,7 @@ def settings_of(team: Team) -> tuple[object, ...]:
 
 
 async def person(kpi: RunningBot, user_id: int) -> User:
-    async with kpi.session_pool() as session:
+    async with kpi.db.read() as session:
         found = await session.get(User, user_id)
         assert found is not None
         return found

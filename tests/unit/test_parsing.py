@@ -7,15 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.domain import ParseError, ParseErrorCode
 from bot.services.parsing import (
-    ERROR_CODES,
     MAX_AMOUNT_RUB,
     MAX_COUNT,
     MAX_DAYS_BACK,
     MAX_NOTE,
     MAX_TAG,
     ParsedEntry,
-    ParseError,
     parse_amount,
     parse_date_token,
     parse_entry,
@@ -82,8 +81,10 @@ def test_parse_error_carries_code_and_params() -> None:
     assert (clone.code, clone.params) == (error.code, error.params)
 
 
-def test_error_codes_constant_is_the_documented_set() -> None:
-    assert ERROR_CODES == DOCUMENTED_CODES
+def test_entry_codes_are_parse_error_codes_and_unknown_codes_are_refused() -> None:
+    assert DOCUMENTED_CODES <= {code.value for code in ParseErrorCode}
+    with pytest.raises(ValueError):
+        ParseError("no_such_code")
     assert (MAX_COUNT, MAX_AMOUNT_RUB, MAX_NOTE, MAX_DAYS_BACK, MAX_TAG) == (
         1000,
         1_000_000_000,

@@ -1,15 +1,21 @@
 """How the routers are put together."""
 
+from aiogram import Router
 from aiogram.dispatcher.event.handler import CallableObject
 
-from handlers import ROUTERS
+import handlers
+from handlers.fallback import commands_of
+
+
+def walk(router: Router) -> list[Router]:
+    return [router, *(found for child in router.sub_routers for found in walk(child))]
 
 
 def test_every_filter_and_handler_is_a_coroutine() -> None:
     """aiogram sends a synchronous filter or handler (a magic F filter too) to a worker thread
     on every update that reaches it; on the /call path that was most of a millisecond."""
     synchronous: list[str] = []
-    for router in ROUTERS:
+    for router in walk(handlers.setup()):
         for name, observer in router.observers.items():
             callables: list[tuple[str, CallableObject]] = [
                 (f"{name} router filter", item) for item in observer._handler.filters or []
@@ -23,3 +29,17 @@ def test_every_filter_and_handler_is_a_coroutine() -> None:
                 if not item.awaitable
             ]
     assert synchronous == []
+
+
+def test_each_dispatcher_gets_a_tree_of_its_own() -> None:
+    first, second = handlers.setup(), handlers.setup()
+    assert not {id(r) for r in walk(first)} & {id(r) for r in walk(second)}
+
+
+def test_fallbacks_answer_exactly_the_commands_of_their_branches() -> None:
+    managers = commands_of([handlers.managers()])
+    assert {"invite", "target", "leaderboard", "team", "settings", "teamchart"} <= set(managers)
+    assert "call" not in managers
+    members = commands_of([handlers.members()])
+    assert {"call", "deal", "undo", "today", "log", "export", "invite", "remind"} <= set(members)
+    assert "start" not in members and "help" not in members

@@ -5,7 +5,7 @@ from datetime import time
 
 import pytest
 
-from bot.services.parsing import ParseError
+from bot.domain import ParseError
 from bot.services.team_settings import (
     QUIET_OFF,
     RemindChange,

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
+from bot.domain import ParseErrorCode
 from bot.texts import LOCALES_DIR, Translator, language_for
 
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -70,3 +71,14 @@ def test_locale_files_exist_for_both_languages() -> None:
     english = {p.name for p in Path(LOCALES_DIR / "en" / "LC_MESSAGES").glob("*.po")}
     russian = {p.name for p in Path(LOCALES_DIR / "ru" / "LC_MESSAGES").glob("*.po")}
     assert english == russian
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_every_parse_error_code_has_a_text(language: str) -> None:
+    """A ParseError anywhere is shown as `error.<code>`: none may fall back to the bare key."""
+    keys = {
+        key
+        for path in (LOCALES_DIR / language / "LC_MESSAGES").glob("*.po")
+        for key in catalog(language, path.name)
+    }
+    assert [code.value for code in ParseErrorCode if f"error.{code.value}" not in keys] == []

@@ -1,0 +1,144 @@
+"""The vocabulary every layer shares: totals, the metric of each kind of entry, and the
+problems with what someone typed (every code a ParseError can carry).
+
+Plain values only: no database, no texts. Who is talking (a `Person` and their `TeamInfo`, as
+read) lives beside their tables in `models`.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from models.enums import EntryKind, Metric
+
+if TYPE_CHECKING:
+    from models.entry import KindTotal
+
+# --- what someone typed ---------------------------------------------------------------------
+
+
+class ParseErrorCode(StrEnum):
+    """Every problem with a command's arguments; the locale files say each as `error.<code>`."""
+
+    COUNT_RANGE = "count_range"  # min, max, value
+    COUNT_NOT_WHOLE = "count_not_whole"  # value
+    AMOUNT_MISSING = "amount_missing"
+    AMOUNT_INVALID = "amount_invalid"  # value
+    AMOUNT_PRECISION = "amount_precision"  # value
+    AMOUNT_RANGE = "amount_range"  # max, value
+    DATE_INVALID = "date_invalid"  # value
+    DATE_FUTURE = "date_future"  # value
+    DATE_TOO_OLD = "date_too_old"  # value, days
+    DATE_TWICE = "date_twice"  # value
+    TAG_INVALID = "tag_invalid"  # value, max
+    TAG_TWICE = "tag_twice"  # value
+    NOTE_TOO_LONG = "note_too_long"  # max, length
+    CHART_ARGUMENT = "chart_argument"  # value
+    LOG_ARGUMENT = "log_argument"  # value
+    EXPORT_ARGUMENT = "export_argument"  # value
+    EXPORT_FUTURE = "export_future"  # value
+    TARGET_USAGE = "target_usage"
+    METRIC_UNKNOWN = "metric_unknown"  # value
+    TARGET_VALUE = "target_value"  # value
+    TARGET_RANGE = "target_range"  # value, max
+    VACATION_USAGE = "vacation_usage"
+    VACATION_DATE = "vacation_date"  # value
+    VACATION_ORDER = "vacation_order"
+    VACATION_TOO_LONG = "vacation_too_long"  # max
+    LEADERBOARD_WORD = "leaderboard_word"  # value
+    TIMEZONE_UNKNOWN = "timezone_unknown"  # value
+    COUNTRY_UNKNOWN = "country_unknown"  # value
+    WEEKDAYS_INVALID = "weekdays_invalid"  # value
+    TIME_OF_DAY_INVALID = "time_of_day_invalid"  # value
+    WEEKDAY_UNKNOWN = "weekday_unknown"  # value
+    REPORT_INVALID = "report_invalid"  # value
+    QUIET_INVALID = "quiet_invalid"  # value
+    SWITCH_INVALID = "switch_invalid"  # value
+    REMIND_UNKNOWN = "remind_unknown"  # value
+
+
+class ParseError(ValueError):
+    """Invalid command arguments: a code and the values its text needs."""
+
+    def __init__(self, code: ParseErrorCode | str, **params: str | int) -> None:
+        code = ParseErrorCode(code)  # an unknown code is a bug: ValueError here
+        super().__init__(code, params)
+        self.code: ParseErrorCode = code
+        self.params: dict[str, str | int] = dict(params)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_parse_error, (self.code.value, self.params))
+
+
+def _rebuild_parse_error(code: str, params: dict[str, str | int]) -> ParseError:
+    return ParseError(code, **params)
+
+
+# --- numbers --------------------------------------------------------------------------------
+
+METRIC_OF_KIND = {
+    EntryKind.CALL: Metric.CALLS,
+    EntryKind.MEETING: Metric.MEETINGS,
+    EntryKind.LEAD: Metric.LEADS,
+    EntryKind.DEAL: Metric.DEALS,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DayTotal:
+    """One person's total of one kind on one day: a count, and for deals their amount."""
+
+    count: int
+    amount_kopecks: int
+
+
+@dataclass(slots=True)
+class Totals:
+    calls: int = 0
+    meetings: int = 0
+    leads: int = 0
+    deals: int = 0
+    revenue_kopecks: int = 0
+    repeat_deals: int = 0
+
+    def add(self, row: "KindTotal") -> None:
+        if row.kind is EntryKind.CALL:
+            self.calls += row.count
+        elif row.kind is EntryKind.MEETING:
+            self.meetings += row.count
+        elif row.kind is EntryKind.LEAD:
+            self.leads += row.count
+        else:
+            self.deals += row.count
+            self.revenue_kopecks += row.amount_kopecks
+            self.repeat_deals += row.repeat_count
+
+    def merge(self, other: "Totals") -> None:
+        self.calls += other.calls
+        self.meetings += other.meetings
+        self.leads += other.leads
+        self.deals += other.deals
+        self.revenue_kopecks += other.revenue_kopecks
+        self.repeat_deals += other.repeat_deals
+
+    def value(self, metric: Metric) -> int:
+        if metric is Metric.CALLS:
+            return self.calls
+        if metric is Metric.MEETINGS:
+            return self.meetings
+        if metric is Metric.LEADS:
+            return self.leads
+        if metric is Metric.DEALS:
+            return self.deals
+        return self.revenue_kopecks
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.calls or self.meetings or self.leads or self.deals)
+
+    @property
+    def average_deal_kopecks(self) -> int | None:
+        """Revenue per deal, rounded to the kopeck; undefined without deals."""
+        if not self.deals:
+            return None
+        return (self.revenue_kopecks + self.deals // 2) // self.deals

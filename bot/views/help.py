@@ -1,0 +1,29 @@
+"""/help, /start and the keyboard under the input field."""
+
+from aiogram.types import KeyboardButton, ReplyKeyboardMarkup
+
+from bot.texts import Translator
+from models import Person
+
+
+def help_text(t: Translator, user: Person | None, has_team: bool) -> str:
+    parts = [t("help.title")]
+    if has_team:
+        parts.append(t("help.logging"))
+        parts.append(t("help.progress"))
+    else:
+        parts.append(t("help.no_team"))
+    if user is not None and user.is_manager:
+        parts.append(t("help.manager"))
+    parts.append(t("help.general"))
+    return "\n\n".join(parts)
+
+
+def quick_commands() -> ReplyKeyboardMarkup:
+    """One-thumb logging: the commands a salesperson taps most, always under the input field."""
+    rows = [["/call", "/meeting", "/lead"], ["/today", "/week", "/undo"]]
+    return ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text=text) for text in row] for row in rows],
+        resize_keyboard=True,
+        is_persistent=True,
+    )

@@ -1,0 +1,50 @@
+"""/leaderboard: everyone ranked by one metric, with % of target and the team total."""
+
+from bot.domain import Totals
+from bot.services.leaderboard import Leaderboard, Ranked
+from bot.services.periods import Period
+from bot.texts import Safe, Translator
+from bot.views.common import kpi_parts, metric_quantity
+from models import Metric
+
+MEDALS = ("🥇", "🥈", "🥉")
+
+
+def _value(t: Translator, board: Leaderboard, totals: Totals) -> str:
+    metric = board.query.metric
+    if metric is None:  # the default ranking: deals, then revenue
+        return metric_quantity(t, Metric.DEALS, totals.deals) + t(
+            "total.revenue", amount=t.money(totals.revenue_kopecks)
+        )
+    return metric_quantity(t, metric, totals.value(metric))
+
+
+def _row(t: Translator, board: Leaderboard, place: int, row: Ranked) -> str:
+    marker = MEDALS[place] if place < len(MEDALS) and row.value > 0 else f"{place + 1}."
+    extras = []
+    if row.percent is not None:
+        extras.append(t("lb.of_target", percent=row.percent))
+    extras += kpi_parts(t, row.totals)
+    text = _value(t, board, row.totals)
+    if extras:
+        text = " · ".join([text, *extras])
+    return t("lb.row", place=marker, name=row.user.first_name, value=Safe(text))
+
+
+def leaderboard(t: Translator, board: Leaderboard) -> str:
+    metric = board.query.metric
+    title_metric = t(f"metric.{metric.value}") if metric else t("lb.default_metric")
+    if board.query.period is Period.DAY:
+        when = t.day(board.dates.start)
+    elif board.query.period is Period.WEEK:
+        when = t("vacation.range", start=t.day(board.dates.start), end=t.day(board.dates.end))
+    else:
+        when = t.month(board.dates.start)
+    title = t("lb.title", metric=title_metric, period=when)
+    if board.query.tag:
+        title += f" · #{board.query.tag}"
+    lines = [title, ""]
+    lines += [_row(t, board, place, row) for place, row in enumerate(board.rows)]
+    total = " · ".join([_value(t, board, board.total), *kpi_parts(t, board.total)])
+    lines += ["", t("lb.total", value=Safe(total))]
+    return "\n".join(lines)

@@ -1,0 +1,114 @@
+"""Logging: the acknowledgement of an entry, /undo, and the /log list with its ❌ buttons."""
+
+import html
+import re
+from collections.abc import Callable
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.domain import DayTotal, ParseError
+from bot.services.entry_log import DayLog
+from bot.texts import Safe, Translator
+from bot.views.common import KIND_PLURAL_KEY, day_label, entry_summary, parse_problem, upper_first
+from models import Entry, EntryKind, Person
+
+BUTTONS_PER_ROW = 5
+NOTE_PREVIEW = 80
+# Telegram cuts messages at 4096 visible characters; leave room for the title and footer.
+TEXT_BUDGET = 3500
+_TAG_RE = re.compile(r"<[^>]*>")
+# The ❌ button's payload for an entry id (its CallbackData lives beside the handler).
+DeleteButton = Callable[[int], CallbackData]
+
+
+def kind_total(t: Translator, kind: EntryKind, total: DayTotal) -> str:
+    text = t.plural(KIND_PLURAL_KEY[kind], total.count)
+    if kind is EntryKind.DEAL:
+        text += t("total.revenue", amount=t.money(total.amount_kopecks))
+    return text
+
+
+def recorded(t: Translator, entry: Entry, total: DayTotal, today: date) -> str:
+    lines = [t("ack.recorded", what=entry_summary(t, entry, today))]
+    if entry.note:
+        lines.append(t("ack.note", note=entry.note))
+    lines.append(
+        t(
+            "ack.day_total",
+            day=upper_first(day_label(t, entry.business_date, today)),
+            total=kind_total(t, entry.kind, total),
+        )
+    )
+    return "\n".join(lines)
+
+
+def undone(t: Translator, entry: Entry, today: date) -> str:
+    return t("undo.done", what=entry_summary(t, entry, today))
+
+
+def entry_problem(t: Translator, error: ParseError, kind: EntryKind) -> str:
+    """What is wrong, and an example of the command done right."""
+    return parse_problem(t, error) + "\n" + t(f"example.{kind.value}")
+
+
+def _visible_length(text: str) -> int:
+    return len(html.unescape(_TAG_RE.sub("", text)))
+
+
+def _day_text(t: Translator, day: date, today: date) -> str:
+    """'today, 5 November' / '3 November'."""
+    label = day_label(t, day, today)
+    return label if label == t.day(day) else f"{label}, {t.day(day)}"
+
+
+def _person(person: Person) -> str:
+    name = " ".join(part for part in (person.first_name, person.last_name) if part)
+    return f"{name} (@{person.username})" if person.username else name
+
+
+def _entry_block(t: Translator, number: int, entry: Entry, zone: ZoneInfo) -> str:
+    logged = entry.created_at.astimezone(zone).strftime("%H:%M")
+    # The title names the day, so each line is summarised as of that day (no "for yesterday").
+    what = entry_summary(t, entry, entry.business_date)
+    lines = [t("log.line", n=number, time=logged, what=Safe(what))]
+    if entry.note:
+        note = entry.note if len(entry.note) <= NOTE_PREVIEW else entry.note[:NOTE_PREVIEW] + "…"
+        lines.append(t("log.note", note=note))
+    return "\n".join(lines)
+
+
+def day_log(
+    t: Translator, log: DayLog, viewer_id: int, today: date, delete_button: DeleteButton
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The list text and its ❌ keyboard: the newest entries that fit, numbered oldest first."""
+    day = _day_text(t, log.day, today)
+    if log.owner.id == viewer_id:
+        title = t("log.title.own", day=day)
+    else:
+        title = t("log.title.member", person=_person(log.owner), day=day)
+    if not log.entries:
+        return f"{title}\n\n{t('log.empty')}", None
+    zone = ZoneInfo(log.timezone)
+    shown: list[Entry] = []
+    used = 0
+    for entry in reversed(log.entries):
+        size = _visible_length(_entry_block(t, len(log.entries), entry, zone)) + 1
+        if shown and used + size > TEXT_BUDGET:
+            break
+        shown.append(entry)
+        used += size
+    shown.reverse()
+    blocks = [_entry_block(t, number, entry, zone) for number, entry in enumerate(shown, 1)]
+    footer = [t("log.hint")]
+    if len(shown) < log.total:
+        footer.insert(0, t("log.truncated", shown=len(shown), total=log.total))
+    text = "\n".join([title, "", *blocks, "", *footer])
+    builder = InlineKeyboardBuilder()
+    for number, entry in enumerate(shown, 1):
+        builder.button(text=t.plain("log.button", n=number), callback_data=delete_button(entry.id))
+    builder.adjust(BUTTONS_PER_ROW)
+    return text, builder.as_markup()

@@ -1,0 +1,118 @@
+"""/today, /week, /month: the numbers against the targets, the pace, the #tags."""
+
+from bot.domain import Totals
+from bot.services.pace import Pace, bar
+from bot.services.periods import Period
+from bot.services.progress import ProgressReport
+from bot.texts import Safe, Translator
+from bot.views.common import KIND_PLURAL_KEY, kpi_parts, metric_amount, metric_quantity
+from models import EntryKind, Metric
+
+
+def _tag_line(t: Translator, tag: str | None, totals: Totals) -> str:
+    parts = [
+        t.plural(KIND_PLURAL_KEY[kind], count)
+        for kind, count in (
+            (EntryKind.CALL, totals.calls),
+            (EntryKind.MEETING, totals.meetings),
+            (EntryKind.LEAD, totals.leads),
+            (EntryKind.DEAL, totals.deals),
+        )
+        if count
+    ]
+    summary = ", ".join(parts)
+    if totals.revenue_kopecks:
+        summary += t("total.revenue", amount=t.money(totals.revenue_kopecks))
+    summary = " · ".join([summary, *kpi_parts(t, totals)])
+    name = f"#{tag}" if tag else t("report.untagged")
+    return t("report.tag_line", tag=name, summary=Safe(summary))
+
+
+def _with_target(t: Translator, metric: Metric, line: str, found: Pace | None) -> str:
+    if found is None or found.days_total == 0:
+        return line
+    return line + t(
+        "report.of_target",
+        target=metric_amount(t, metric, found.target),
+        bar=bar(found.percent),
+        percent=found.percent,
+    )
+
+
+def _pace_line(t: Translator, metric: Metric, found: Pace) -> str:
+    name = t(f"metric.{metric.value}")
+    if found.done >= found.target:
+        return t("pace.reached", metric=name)
+    if found.on_track:
+        return t(
+            "pace.on_track",
+            metric=name,
+            ahead=metric_amount(t, metric, found.ahead),
+            expected=metric_amount(t, metric, found.expected_by_now),
+        )
+    if found.need_per_day is None:
+        return t(
+            "pace.missed", metric=name, left=metric_amount(t, metric, found.target - found.done)
+        )
+    return t(
+        "pace.behind",
+        metric=name,
+        behind=metric_amount(t, metric, -found.ahead),
+        expected=metric_amount(t, metric, found.expected_by_now),
+        need=Safe(metric_quantity(t, metric, found.need_per_day)),
+        days=Safe(t.plural("n_working_days_left", found.days_left)),
+    )
+
+
+def report(t: Translator, rep: ProgressReport) -> str:
+    if rep.period is Period.DAY:
+        title = t("report.title.day", day=t.day(rep.dates.start))
+    elif rep.period is Period.WEEK:
+        title = t("report.title.week", start=t.day(rep.dates.start), end=t.day(rep.dates.end))
+    else:
+        title = t("report.title.month", month=t.month(rep.dates.start))
+    totals = rep.totals
+    lines = [title, ""]
+    if totals.is_empty and not rep.paces:
+        lines.append(t("report.empty"))
+        return "\n".join(lines)
+    for metric in Metric:
+        line = t(f"report.{metric.value}", value=metric_amount(t, metric, totals.value(metric)))
+        lines.append(_with_target(t, metric, line, rep.paces.get(metric)))
+    if totals.leads:
+        lines.append(
+            t(
+                "report.conversion",
+                percent=t.percent(totals.deals, totals.leads),
+                deals=t.number(totals.deals),
+                leads=t.number(totals.leads),
+            )
+        )
+    if totals.average_deal_kopecks is not None:
+        lines.append(t("report.average", amount=t.money(totals.average_deal_kopecks)))
+    if totals.repeat_deals:
+        lines.append(
+            t(
+                "report.repeat",
+                percent=t.percent(totals.repeat_deals, totals.deals),
+                repeat=t.number(totals.repeat_deals),
+                deals=t.number(totals.deals),
+            )
+        )
+    paced = {m: p for m, p in rep.paces.items() if p.days_total}
+    if rep.period is not Period.DAY and paced:
+        first = next(iter(paced.values()))
+        lines += [
+            "",
+            t(
+                "pace.days",
+                gone=t.number(first.days_gone),
+                left=t.number(first.days_left),
+                total=t.number(first.days_total),
+            ),
+        ]
+        lines += [_pace_line(t, metric, found) for metric, found in paced.items()]
+    if rep.has_tags:
+        lines += ["", t("report.by_tag")]
+        lines += [_tag_line(t, tag, tag_totals) for tag, tag_totals in rep.by_tag.items()]
+    return "\n".join(lines)

@@ -1,0 +1,40 @@
+"""/team: the roster with roles, last activity and today's numbers."""
+
+from zoneinfo import ZoneInfo
+
+from bot.services.roster import RosterRow
+from bot.texts import Safe, Translator
+from bot.views.common import kpi_parts, quantities
+from models import Role, TeamInfo
+
+
+def _today(t: Translator, row: RosterRow) -> str:
+    totals = row.today
+    if totals.is_empty:
+        return t("roster.nothing_today")
+    return ", ".join(quantities(t, totals) + kpi_parts(t, totals))
+
+
+def _row(t: Translator, row: RosterRow, team: TeamInfo) -> str:
+    user = row.user
+    name = user.first_name + (f" (@{user.username})" if user.username else "")
+    if row.last_activity is None:
+        activity = t("roster.never")
+    else:
+        local = row.last_activity.astimezone(ZoneInfo(team.timezone))
+        activity = t("roster.last", day=t.day(local.date()), time=local.strftime("%H:%M"))
+    return t(
+        "roster.row",
+        icon="👑" if user.role is Role.MANAGER else "•",
+        name=name,
+        role=t(f"roster.role.{user.role.value if user.role else 'employee'}"),
+        activity=activity,
+        today=Safe(_today(t, row)),
+    )
+
+
+def roster(t: Translator, team: TeamInfo, rows: list[RosterRow]) -> str:
+    lines = [t("roster.title", team=team.name, people=t.plural("n_people", len(rows))), ""]
+    lines += [_row(t, row, team) for row in rows]
+    lines += ["", t("roster.hint")]
+    return "\n".join(lines)

@@ -1,0 +1,479 @@
+"""The database: engines, migrations, and the units of work every update and job runs in.
+
+`Database.read()` opens a reader: it may not write (SQLite refuses with `query_only`,
+PostgreSQL with a READ ONLY transaction), holds no lock and claims nothing.
+`Database.write()` opens a writer: one transaction, committed when the block ends, before the
+caller tells anyone it is saved.
+
+On PostgreSQL a writer is a plain transaction of its own. SQLite has one writer at a time and
+pays a disk flush per commit, so there the writers of a process take turns on one connection
+and are committed together (a group commit): while one batch commits, the writers that arrive
+wait for the next, and each runs in a SAVEPOINT of the batch's transaction, so a writer that
+fails is rolled back alone. Inside the batch's transaction (BEGIN IMMEDIATE, the write lock
+held) a statement only waits for its own CPU, so prepared statements run right on the event
+loop; beginning (which may wait for another process) and committing (which waits for the disk)
+happen in the driver's thread. Readers run on other connections: prepared reads asked for in
+the same turn of the event loop go to the reading thread together.
+"""
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import ResourceClosedError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+from sqlalchemy.sql import Executable
+
+from models.prepared import Compiled, Prepared, Row
+from models.unit_of_work import UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+# A batch of SQLite writers takes new ones until it holds this many, or has run this long:
+# every writer in it waits for its commit.
+MAX_BATCH = 200
+MAX_BATCH_SECONDS = 0.05
+
+CommitHook = Callable[[UnitOfWork], None]
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def ensure_sqlite_folder(url: str) -> None:
+    database = make_url(url).database
+    if is_sqlite(url) and database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def alembic_config(url: str) -> Config:
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes["configure_logger"] = False
+    return config
+
+
+def upgrade_to_head(url: str) -> None:
+    ensure_sqlite_folder(url)
+    command.upgrade(alembic_config(url), "head")
+
+
+async def migrate(url: str) -> None:
+    # Alembic's async env.py runs its own event loop: give it a thread.
+    await asyncio.to_thread(upgrade_to_head, url)
+
+
+def _sqlite_pragmas(connection: Any, *, read_only: bool) -> None:
+    """Every SQLite connection: WAL, durable commits, foreign keys, waiting for the lock."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    if read_only:
+        cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
+
+
+def _sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
+    if writer:
+        # One connection, kept; the event loop runs statements on it between the driver's turns.
+        engine = create_async_engine(
+            url, poolclass=NullPool, connect_args={"check_same_thread": False}
+        )
+    else:
+        engine = create_async_engine(url)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # We say when a transaction begins (below), not the driver.
+        dbapi_connection.isolation_level = None
+        _sqlite_pragmas(dbapi_connection, read_only=not writer)
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(connection: Any) -> None:
+        # A writer takes the write lock up front (a read transaction cannot become a write
+        # one under WAL: SQLITE_BUSY_SNAPSHOT); readers run each statement on its own.
+        if writer:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+async def _plain_run(session: UnitOfWork, statement: Prepared, params: dict[str, Any]) -> list[Row]:
+    """Through SQLAlchemy, in the session's transaction."""
+    assert session.bind is not None
+    executable = statement.statement(session.bind.dialect)
+    assert isinstance(executable, Executable)
+    result = await session.execute(executable, params)
+    try:
+        return [tuple(row) for row in result]
+    except ResourceClosedError:  # a DML statement without RETURNING
+        return []
+
+
+class Database:
+    """Opened once per process (and once per dispatcher in tests); closed at shutdown."""
+
+    def __init__(self, url: str, *, pool_size: int = 5, max_overflow: int = 10) -> None:
+        self.url = url
+        self.is_sqlite = is_sqlite(url)
+        self.commit_hooks: list[CommitHook] = []
+        if self.is_sqlite:
+            ensure_sqlite_folder(url)
+            self.engine = _sqlite_engine(url, writer=False)
+            self._writer: _SqliteWriter | None = _SqliteWriter(
+                _sqlite_engine(url, writer=True), self._committed
+            )
+            self._reads: _SqliteReads | None = _SqliteReads(url, self.engine.dialect)
+            self._read_engine = self.engine
+        else:
+            self.engine = create_async_engine(
+                url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True
+            )
+            self._writer = None
+            self._reads = None
+            self._read_engine = self.engine.execution_options(postgresql_readonly=True)
+
+    @property
+    def dialect(self) -> Dialect:
+        return self.engine.dialect
+
+    def _committed(self, session: UnitOfWork) -> None:
+        for hook in self.commit_hooks:
+            try:
+                hook(session)
+            except Exception:
+                logger.exception("A commit hook failed")
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[UnitOfWork]:
+        """A reader: no write transaction, no lock, nothing claimed."""
+        runner = self._reads.run if self._reads is not None else _plain_run
+        session = UnitOfWork(runner, writes=False, bind=self._read_engine)
+        try:
+            yield session
+        finally:
+            await session.close()
+
+    def write(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """A writer: committed when the block ends normally, rolled back if it raises."""
+        if self._writer is not None:
+            return self._writer.unit()
+        return self._server_write()
+
+    @asynccontextmanager
+    async def _server_write(self) -> AsyncIterator[UnitOfWork]:
+        session = UnitOfWork(_plain_run, writes=True, bind=self.engine)
+        try:
+            async with session.begin():
+                yield session
+        finally:
+            await session.close()
+        self._committed(session)
+
+    async def fetch(self, statement: Prepared, /, **params: Any) -> list[Row]:
+        """A prepared read on its own, outside any unit of work."""
+        if self._reads is not None:
+            return await self._reads.fetch(statement, params)
+        async with self.read() as session:
+            return await session.run(statement, **params)
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            await self._writer.close()
+        if self._reads is not None:
+            await self._reads.close()
+        await self.engine.dispose()
+
+
+def _touched(session: UnitOfWork) -> bool:
+    """Whether the ORM side was used at all (ending an unused session costs a tenth of a ms)."""
+    return session.in_transaction() or bool(session.identity_map) or bool(session.new)
+
+
+# --- SQLite: the group-commit writer --------------------------------------------------------
+
+
+@dataclass(eq=False)
+class _Batch:
+    """One transaction of the writer connection and the units of work inside it."""
+
+    transaction: Any  # the AsyncTransaction that BEGIN IMMEDIATE opened
+    committed: "asyncio.Future[None]"
+    deadline: float
+    size: int = 0
+    closing: bool = False
+    broken: BaseException | None = None  # the transaction is lost: nothing in it is committed
+
+
+class _SqliteWriter:
+    """Writers take turns on one connection (an asyncio lock, first come first served); a batch
+    stays open while more arrive, and is committed once nobody waits or it is full."""
+
+    def __init__(self, engine: AsyncEngine, on_commit: CommitHook) -> None:
+        self.engine = engine
+        self.on_commit = on_commit
+        self._turn = asyncio.Lock()
+        self._waiting = 0
+        self._batch: _Batch | None = None
+        self._connection: AsyncConnection | None = None
+        self._raw: sqlite3.Connection | None = None
+        self._commits: set[asyncio.Task[None]] = set()
+
+    async def _run_inline(
+        self, session: UnitOfWork, statement: Prepared, params: dict[str, Any]
+    ) -> list[Row]:
+        assert self._raw is not None
+        if session.new or session.dirty or session.deleted:
+            await session.flush()  # the statement sees what the ORM holds
+        compiled: Compiled = statement.compiled(self.engine.dialect)
+        cursor = self._raw.execute(compiled.sql, compiled.params(params))
+        try:
+            return compiled.rows(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    async def _open_batch(self) -> tuple[_Batch, AsyncConnection, sqlite3.Connection]:
+        if self._connection is None or self._raw is None:
+            self._connection = await self.engine.connect()
+            fairy = await self._connection.get_raw_connection()
+            driver = fairy.driver_connection
+            assert driver is not None
+            self._raw = driver._conn  # the sqlite3 connection that aiosqlite wraps
+        if self._batch is None:
+            loop = asyncio.get_running_loop()
+            transaction = await self._connection.begin()
+            self._batch = _Batch(transaction, loop.create_future(), loop.time() + MAX_BATCH_SECONDS)
+        return self._batch, self._connection, self._raw
+
+    def unit(self) -> "_WriterTurn":
+        return _WriterTurn(self)
+
+    def _maybe_commit(self, batch: _Batch) -> None:
+        """Commit once nobody is waiting to join, or the batch is full or old."""
+        if batch.closing:
+            return
+        full = batch.size >= MAX_BATCH or asyncio.get_running_loop().time() >= batch.deadline
+        if self._waiting and not full:
+            return
+        batch.closing = True
+        task = asyncio.create_task(self._commit(batch), name="sqlite-commit")
+        self._commits.add(task)
+        task.add_done_callback(self._commits.discard)
+
+    async def _commit(self, batch: _Batch) -> None:
+        async with self._turn:  # after the units already waiting: they are in this batch too
+            self._batch = None
+            try:
+                if batch.broken is not None:
+                    raise batch.broken
+                if batch.size:
+                    await batch.transaction.commit()
+                else:
+                    await batch.transaction.rollback()
+            except BaseException as error:
+                logger.exception("Committing %d write(s) failed; none is kept", batch.size)
+                with suppress(Exception):
+                    await batch.transaction.rollback()
+                await self._reset()
+                batch.committed.set_exception(error)
+                if isinstance(error, asyncio.CancelledError):
+                    raise
+            else:
+                batch.committed.set_result(None)
+
+    async def _reset(self) -> None:
+        self._batch = None
+        connection, self._connection, self._raw = self._connection, None, None
+        if connection is not None:
+            with suppress(Exception):
+                await connection.close()
+
+    async def close(self) -> None:
+        """At shutdown, once the writers under way are committed."""
+        while self._commits:
+            await asyncio.wait(set(self._commits))
+        async with self._turn:
+            if self._batch is not None:
+                with suppress(Exception):
+                    await self._batch.transaction.rollback()
+            await self._reset()
+        await self.engine.dispose()
+
+
+class _WriterTurn:
+    """`async with writer.unit() as session`: a unit of work in the open batch, in a SAVEPOINT.
+
+    A class rather than a generator-based context manager: it runs for every write."""
+
+    __slots__ = ("batch", "raw", "session", "writer")
+
+    def __init__(self, writer: _SqliteWriter) -> None:
+        self.writer = writer
+
+    async def __aenter__(self) -> UnitOfWork:
+        writer = self.writer
+        writer._waiting += 1
+        try:
+            await writer._turn.acquire()
+        finally:
+            writer._waiting -= 1
+        try:
+            self.batch, connection, self.raw = await writer._open_batch()
+        except BaseException:
+            logger.exception("Could not begin a write transaction")
+            await writer._reset()
+            writer._turn.release()
+            raise
+        self.raw.execute("SAVEPOINT unit_of_work")
+        self.session = UnitOfWork(
+            writer._run_inline,
+            writes=True,
+            bind=connection,
+            join_transaction_mode="create_savepoint",
+        )
+        return self.session
+
+    async def __aexit__(self, error_type: type[BaseException] | None, *_: object) -> None:
+        writer, session, raw, batch = self.writer, self.session, self.raw, self.batch
+        kept = False
+        try:
+            if error_type is None:
+                if _touched(session):
+                    await session.commit()  # flushes; releases the session's own savepoint
+                kept = True
+        finally:
+            try:
+                if _touched(session):
+                    if not kept:
+                        with suppress(Exception):
+                            await session.rollback()
+                    await session.close()
+                if kept:
+                    raw.execute("RELEASE unit_of_work")
+                    batch.size += 1
+                else:
+                    raw.execute("ROLLBACK TO unit_of_work")
+                    raw.execute("RELEASE unit_of_work")
+            except Exception as error:
+                batch.broken = batch.broken or error
+                raise
+            finally:
+                if not raw.in_transaction:  # SQLite ended it (a full disk, an I/O error)
+                    batch.broken = batch.broken or RuntimeError("the write transaction ended")
+                writer._turn.release()
+                if writer._batch is not None:
+                    writer._maybe_commit(writer._batch)
+        if kept:
+            await batch.committed
+            writer.on_commit(session)
+
+
+# --- SQLite: prepared reads, together ---------------------------------------------------------
+
+
+@dataclass(eq=False)
+class _Read:
+    compiled: Compiled
+    params: tuple[Any, ...]
+    future: "asyncio.Future[list[Any]]" = field(repr=False)
+
+
+def _run_reads(
+    connection: sqlite3.Connection, reads: Sequence[tuple[str, tuple[Any, ...]]]
+) -> list[Any]:
+    """In the reading thread: each statement's rows, or the error it raised."""
+    out: list[Any] = []
+    for sql, params in reads:
+        try:
+            out.append(connection.execute(sql, params).fetchall())
+        except Exception as error:
+            out.append(error)
+    return out
+
+
+class _SqliteReads:
+    """One read-only connection in a thread of its own; the reads asked for in one turn of the
+    event loop cost one trip there and back together."""
+
+    def __init__(self, url: str, dialect: Dialect) -> None:
+        self.path = make_url(url).database or ":memory:"
+        self.dialect = dialect
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-reads")
+        self._connection: sqlite3.Connection | None = None
+        self._pending: list[_Read] = []
+        self._in_flight: set[asyncio.Future[list[Any]]] = set()
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._connection is None:
+            connection = sqlite3.connect(self.path, isolation_level=None)
+            _sqlite_pragmas(connection, read_only=True)
+            self._connection = connection
+        return self._connection
+
+    def _execute(self, reads: list[tuple[str, tuple[Any, ...]]]) -> list[Any]:
+        return _run_reads(self._connect(), reads)
+
+    async def fetch(self, statement: Prepared, params: dict[str, Any]) -> list[Row]:
+        compiled = statement.compiled(self.dialect)
+        loop = asyncio.get_running_loop()
+        read = _Read(compiled, compiled.params(params), loop.create_future())
+        if not self._pending:
+            loop.call_soon(self._send)
+        self._pending.append(read)
+        return compiled.rows(await read.future)
+
+    async def run(
+        self, _session: UnitOfWork, statement: Prepared, params: dict[str, Any]
+    ) -> list[Row]:
+        return await self.fetch(statement, params)
+
+    def _send(self) -> None:
+        reads, self._pending = self._pending, []
+        loop = asyncio.get_running_loop()
+        trip = loop.run_in_executor(
+            self._executor, self._execute, [(read.compiled.sql, read.params) for read in reads]
+        )
+        self._in_flight.add(trip)
+
+        def deliver(done: "asyncio.Future[list[Any]]") -> None:
+            self._in_flight.discard(done)
+            error = None if done.cancelled() else done.exception()
+            results: list[Any] = (
+                [error or asyncio.CancelledError()] * len(reads)
+                if done.cancelled() or error is not None
+                else done.result()
+            )
+            for read, result in zip(reads, results, strict=True):
+                if read.future.done():
+                    continue  # its caller was cancelled
+                if isinstance(result, BaseException):
+                    read.future.set_exception(result)
+                else:
+                    read.future.set_result(result)
+
+        trip.add_done_callback(deliver)
+
+    async def close(self) -> None:
+        if self._in_flight:
+            await asyncio.wait(self._in_flight)
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await asyncio.get_running_loop().run_in_executor(self._executor, connection.close)
+        self._executor.shutdown(wait=True)

@@ -1,0 +1,46 @@
+"""Setting up people and teams directly through the services, for tests below the chat."""
+
+from bot.services.people import TelegramProfile, stored_profile
+from bot.services.teams import JoinOutcome, create_team, join_by_invite
+from models import Person, TeamInfo, UnitOfWork
+from models.base import utcnow
+from models.team import team_by_id
+from models.user import person_by_id, upsert_profile
+
+
+async def register(
+    session: UnitOfWork,
+    user_id: int,
+    first_name: str,
+    *,
+    username: str | None = None,
+    language_code: str | None = "en",
+    last_name: str | None = None,
+) -> Person:
+    """What the first message of a Telegram user does: their row, as the bot stores it."""
+    profile = TelegramProfile(user_id, first_name, last_name, username, language_code)
+    await upsert_profile(session, stored_profile(profile), now=utcnow(), in_private=True)
+    person = await person_by_id(session, user_id)
+    assert person is not None
+    return person
+
+
+async def new_team(session: UnitOfWork, manager_id: int, name: str) -> TeamInfo:
+    team = await create_team(session, manager_id, name)
+    assert isinstance(team, TeamInfo), team
+    return team
+
+
+async def join(session: UnitOfWork, user_id: int, team: TeamInfo) -> Person:
+    assert team.invite_token is not None
+    result = await join_by_invite(session, user_id, team.invite_token, confirmed=True)
+    assert result.outcome is JoinOutcome.JOINED, result
+    person = await person_by_id(session, user_id)
+    assert person is not None
+    return person
+
+
+async def reread(session: UnitOfWork, team: TeamInfo) -> TeamInfo:
+    found = await team_by_id(session, team.id)
+    assert found is not None
+    return found
