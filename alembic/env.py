@@ -7,8 +7,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.config import DatabaseSettings
-from models.database import ensure_sqlite_folder
 from models import Base
+from models.database import ensure_sqlite_folder
 
 config = context.config
 target_metadata = Base.metadata

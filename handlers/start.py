@@ -84,7 +84,13 @@ async def answer_join(
     if not callback_data.confirm:
         text = t("join.stayed", team=team.name) if team else t("join.cancelled")
     else:
-        result = await join_by_invite(session, user.id, callback_data.token, confirmed=True)
+        result = await join_by_invite(
+            session,
+            user.id,
+            callback_data.token,
+            confirmed=True,
+            leaving=team.id if team else None,
+        )
         text = join_reply(t, result)
     if not isinstance(query.message, Message):
         return query.answer(text[:200])

@@ -80,7 +80,7 @@ async def _create_or_confirm(
             t("newteam.confirm_switch", team=name, current=team.name),
             reply_markup=builder.as_markup(),
         )
-    result = await create_team(session, user.id, name)
+    result = await create_team(session, user.id, name, leaving=None)
     await state.clear()
     if isinstance(result, TeamInfo):
         return message.answer(_created(t, result, team), reply_markup=quick_commands())
@@ -124,7 +124,8 @@ async def confirm_new_team(
     if not callback_data.confirm or not isinstance(name, str):
         text = t("newteam.stayed", team=team.name) if team else t("cancel.done")
     else:
-        text = _created(t, await create_team(session, user.id, name), team)
+        leaving = team.id if team else None
+        text = _created(t, await create_team(session, user.id, name, leaving=leaving), team)
     if not isinstance(query.message, Message):
         return query.answer(text[:200])
     return query.answer(), query.message.edit_text(text)

@@ -942,6 +942,10 @@ class FakeTelegram:
         self._next_update_id = max(self._next_update_id, int(update["update_id"]) + 1)
         self._enqueue(update, forced=True)
 
+    def payload(self, update_id: int) -> JsonDict:
+        """The update as the Bot API would deliver it (to feed a dispatcher directly)."""
+        return self._updates[update_id]
+
     def redeliver(self, update_id: int) -> None:
         """Queue that update again, as Telegram does when it did not see it confirmed."""
         self.push_raw(self._updates[update_id])

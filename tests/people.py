@@ -25,15 +25,21 @@ async def register(
     return person
 
 
-async def new_team(session: UnitOfWork, manager_id: int, name: str) -> TeamInfo:
-    team = await create_team(session, manager_id, name)
+async def new_team(
+    session: UnitOfWork, manager_id: int, name: str, *, leaving: int | None = None
+) -> TeamInfo:
+    team = await create_team(session, manager_id, name, leaving=leaving)
     assert isinstance(team, TeamInfo), team
     return team
 
 
 async def join(session: UnitOfWork, user_id: int, team: TeamInfo) -> Person:
     assert team.invite_token is not None
-    result = await join_by_invite(session, user_id, team.invite_token, confirmed=True)
+    person = await person_by_id(session, user_id)
+    assert person is not None
+    result = await join_by_invite(
+        session, user_id, team.invite_token, confirmed=True, leaving=person.team_id
+    )
     assert result.outcome is JoinOutcome.JOINED, result
     person = await person_by_id(session, user_id)
     assert person is not None

@@ -106,10 +106,15 @@ class CreateRefusal(StrEnum):
     CHANGED = "changed"  # the person moved meanwhile (another update, another instance)
 
 
-async def create_team(session: UnitOfWork, founder_id: int, name: str) -> TeamInfo | CreateRefusal:
-    """A new team with the founder as its manager; they leave the team they were in."""
+async def create_team(
+    session: UnitOfWork, founder_id: int, name: str, *, leaving: int | None = None
+) -> TeamInfo | CreateRefusal:
+    """A new team with the founder as its manager; they leave the team they were in, which
+    must be `leaving` (what they were told they leave; None: no team): otherwise CHANGED."""
     founder = await person_by_id(session, founder_id)
     assert founder is not None
+    if founder.team_id != leaving:
+        return CreateRefusal.CHANGED
     await lock_teams(session, founder.team_id)
     if not await may_leave(session, founder):
         return CreateRefusal.LAST_MANAGER
@@ -168,14 +173,22 @@ class JoinResult:
 
 
 async def join_by_invite(
-    session: UnitOfWork, user_id: int, token: str, *, confirmed: bool
+    session: UnitOfWork,
+    user_id: int,
+    token: str,
+    *,
+    confirmed: bool,
+    leaving: int | None = None,
 ) -> JoinResult:
-    """Join the team behind `token`; moving from another team needs `confirmed`."""
+    """Join the team behind `token`. Moving from another team needs `confirmed`, given for
+    leaving that team (`leaving`): if the person is elsewhere by now, nothing is done."""
     team = await team_by_invite(session, token)
     if team is None:
         return JoinResult(JoinOutcome.UNKNOWN_LINK)
     person = await person_by_id(session, user_id)
     assert person is not None
+    if confirmed and person.team_id not in (leaving, team.id):
+        return JoinResult(JoinOutcome.CHANGED, team)
     await lock_teams(session, person.team_id, team.id)
     if person.team_id == team.id:
         return JoinResult(JoinOutcome.ALREADY_MEMBER, team)

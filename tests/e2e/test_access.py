@@ -23,8 +23,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import inspect, select
 
-from handlers.team import SwitchToNewTeam
 from handlers.entry_log import DeleteEntry
+from handlers.team import SwitchToNewTeam
 from handlers.team_settings import SettingsButton, SettingsPress
 from models import Entry, Role, Target, Team, User, Vacation
 from models.base import Clock

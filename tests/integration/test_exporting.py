@@ -7,23 +7,24 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain import ParseError
 from bot.services.entries import record_entry, undo_last_entry
 from bot.services.exporting import (
     ExportRequest,
     export_filename,
-    export_labels,
     load_export,
     parse_export_args,
     render_export,
 )
-from bot.services.parsing import ParseError, parse_entry
-from bot.services.people import TelegramProfile, sync_user
+from bot.services.parsing import parse_entry
 from bot.services.periods import DateRange, Period, period_range
-from bot.services.teams import create_team, join_by_invite
-from bot.texts import translator
-from models import EntryKind, Metric, Target, Team, User
+from bot.texts import Translator, translator
+from bot.views.export import export_labels, export_rows
+from models import EntryKind, Metric, Person, Target, TeamInfo, UnitOfWork, User
+from models.database import Database
+from models.user import person_by_id
+from tests.people import join, new_team, register
 
 TODAY = date(2026, 11, 25)  # a Wednesday
 NOVEMBER = ExportRequest(False, Period.MONTH, period_range(Period.MONTH, TODAY))
@@ -42,50 +43,68 @@ ENTRY_HEADERS = [
 ]
 
 
-async def person(session: AsyncSession, user_id: int, first: str, last: str | None) -> User:
-    user, _ = await sync_user(session, TelegramProfile(user_id, first, last, first.lower(), "en"))
-    return user
-
-
-async def log(session: AsyncSession, user: User, team: Team, kind: EntryKind, args: str) -> None:
-    await record_entry(session, user, team, kind, parse_entry(kind, args, TODAY))
-
-
-async def seeded(session: AsyncSession) -> tuple[User, User, User, Team]:
-    """Anna manages; Bob works and has a calls target; Carl worked, then left; Dora is new."""
-    anna = await person(session, 1, "Anna", "Ivanova")
-    bob = await person(session, 2, "Bob", None)
-    carl = await person(session, 3, "Carl", None)
-    dora = await person(session, 4, "Dora", None)
-    team = await create_team(session, anna, "Продажи Север")
-    assert team.invite_token
-    for member in (bob, carl, dora):
-        await join_by_invite(session, member, None, team.invite_token, confirmed=False)
-    session.add(
-        Target(
-            team_id=team.id,
-            user_id=bob.id,
-            metric=Metric.CALLS,
-            period=Period.MONTH,
-            value=100,
-            valid_from=date(2026, 11, 1),
-            created_by_id=anna.id,
-        )
+async def person(session: UnitOfWork, user_id: int, first: str, last: str | None) -> Person:
+    return await register(
+        session, user_id, first, username=first.lower(), language_code="en", last_name=last
     )
-    await session.commit()
-    await log(session, bob, team, EntryKind.CALL, "30 20.11 #avito Иванов: перезвонить")
-    await log(session, bob, team, EntryKind.CALL, "20")
-    await log(session, bob, team, EntryKind.LEAD, "4")
-    await log(session, bob, team, EntryKind.DEAL, "15 000,50 #avito")
-    await log(session, bob, team, EntryKind.DEAL, "5000 repeat =SUM(A1)")
-    await log(session, bob, team, EntryKind.DEAL, "999 999")
-    assert await undo_last_entry(session, bob, team) is not None  # soft-deleted: not exported
-    await log(session, carl, team, EntryKind.MEETING, "2 2026-11-03")
-    await log(session, anna, team, EntryKind.CALL, "1 2026-10-31")  # October: outside
-    carl.team_id = None  # Carl leaves; his November work stays in the team's export
-    carl.role = None
-    await session.commit()
-    return anna, bob, dora, team
+
+
+async def log(
+    session: UnitOfWork, user: Person, team: TeamInfo, kind: EntryKind, args: str
+) -> None:
+    await record_entry(session, user.id, team.id, kind, parse_entry(kind, args, TODAY))
+
+
+async def seeded(database: Database) -> tuple[Person, Person, Person, TeamInfo]:
+    """Anna manages; Bob works and has a calls target; Carl worked, then left; Dora is new."""
+    async with database.write() as session:
+        anna = await person(session, 1, "Anna", "Ivanova")
+        for user_id, first in ((2, "Bob"), (3, "Carl"), (4, "Dora")):
+            await person(session, user_id, first, None)
+        team = await new_team(session, anna.id, "Продажи Север")
+        bob, carl, dora = [await join(session, user_id, team) for user_id in (2, 3, 4)]
+        session.add(
+            Target(
+                team_id=team.id,
+                user_id=bob.id,
+                metric=Metric.CALLS,
+                period=Period.MONTH,
+                value=100,
+                valid_from=date(2026, 11, 1),
+                created_by_id=anna.id,
+            )
+        )
+    async with database.write() as session:
+        await log(session, bob, team, EntryKind.CALL, "30 20.11 #avito Иванов: перезвонить")
+        await log(session, bob, team, EntryKind.CALL, "20")
+        await log(session, bob, team, EntryKind.LEAD, "4")
+        await log(session, bob, team, EntryKind.DEAL, "15 000,50 #avito")
+        await log(session, bob, team, EntryKind.DEAL, "5000 repeat =SUM(A1)")
+        await log(session, bob, team, EntryKind.DEAL, "999 999")
+        # Soft-deleted: not exported.
+        assert await undo_last_entry(session, bob.id, team.id) is not None
+        await log(session, carl, team, EntryKind.MEETING, "2 2026-11-03")
+        await log(session, anna, team, EntryKind.CALL, "1 2026-10-31")  # October: outside
+    async with database.write() as session:
+        # Carl leaves; his November work stays in the team's export.
+        row = await session.get(User, carl.id)
+        assert row is not None
+        row.team_id, row.role = None, None
+    async with database.read() as session:
+        manager = await person_by_id(session, anna.id)
+        gone = await person_by_id(session, carl.id)
+    assert manager is not None and manager.is_manager
+    assert gone is not None and gone.team_id is None
+    return manager, bob, dora, team
+
+
+async def export(
+    database: Database, viewer: Person, team: TeamInfo, request: ExportRequest, t: Translator
+) -> bytes:
+    """What /export sends: the viewer's data, in their language."""
+    async with database.read() as session:
+        data = await load_export(session, viewer, team, request.dates)
+    return await render_export(data, request, export_labels(t), export_rows(t, data))
 
 
 def rows(content: bytes, sheet: str) -> list[list[Any]]:
@@ -93,10 +112,9 @@ def rows(content: bytes, sheet: str) -> list[list[Any]]:
     return [list(row) for row in workbook[sheet].iter_rows(values_only=True)]
 
 
-async def test_manager_workbook_has_typed_entries_and_summary(session: AsyncSession) -> None:
-    anna, _bob, _dora, team = await seeded(session)
-    data = await load_export(session, anna, team, NOVEMBER.dates, EN)
-    content = await render_export(data, NOVEMBER, export_labels(EN))
+async def test_manager_workbook_has_typed_entries_and_summary(database: Database) -> None:
+    anna, _bob, _dora, team = await seeded(database)
+    content = await export(database, anna, team, NOVEMBER, EN)
     assert load_workbook(io.BytesIO(content)).sheetnames == ["Entries", "Summary"]
 
     entries = rows(content, "Entries")
@@ -135,22 +153,23 @@ async def test_manager_workbook_has_typed_entries_and_summary(session: AsyncSess
     assert (total["Calls"], total["Meetings"], total["Revenue"]) == (50, 2, 20000.5)
 
 
-async def test_employee_gets_only_own_rows(session: AsyncSession) -> None:
-    _anna, bob, dora, team = await seeded(session)
-    data = await load_export(session, bob, team, NOVEMBER.dates, EN)
-    assert {e.person for e in data.entries} == {"Bob"}
+async def test_employee_gets_only_own_rows(database: Database) -> None:
+    _anna, bob, dora, team = await seeded(database)
+    async with database.read() as session:
+        data = await load_export(session, bob, team, NOVEMBER.dates)
+        empty = await load_export(session, dora, team, NOVEMBER.dates)
+    assert {author for _entry, author in data.entries} == {"Bob"}
+    assert {entry.user_id for entry, _author in data.entries} == {bob.id}
     assert len(data.entries) == 5
     assert [row.person for row in data.summary] == ["Bob"]
-    empty = await load_export(session, dora, team, NOVEMBER.dates, EN)
     assert empty.entries == []
     assert [(r.person, r.values["calls"]) for r in empty.summary] == [("Dora", 0)]
 
 
-async def test_csv_has_bom_semicolons_and_cyrillic(session: AsyncSession) -> None:
-    anna, _bob, _dora, team = await seeded(session)
+async def test_csv_has_bom_semicolons_and_cyrillic(database: Database) -> None:
+    anna, _bob, _dora, team = await seeded(database)
     request = ExportRequest(True, Period.MONTH, NOVEMBER.dates)
-    data = await load_export(session, anna, team, request.dates, RU)
-    content = await render_export(data, request, export_labels(RU))
+    content = await export(database, anna, team, request, RU)
     assert content.startswith(b"\xef\xbb\xbf")
     table = list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
     assert table[0][:3] == ["Дата", "Сотрудник", "Тип"]
@@ -159,10 +178,9 @@ async def test_csv_has_bom_semicolons_and_cyrillic(session: AsyncSession) -> Non
     assert export_filename(team, request) == "kpi-prodazhi-sever-2026-11.csv"
 
 
-async def test_russian_labels(session: AsyncSession) -> None:
-    anna, _bob, _dora, team = await seeded(session)
-    data = await load_export(session, anna, team, NOVEMBER.dates, RU)
-    content = await render_export(data, NOVEMBER, export_labels(RU))
+async def test_russian_labels(database: Database) -> None:
+    anna, _bob, _dora, team = await seeded(database)
+    content = await export(database, anna, team, NOVEMBER, RU)
     assert load_workbook(io.BytesIO(content)).sheetnames == ["Записи", "Итоги"]
     assert rows(content, "Итоги")[-1][0] == "Итого"
 

@@ -1,17 +1,23 @@
-"""Migrations: head on an empty database, the stairway, and models matching migrations."""
+"""Migrations: head on an empty database, the stairway, and models matching migrations.
+
+The stairway and the comparison with the models run on SQLite and on PostgreSQL."""
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
-import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import Connection, inspect
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
 
-from bot.db import alembic_config
 from models import Base
+from models.database import alembic_config, migrate
+
+VERSION_TABLE = "alembic_version"
 
 
 def revisions(url: str) -> list[str]:
@@ -19,48 +25,60 @@ def revisions(url: str) -> list[str]:
     return [rev.revision for rev in reversed(list(script.walk_revisions()))]
 
 
-def sync_url(path: Path) -> str:
-    return f"sqlite:///{path}"
+def _tables(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
 
 
-@pytest.fixture
-def db_file(tmp_path: Path) -> Path:
-    return tmp_path / "sub" / "kpi.db"
+def _diff(connection: Connection) -> list[Any]:
+    return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
 
 
-async def test_upgrade_head_on_empty_database_creates_every_table(db_file: Path) -> None:
-    url = f"sqlite+aiosqlite:///{db_file}"
-    await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
-    engine = create_engine(sync_url(db_file))
-    tables = set(inspect(engine).get_table_names())
-    engine.dispose()
-    assert set(Base.metadata.tables) <= tables
+async def tables(url: str) -> set[str]:
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(_tables)
+    finally:
+        await engine.dispose()
 
 
-async def test_models_match_migrations(db_file: Path) -> None:
-    url = f"sqlite+aiosqlite:///{db_file}"
-    await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
-    engine = create_engine(sync_url(db_file))
-    with engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
-    engine.dispose()
-    assert diff == []
+async def models_vs_schema(url: str) -> list[Any]:
+    """What autogenerate would write to bring the database to the models: nothing, if equal."""
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(_diff)
+    finally:
+        await engine.dispose()
 
 
-async def test_stairway_upgrade_downgrade_upgrade_each_revision(db_file: Path) -> None:
-    url = f"sqlite+aiosqlite:///{db_file}"
-    config = alembic_config(url)
+async def test_upgrade_head_on_empty_database_creates_every_table(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'sub' / 'kpi.db'}"  # its folder is made too
+    await migrate(url)
+    assert set(Base.metadata.tables) <= await tables(url)
+
+
+async def test_models_match_migrations(db_url: str) -> None:
+    await migrate(db_url)  # SQLite's starts empty; PostgreSQL's is at head already
+    assert set(Base.metadata.tables) | {VERSION_TABLE} == await tables(db_url)
+    assert await models_vs_schema(db_url) == []
+
+
+async def test_stairway_upgrade_downgrade_upgrade_each_revision(db_url: str) -> None:
+    config = alembic_config(db_url)
+    # From base on both: PostgreSQL's database comes migrated, SQLite's empty (a no-op there).
+    await asyncio.to_thread(command.downgrade, config, "base")
+    assert await tables(db_url) <= {VERSION_TABLE}
 
     def stairway() -> None:
         previous = "base"
-        for revision in revisions(url):
+        for revision in revisions(db_url):
             command.upgrade(config, revision)
             command.downgrade(config, previous)
             command.upgrade(config, revision)
             previous = revision
 
     await asyncio.to_thread(stairway)
-    engine = create_engine(sync_url(db_file))
-    tables = set(inspect(engine).get_table_names())
-    engine.dispose()
-    assert set(Base.metadata.tables) <= tables
+    assert set(Base.metadata.tables) | {VERSION_TABLE} == await tables(db_url)
+    # Down and up again leaves the schema the models describe.
+    assert await models_vs_schema(db_url) == []

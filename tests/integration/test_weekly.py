@@ -4,20 +4,30 @@ import struct
 from datetime import UTC, date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.people import TelegramProfile, sync_user
+from bot.outgoing.weekly import queue_weekly_reports
 from bot.services.periods import DateRange
-from bot.services.teams import create_team, join_by_invite
-from bot.services.weekly import (
-    load_results,
-    person_chart_data,
-    queue_weekly_reports,
-    team_caption,
-    team_chart_data,
-)
+from bot.services.teams import bind_chat
+from bot.services.weekly import load_results
 from bot.texts import translator
-from models import Entry, EntryKind, Metric, OutboxMessage, Period, Target, Team, User, Vacation
+from bot.views.charts import person_chart, team_caption, team_chart
+from models import (
+    Entry,
+    EntryKind,
+    Metric,
+    OutboxMessage,
+    Period,
+    Person,
+    Role,
+    Target,
+    Team,
+    TeamInfo,
+    User,
+    Vacation,
+)
+from models.database import Database
+from models.user import person_by_id
+from tests.people import join, new_team, register, reread
 
 WEEK = DateRange(date(2026, 11, 16), date(2026, 11, 22))  # Monday to Sunday, no holidays
 MON, TUE, WED, THU, FRI = (date(2026, 11, day) for day in range(16, 21))
@@ -40,16 +50,8 @@ def assert_phone_png(png: bytes | None) -> None:
     assert len(png) < 1_000_000
 
 
-async def person(
-    session: AsyncSession, user_id: int, first: str, last: str | None, language: str
-) -> User:
-    profile = TelegramProfile(user_id, first, last, first.lower(), language)
-    user, _ = await sync_user(session, profile)
-    return user
-
-
 def entry(
-    team: Team, user: User, kind: EntryKind, day: date, count: int = 1, rub: int = 0
+    team: TeamInfo, user: Person, kind: EntryKind, day: date, count: int = 1, rub: int = 0
 ) -> Entry:
     return Entry(
         team_id=team.id,
@@ -61,7 +63,7 @@ def entry(
     )
 
 
-def week_target(team: Team, anna: User, metric: Metric, value: int) -> Target:
+def week_target(team: TeamInfo, anna: Person, metric: Metric, value: int) -> Target:
     return Target(
         team_id=team.id,
         user_id=None,
@@ -73,48 +75,60 @@ def week_target(team: Team, anna: User, metric: Metric, value: int) -> Target:
     )
 
 
-async def seeded(session: AsyncSession) -> tuple[Team, User, User, User]:
+async def seeded(database: Database) -> tuple[TeamInfo, Person, Person, Person]:
     """Anna manages (English); Bob (English) beats the week's targets; Carl (Russian) was off
     on Wednesday and is behind. Team default targets: 50 calls and 2 deals a week."""
-    anna = await person(session, 1, "Anna", None, "en")
-    bob = await person(session, 2, "Bob", None, "en-US")
-    carl = await person(session, 3, "Карл", "Петров", "ru")
-    team = await create_team(session, anna, "Продажи Север")
-    assert team.invite_token
-    for member in (bob, carl):
-        await join_by_invite(session, member, None, team.invite_token, confirmed=False)
-    team.chat_id = GROUP_CHAT
-    session.add_all(
-        [
-            week_target(team, anna, Metric.CALLS, 50),
-            week_target(team, anna, Metric.DEALS, 2),
-            Vacation(team_id=team.id, user_id=carl.id, start=WED, end=WED, created_by_id=anna.id),
-            *(entry(team, bob, EntryKind.CALL, day, 12) for day in (MON, TUE, WED, THU, FRI)),
-            entry(team, bob, EntryKind.DEAL, TUE, rub=100_000),
-            entry(team, bob, EntryKind.DEAL, THU, 2, rub=250_000),
-            entry(team, carl, EntryKind.CALL, MON, 5),
-            entry(team, carl, EntryKind.DEAL, FRI, rub=500_000),
-            entry(team, bob, EntryKind.DEAL, date(2026, 11, 23), 9),  # next week: not counted
-        ]
-    )
-    deleted = entry(team, carl, EntryKind.DEAL, THU, 7)
-    deleted.deleted_at, deleted.deleted_by_id = datetime(2026, 11, 19, 12, tzinfo=UTC), carl.id
-    session.add(deleted)
-    await session.commit()
-    return team, anna, bob, carl
+    async with database.write() as session:
+        anna = await register(session, 1, "Anna", username="anna", language_code="en")
+        await register(session, 2, "Bob", username="bob", language_code="en-US")
+        await register(session, 3, "Карл", username="карл", language_code="ru", last_name="Петров")
+        team = await new_team(session, anna.id, "Продажи Север")
+        bob = await join(session, 2, team)
+        carl = await join(session, 3, team)
+        await bind_chat(session, team.id, GROUP_CHAT)
+        session.add_all(
+            [
+                week_target(team, anna, Metric.CALLS, 50),
+                week_target(team, anna, Metric.DEALS, 2),
+                Vacation(
+                    team_id=team.id, user_id=carl.id, start=WED, end=WED, created_by_id=anna.id
+                ),
+                *(entry(team, bob, EntryKind.CALL, day, 12) for day in (MON, TUE, WED, THU, FRI)),
+                entry(team, bob, EntryKind.DEAL, TUE, rub=100_000),
+                entry(team, bob, EntryKind.DEAL, THU, 2, rub=250_000),
+                entry(team, carl, EntryKind.CALL, MON, 5),
+                entry(team, carl, EntryKind.DEAL, FRI, rub=500_000),
+                entry(team, bob, EntryKind.DEAL, date(2026, 11, 23), 9),  # next week: not counted
+            ]
+        )
+        deleted = entry(team, carl, EntryKind.DEAL, THU, 7)
+        deleted.deleted_at, deleted.deleted_by_id = datetime(2026, 11, 19, 12, tzinfo=UTC), carl.id
+        session.add(deleted)
+    async with database.read() as session:
+        team = await reread(session, team)
+        manager = await person_by_id(session, anna.id)
+    assert team.chat_id == GROUP_CHAT
+    assert manager is not None and manager.role is Role.MANAGER
+    return team, manager, bob, carl
 
 
-async def outbox(session: AsyncSession) -> dict[str, OutboxMessage]:
-    rows = await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
-    return {row.dedup_key: row for row in rows}
+async def queue(database: Database, team: TeamInfo) -> int:
+    """Plan, render and queue the team's report for WEEK in one unit of work."""
+    async with database.write() as session:
+        return await queue_weekly_reports(session, team, WEEK)
 
 
-async def test_weekly_report_queues_each_chart_once(session: AsyncSession) -> None:
-    team, anna, bob, carl = await seeded(session)
-    assert await queue_weekly_reports(session, team, WEEK) == 4
-    await session.commit()
+async def outbox(database: Database) -> dict[str, OutboxMessage]:
+    async with database.read() as session:
+        rows = await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        return {row.dedup_key: row for row in rows}
 
-    queued = await outbox(session)
+
+async def test_weekly_report_queues_each_chart_once(database: Database) -> None:
+    team, anna, bob, carl = await seeded(database)
+    assert await queue(database, team) == 4
+
+    queued = await outbox(database)
     prefix = f"weekly:{team.id}:2026-11-16:"
     assert set(queued) == {f"{prefix}{anna.id}", f"{prefix}{bob.id}", f"{prefix}{carl.id}"} | {
         f"{prefix}chat"
@@ -148,41 +162,55 @@ async def test_weekly_report_queues_each_chart_once(session: AsyncSession) -> No
     assert to_bob.photo != to_carl.photo != to_anna.photo
 
     # A second run (a restart, another process) queues and renders nothing.
-    assert await queue_weekly_reports(session, team, WEEK) == 0
-    await session.commit()
-    assert len(await outbox(session)) == 4
+    assert await queue(database, team) == 0
+    assert len(await outbox(database)) == 4
 
 
-async def test_blocked_users_and_private_stats_get_nothing(session: AsyncSession) -> None:
-    team, anna, bob, carl = await seeded(session)
-    bob.blocked_bot = True
-    team.public_stats = False
-    await session.commit()
-    assert await queue_weekly_reports(session, team, WEEK) == 2
-    await session.commit()
+async def test_blocked_users_and_private_stats_get_nothing(database: Database) -> None:
+    team, anna, bob, carl = await seeded(database)
+    async with database.write() as session:
+        blocked = await session.get(User, bob.id)
+        row = await session.get(Team, team.id)
+        assert blocked is not None and row is not None
+        blocked.blocked_bot = True
+        row.public_stats = False
+    async with database.read() as session:
+        team = await reread(session, team)
+    assert await queue(database, team) == 2
     prefix = f"weekly:{team.id}:2026-11-16:"
-    assert set(await outbox(session)) == {f"{prefix}{anna.id}", f"{prefix}{carl.id}"}
+    assert set(await outbox(database)) == {f"{prefix}{anna.id}", f"{prefix}{carl.id}"}
 
 
-async def test_team_chart_rendered_per_language(session: AsyncSession) -> None:
-    team, anna, _bob, _carl = await seeded(session)
-    dora = await person(session, 4, "Dora", None, "ru")
-    dora.team_id, dora.role = team.id, anna.role
-    await session.commit()
-    assert await queue_weekly_reports(session, team, WEEK) == 5
-    queued = await outbox(session)
+async def test_team_chart_rendered_per_language(database: Database) -> None:
+    team, anna, _bob, _carl = await seeded(database)
+    async with database.write() as session:
+        dora = await register(session, 4, "Dora", username="dora", language_code="ru")
+        row = await session.get(User, dora.id)
+        assert row is not None
+        row.team_id, row.role = team.id, anna.role
+    assert await queue(database, team) == 5
+    queued = await outbox(database)
     prefix = f"weekly:{team.id}:2026-11-16:"
     to_anna, to_dora = queued[f"{prefix}{anna.id}"], queued[f"{prefix}{dora.id}"]
     assert spaced(to_dora.text).startswith("📊 <b>Продажи Север · 16—22 нояб.")
     assert "🏆 Лучший результат: Bob — 3 сделки, 350 000 ₽" in spaced(to_dora.text)
     assert to_anna.photo != to_dora.photo
-    # The group follows the first manager (by name): Anna.
-    assert queued[f"{prefix}chat"].photo == to_anna.photo
+    # The group hears the team's manager with the lowest user id: Anna (1), not Dora (4).
+    to_chat = queued[f"{prefix}chat"]
+    assert to_chat.photo == to_anna.photo and to_chat.text == to_anna.text
 
 
-async def test_chart_data_targets_and_pace(session: AsyncSession) -> None:
-    team, _anna, bob, carl = await seeded(session)
-    data = await team_chart_data(session, team, WEEK, EN)
+async def test_chart_data_targets_and_pace(database: Database) -> None:
+    team, _anna, bob, carl = await seeded(database)
+    async with database.read() as session:
+        week = await load_results(session, team, WEEK, WEEK.end)
+        carl_week = await load_results(session, team, WEEK, date(2026, 11, 23), carl)
+        # Mid-week: the days so far, the pace for the whole week, "behind" by what is due by
+        # today.
+        results = await load_results(session, team, WEEK, TUE)
+        bob_midweek = await load_results(session, team, WEEK, TUE, bob)
+
+    data = team_chart(week, EN)
     assert spaced(data.title) == "Продажи Север · Nov 16 – 22"
     assert [p.name for p in data.people] == ["Bob", "Карл П.", "Anna"]  # deals, then revenue
     bob_row, carl_row, _ = data.people
@@ -190,7 +218,7 @@ async def test_chart_data_targets_and_pace(session: AsyncSession) -> None:
     assert bob_row.targets == {"calls": 50, "meetings": None, "deals": 2, "revenue": None}
     assert carl_row.targets["calls"] == 40  # four working days: Wednesday was off
 
-    chart = await person_chart_data(session, team, carl, WEEK, date(2026, 11, 23), RU)
+    chart = person_chart(carl_week, carl_week.of(carl.id), RU)
     assert spaced(chart.title) == "Карл П. · 16—22 нояб."
     assert chart.day_labels == ["Пн 16", "Вт 17", "Ср 18", "Чт 19", "Пт 20", "Сб 21", "Вс 22"]
     assert chart.series["calls"] == [5, 0, 0, 0, 0, 0, 0]
@@ -200,12 +228,10 @@ async def test_chart_data_targets_and_pace(session: AsyncSession) -> None:
     assert set(chart.pace) == {"calls", "deals"}
     assert set(chart.series) == {"calls", "deals", "revenue"}  # no meetings, none due
 
-    # Mid-week: the days so far, the pace for the whole week, "behind" by what is due by today.
-    results = await load_results(session, team, WEEK, TUE)
     bob_now = results.of(bob.id)
     assert [m for m in bob_now.behind] == []
     assert results.of(carl.id).behind == [Metric.CALLS, Metric.DEALS]
     caption = team_caption(EN, results)
     assert "🏆 Top performer: Bob — 1 deal, 100,000 ₽" in spaced(caption)
-    midweek = await person_chart_data(session, team, bob, WEEK, TUE, EN)
+    midweek = person_chart(bob_midweek, bob_midweek.of(bob.id), EN)
     assert midweek.series["calls"] == [12, 12] and len(midweek.pace["calls"]) == 7

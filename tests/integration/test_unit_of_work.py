@@ -1,0 +1,172 @@
+"""The data layer's promises, on SQLite and on PostgreSQL: a writer is kept whole or not at all,
+writers at the same time do not spoil each other, readers cannot write, and a prepared statement
+stores what the ORM would."""
+
+import asyncio
+from datetime import date
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from bot.services.entries import record_entry
+from bot.services.parsing import ParsedEntry
+from models import Entry, EntryKind, Team, User
+from models.base import columns_of
+from models.database import Database
+from tests.people import new_team, register
+
+DAY = date(2026, 11, 18)
+
+
+async def team_of_one(database: Database) -> tuple[int, int]:
+    async with database.write() as session:
+        await register(session, 1, "Anna")
+        team = await new_team(session, 1, "Sales")
+    return 1, team.id
+
+
+def parsed(count: int = 1, note: str | None = None) -> ParsedEntry:
+    return ParsedEntry(count, None, DAY, None, note)
+
+
+async def live_calls(database: Database) -> int:
+    async with database.read() as session:
+        total = await session.scalar(
+            select(func.sum(Entry.count)).where(Entry.deleted_at.is_(None))
+        )
+    return int(total or 0)
+
+
+async def test_writers_at_the_same_time_are_all_kept(database: Database) -> None:
+    user_id, team_id = await team_of_one(database)
+
+    async def log(count: int) -> int:
+        async with database.write() as session:
+            recorded = await record_entry(session, user_id, team_id, EntryKind.CALL, parsed(count))
+            return recorded.day_total.count
+
+    totals = await asyncio.gather(*(log(1) for _ in range(50)))
+    assert await live_calls(database) == 50
+    if database.is_sqlite:  # one after another inside the batch: each saw those before it
+        assert sorted(totals) == list(range(1, 51))
+
+
+async def test_a_writer_that_fails_is_rolled_back_alone(database: Database) -> None:
+    user_id, team_id = await team_of_one(database)
+
+    async def log(count: int, fail: bool) -> None:
+        async with database.write() as session:
+            await record_entry(session, user_id, team_id, EntryKind.CALL, parsed(count))
+            session.add(
+                Entry(team_id=team_id, user_id=user_id, kind=EntryKind.LEAD, business_date=DAY)
+            )
+            await session.flush()
+            if fail:
+                raise RuntimeError("the handler broke after writing")
+
+    outcomes = await asyncio.gather(
+        log(1, False), log(10, True), log(100, False), return_exceptions=True
+    )
+    assert [type(o).__name__ for o in outcomes] == ["NoneType", "RuntimeError", "NoneType"]
+    assert await live_calls(database) == 1 + 100 + 2  # two leads of the kept writers
+    async with database.read() as session:
+        notes = await session.scalar(select(func.count()).where(Entry.count == 10))
+    assert notes == 0
+
+
+async def test_readers_cannot_write(database: Database) -> None:
+    async with database.read() as session:
+        session.add(User(id=5, first_name="Eve"))
+        with pytest.raises(DBAPIError):
+            await session.flush()
+    async with database.read() as session:
+        assert await session.scalar(select(func.count()).select_from(User)) == 0
+
+
+async def test_a_prepared_statement_sees_what_the_orm_holds(database: Database) -> None:
+    user_id, team_id = await team_of_one(database)
+    async with database.write() as session:
+        session.add(
+            Entry(team_id=team_id, user_id=user_id, kind=EntryKind.CALL, count=4, business_date=DAY)
+        )
+        recorded = await record_entry(session, user_id, team_id, EntryKind.CALL, parsed(1))
+    assert recorded.day_total.count == 5
+
+
+async def test_a_failed_commit_tells_every_writer_of_the_batch(database: Database) -> None:
+    if not database.is_sqlite:
+        pytest.skip("the group commit is SQLite's")
+    user_id, team_id = await team_of_one(database)
+
+    async def log(count: int, spoil: bool) -> None:
+        async with database.write() as session:
+            await record_entry(session, user_id, team_id, EntryKind.CALL, parsed(count))
+            if spoil:  # a foreign key checked only at COMMIT, which then fails
+                await session.execute(text("PRAGMA defer_foreign_keys=ON"))
+                session.add(
+                    Entry(team_id=999, user_id=user_id, kind=EntryKind.CALL, business_date=DAY)
+                )
+                await session.flush()
+
+    outcomes = await asyncio.gather(log(1, False), log(2, True), return_exceptions=True)
+    assert all(isinstance(outcome, Exception) for outcome in outcomes), outcomes
+    assert await live_calls(database) == 0
+    await log(3, False)  # and the writer goes on
+    assert await live_calls(database) == 3
+
+
+entries = st.builds(
+    lambda kind, count, amount, repeat, tag, note: (
+        kind,
+        ParsedEntry(count, amount, DAY, tag, note, repeat),
+    ),
+    st.sampled_from(list(EntryKind)),
+    st.integers(1, 1000),
+    st.one_of(st.none(), st.integers(1, 10**11)),
+    st.booleans(),
+    st.one_of(st.none(), st.text("abcкот_-1", min_size=1, max_size=32)),
+    st.one_of(st.none(), st.text(min_size=1, max_size=500).map(str.strip).filter(bool)),
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(entries)
+async def test_a_logged_entry_is_stored_as_the_orm_stores_it(
+    database: Database, example: tuple[EntryKind, ParsedEntry]
+) -> None:
+    kind, entry = example
+    async with database.write() as session:
+        if await session.get(User, 1) is None:
+            await register(session, 1, "Anna")
+            await new_team(session, 1, "Sales")
+        team_id = await session.scalar(select(Team.id))
+        assert team_id is not None
+        recorded = await record_entry(session, 1, team_id, kind, entry)
+        twin = Entry(
+            team_id=team_id,
+            user_id=1,
+            kind=kind,
+            count=entry.count,
+            amount_kopecks=entry.amount_kopecks,
+            is_repeat=entry.is_repeat,
+            tag=entry.tag,
+            note=entry.note,
+            business_date=entry.business_date,
+            created_at=recorded.entry.created_at,
+        )
+        session.add(twin)
+    async with database.read() as session:
+        stored = {
+            row.id: row
+            for row in await session.scalars(
+                select(Entry).where(Entry.id.in_([recorded.entry.id, twin.id]))
+            )
+        }
+    columns = [c.key for c in columns_of(Entry) if c.key != "id"]
+    prepared, orm = stored[recorded.entry.id], stored[twin.id]
+    assert {c: getattr(prepared, c) for c in columns} == {c: getattr(orm, c) for c in columns}
