@@ -69,7 +69,7 @@ def create_dispatcher(
     unit_of_work = UnitOfWorkMiddleware(db)
     for observer in (dp.message, dp.callback_query, dp.my_chat_member):
         observer.middleware(unit_of_work)
-    dp.include_router(handlers.setup())
+    dp.include_routers(*handlers.setup())
     dp["db"] = db
     dp["outbox"] = outbox = outbox or OutboxSender(db)
 

@@ -14,18 +14,19 @@ from models import Team, User
 GROUP_TYPES = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
 
 
-class InTeam(Filter):
-    """The sender belongs to a team."""
-
-    async def __call__(self, event: TelegramObject, team: Team | None = None) -> bool:
-        return team is not None
-
-
 class IsManager(Filter):
     """The sender manages their team."""
 
     async def __call__(self, event: TelegramObject, user: User | None = None) -> bool:
         return user is not None and user.is_manager
+
+
+class PrivateMember(Filter):
+    """A message in the bot's private chat from someone in a team: one check for the branch
+    most updates go to (each filter an update passes costs it aiogram's call machinery)."""
+
+    async def __call__(self, message: Message, team: Team | None = None) -> bool:
+        return team is not None and message.chat.type == ChatType.PRIVATE
 
 
 class PrivateChat(Filter):

@@ -13,7 +13,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
-from aiogram.dispatcher.flags import get_flag
 from aiogram.exceptions import TelegramAPIError
 from aiogram.methods import TelegramMethod
 from aiogram.types import TelegramObject, Update
@@ -32,7 +31,8 @@ WRITES = {"db": "write"}
 
 
 def writes(data: dict[str, Any]) -> bool:
-    return get_flag(data, "db") == "write"
+    handler = data.get("handler")  # the chosen handler: its flags say what it needs
+    return handler is not None and handler.flags.get("db") == "write"
 
 
 class SendReplies(BaseMiddleware):

@@ -4,16 +4,22 @@ import gettext
 import html
 from datetime import date
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_date
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import (
+    format_decimal,
+    get_decimal_symbol,
+    get_group_symbol,
+    get_minus_sign_symbol,
+)
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 LANGUAGES = ("en", "ru")
@@ -61,6 +67,16 @@ class Translator:
     def __init__(self, language: str) -> None:
         self.language = language if language in LANGUAGES else DEFAULT_LANGUAGE
         self._catalog = _catalog(self.language)
+        # Whole numbers are what most texts show: grouped by threes with the locale's own
+        # symbols, as Babel's "#,##0" does (tests compare the two), without its general path.
+        self._locale = Locale.parse(self.language)
+        self._group = get_group_symbol(self._locale)
+        self._decimal = get_decimal_symbol(self._locale)
+        self._minus = get_minus_sign_symbol(self._locale)
+
+    def _whole(self, value: int) -> str:
+        grouped = f"{abs(value):,}".replace(",", self._group)
+        return self._minus + grouped if value < 0 else grouped
 
     def __call__(self, key: str, **params: Any) -> str:
         text = self._catalog.gettext(key)
@@ -76,23 +92,33 @@ class Translator:
         return text.format(n=self.number(n), **params)
 
     def number(self, value: int | Decimal) -> str:
-        return format_decimal(value, locale=self.language, group_separator=True)
+        if isinstance(value, int):
+            return self._whole(value)
+        return format_decimal(value, locale=self._locale, group_separator=True)
 
     def money(self, kopecks: int) -> str:
-        rubles = Decimal(kopecks) / 100
-        pattern = "#,##0" if kopecks % 100 == 0 else "#,##0.00"
-        return f"{format_decimal(rubles, format=pattern, locale=self.language)} ₽"
+        """Whole rubles, or rubles and kopecks when there are any: `15 000 ₽`, `15 000,50 ₽`."""
+        rubles, cents = divmod(abs(kopecks), 100)
+        text = self._whole(rubles)
+        if cents:
+            text += f"{self._decimal}{cents:02d}"
+        return f"{self._minus}{text} ₽" if kopecks < 0 else f"{text} ₽"
 
     def percent(self, part: int, whole: int) -> str:
         share = Decimal(part * 100) / Decimal(whole)
-        return f"{format_decimal(share, format='#,##0.#', locale=self.language)}%"
+        return f"{format_decimal(share, format='#,##0.#', locale=self._locale)}%"
 
     def day(self, value: date) -> str:
-        return format_date(value, format="d MMMM", locale=self.language)
+        return _formatted_date(value, "d MMMM", self.language)
 
     def month(self, value: date) -> str:
-        text = format_date(value, format="LLLL y", locale=self.language)
+        text = _formatted_date(value, "LLLL y", self.language)
         return text[:1].upper() + text[1:]
+
+
+@lru_cache(maxsize=1024)  # the same few dates are named again and again
+def _formatted_date(value: date, pattern: str, language: str) -> str:
+    return format_date(value, format=pattern, locale=language)
 
 
 @cache

@@ -1,23 +1,22 @@
 """The routers, as a tree built anew by `setup()` for each dispatcher.
 
-    errors
-    private chats
-      members (in a team)
-        logging, progress          — the commands people send most, tried first
-        managers: invite, targets, leaderboard, roster, settings, team chart
+    members, in private: logging and progress first (what people send most), then
         targets, vacations, /log, export, chart, reminders
-        a manager's command from a member -> "only the manager"
-      /help and /cancel, /start, /newteam
-      a team command from someone in no team -> "not in a team"; unknown; anything else
+      managers: invite, targets, leaderboard, roster, settings, team chart
+      a manager's command from a member -> "only the manager"
+    everyone, in private: /help and /cancel, /start, /newteam; a team command from someone in
+        no team -> "not in a team"; unknown commands; anything else
     groups: /bindchat, /unbindchat, the bot added or removed
+    errors: the last line of defence
 
 Role checks are filters on the branches; a catch-all sits last on its branch, and the command
-lists they answer are read from the branches themselves.
+lists they answer are read from the branches themselves. The tree is shallow on purpose: every
+level an update passes costs it a filter check and aiogram's middleware wrapping.
 """
 
 from aiogram import Router
 
-from bot.filters import InTeam, IsManager, PrivateChat
+from bot.filters import IsManager, PrivateChat, PrivateMember
 from handlers import (
     activity,
     charts,
@@ -42,51 +41,31 @@ from handlers import (
 def managers() -> Router:
     branch = Router(name="managers")
     branch.message.filter(IsManager())
-    branch.include_routers(
-        team.manager(),
-        targets.manager(),
-        leaderboard.manager(),
-        roster.manager(),
-        team_settings.manager(),
-        charts.manager(),
-    )
+    for feature in (team, targets, leaderboard, roster, team_settings, charts):
+        feature.register_managers(branch)
     return branch
 
 
 def members() -> Router:
     branch = Router(name="members")
-    branch.message.filter(InTeam())
+    branch.message.filter(PrivateMember())
+    for feature in (activity, progress, targets, vacations, entry_log, export, charts, remind):
+        feature.register(branch)
     manager_branch = managers()
-    branch.include_routers(
-        activity.setup(),
-        progress.setup(),
-        manager_branch,
-        targets.setup(),
-        vacations.setup(),
-        entry_log.setup(),
-        export.setup(),
-        charts.setup(),
-        remind.setup(),
-        fallback.for_members(manager_branch),
-    )
+    branch.include_routers(manager_branch, fallback.for_members(manager_branch))
     return branch
 
 
-def private_chats() -> Router:
-    branch = Router(name="private")
+def everyone(member_branch: Router) -> Router:
+    branch = Router(name="everyone")
     branch.message.filter(PrivateChat())
-    member_branch = members()
-    branch.include_routers(
-        member_branch,
-        common.setup(),
-        start.setup(),
-        team.setup(),
-        fallback.for_everyone(member_branch),
-    )
+    for feature in (common, start, team):
+        feature.register(branch)
+    fallback.register_last(branch, member_branch)
     return branch
 
 
-def setup() -> Router:
-    root = Router(name="root")
-    root.include_routers(errors.setup(), private_chats(), group.setup())
-    return root
+def setup() -> list[Router]:
+    """The dispatcher's routers, in the order they are tried."""
+    member_branch = members()
+    return [member_branch, everyone(member_branch), group.setup(), errors.setup()]

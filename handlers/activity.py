@@ -47,9 +47,7 @@ async def undo(
     return message.answer(views.undone(t, entry, local_date(utcnow(), team.timezone)))
 
 
-def setup() -> Router:
+def register(router: Router) -> None:
     """Members, in private."""
-    router = Router(name=__name__)
     router.message.register(log_entry, Command(*LOG_COMMANDS), flags=WRITES)
     router.message.register(undo, Command("undo"), flags=WRITES)
-    return router

@@ -52,15 +52,11 @@ async def show_own_chart(
     )
 
 
-def setup() -> Router:
+def register(router: Router) -> None:
     """Members, in private."""
-    router = Router(name=__name__)
     router.message.register(show_own_chart, Command("chart"))
-    return router
 
 
-def manager() -> Router:
+def register_managers(router: Router) -> None:
     """Managers, in private."""
-    router = Router(name=f"{__name__}.manager")
     router.message.register(show_team_chart, Command("teamchart"))
-    return router

@@ -24,9 +24,7 @@ async def cancel(message: Message, state: FSMContext, t: Translator) -> SendMess
     return message.answer(t("cancel.done"))
 
 
-def setup() -> Router:
+def register(router: Router) -> None:
     """Anyone, in private."""
-    router = Router(name=__name__)
     router.message.register(show_help, Command("help"))
     router.message.register(cancel, Command("cancel"))
-    return router

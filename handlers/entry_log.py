@@ -79,9 +79,7 @@ async def delete_from_log(
     return toast, query.message.edit_text(text, reply_markup=markup)
 
 
-def setup() -> Router:
+def register(router: Router) -> None:
     """Members, in private (the ❌ buttons: anyone who presses; the deletion decides)."""
-    router = Router(name=__name__)
     router.message.register(show_log, Command("log"))
     router.callback_query.register(delete_from_log, DeleteEntry.filter(), flags=WRITES)
-    return router

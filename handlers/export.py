@@ -34,8 +34,6 @@ async def export(
     return message.answer_document(document, caption=views.caption(t, user, team, request, data))
 
 
-def setup() -> Router:
+def register(router: Router) -> None:
     """Members, in private."""
-    router = Router(name=__name__)
     router.message.register(export, Command("export"))
-    return router

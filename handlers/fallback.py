@@ -52,10 +52,8 @@ def for_members(manager_branch: Router) -> Router:
     return router
 
 
-def for_everyone(member_branch: Router) -> Router:
+def register_last(router: Router, member_branch: Router) -> None:
     """Someone in no team using a team command; unknown commands; anything else."""
-    router = Router(name=f"{__name__}.everyone")
     router.message.register(needs_team, Command(*commands_of([member_branch])))
     router.message.register(unknown_command, CommandText())
     router.message.register(anything_else)
-    return router

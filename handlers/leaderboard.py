@@ -26,8 +26,6 @@ async def show_leaderboard(
     return message.answer(views.leaderboard(t, board))
 
 
-def manager() -> Router:
+def register_managers(router: Router) -> None:
     """Managers, in private."""
-    router = Router(name=__name__)
     router.message.register(show_leaderboard, Command("leaderboard"))
-    return router

@@ -29,8 +29,6 @@ async def show_progress(
     return message.answer(views.report(t, report))
 
 
-def setup() -> Router:
+def register(router: Router) -> None:
     """Members, in private."""
-    router = Router(name=__name__)
     router.message.register(show_progress, Command(*PERIOD_COMMANDS))
-    return router

@@ -32,8 +32,6 @@ async def remind(
     return message.answer(t(f"personal_reminder.changed.{change.value}", time=at))
 
 
-def setup() -> Router:
+def register(router: Router) -> None:
     """Members, in private."""
-    router = Router(name=__name__)
     router.message.register(remind, Command("remind"), flags=WRITES)
-    return router

@@ -81,10 +81,8 @@ async def remove(
     return message.answer(t("remove.done", name=member.first_name, team=team.name))
 
 
-def manager() -> Router:
+def register_managers(router: Router) -> None:
     """Managers, in private."""
-    router = Router(name=__name__)
     router.message.register(show_team, Command("team"))
     router.message.register(change_role, Command("promote", "demote"), flags=WRITES)
     router.message.register(remove, Command("remove"), flags=WRITES)
-    return router

@@ -97,10 +97,8 @@ async def answer_join(
     return query.answer(), query.message.edit_text(text)
 
 
-def setup() -> Router:
+def register(router: Router) -> None:
     """Anyone, in private (callback queries: anyone who presses)."""
-    router = Router(name=__name__)
     router.message.register(start_with_invite, CommandStart(deep_link=True), flags=WRITES)
     router.message.register(start, CommandStart())
     router.callback_query.register(answer_join, JoinTeam.filter(), flags=WRITES)
-    return router

@@ -52,15 +52,11 @@ async def show_targets(
     return message.answer(views.targets_list(t, targets, user, members, today))
 
 
-def setup() -> Router:
+def register(router: Router) -> None:
     """Members, in private."""
-    router = Router(name=__name__)
     router.message.register(show_targets, Command("targets"))
-    return router
 
 
-def manager() -> Router:
+def register_managers(router: Router) -> None:
     """Managers, in private."""
-    router = Router(name=f"{__name__}.manager")
     router.message.register(set_or_remove, Command("target"), flags=WRITES)
-    return router

@@ -154,17 +154,13 @@ async def invite(
     )
 
 
-def setup() -> Router:
+def register(router: Router) -> None:
     """Anyone, in private."""
-    router = Router(name=__name__)
     router.message.register(new_team, Command("newteam"), flags=WRITES)
     router.message.register(new_team_name, StateFilter(NewTeam.name), PlainText(), flags=WRITES)
     router.callback_query.register(confirm_new_team, SwitchToNewTeam.filter(), flags=WRITES)
-    return router
 
 
-def manager() -> Router:
+def register_managers(router: Router) -> None:
     """Managers, in private."""
-    router = Router(name=f"{__name__}.manager")
     router.message.register(invite, Command("invite"), flags=WRITES)
-    return router

@@ -143,11 +143,9 @@ async def refuse_setting(query: CallbackQuery, t: Translator) -> AnswerCallbackQ
     return query.answer(t.plain("manager_only"))
 
 
-def manager() -> Router:
+def register_managers(router: Router) -> None:
     """Managers, in private; the settings buttons answer anyone who presses them."""
-    router = Router(name=__name__)
     router.message.register(timezone, Command("timezone"), flags=WRITES)
     router.message.register(settings, Command("settings"), flags=WRITES)
     router.callback_query.register(press_setting, SettingsPress.filter(), IsManager(), flags=WRITES)
     router.callback_query.register(refuse_setting, SettingsPress.filter())
-    return router

@@ -77,8 +77,6 @@ async def vacation(
     )
 
 
-def setup() -> Router:
+def register(router: Router) -> None:
     """Members, in private."""
-    router = Router(name=__name__)
     router.message.register(vacation, Command("vacation"), flags=WRITES)
-    return router

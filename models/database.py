@@ -36,7 +36,7 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import Executable
 
 from models.prepared import Compiled, Prepared, Row
-from models.unit_of_work import UnitOfWork
+from models.unit_of_work import Call, Runner, UnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -115,16 +115,26 @@ def _sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
     return engine
 
 
-async def _plain_run(session: UnitOfWork, statement: Prepared, params: dict[str, Any]) -> list[Row]:
-    """Through SQLAlchemy, in the session's transaction."""
-    assert session.bind is not None
-    executable = statement.statement(session.bind.dialect)
-    assert isinstance(executable, Executable)
-    result = await session.execute(executable, params)
-    try:
-        return [tuple(row) for row in result]
-    except ResourceClosedError:  # a DML statement without RETURNING
-        return []
+class _ThroughSession:
+    """Prepared statements run through SQLAlchemy, in the session's transaction (PostgreSQL)."""
+
+    async def run(
+        self, session: UnitOfWork, statement: Prepared, params: dict[str, Any]
+    ) -> list[Row]:
+        assert session.bind is not None
+        executable = statement.statement(session.bind.dialect)
+        assert isinstance(executable, Executable)
+        result = await session.execute(executable, params)
+        try:
+            return [tuple(row) for row in result]
+        except ResourceClosedError:  # a DML statement without RETURNING
+            return []
+
+    async def run_many(self, session: UnitOfWork, calls: Sequence[Call]) -> list[list[Row]]:
+        return [await self.run(session, statement, params) for statement, params in calls]
+
+
+_THROUGH_SESSION = _ThroughSession()
 
 
 class Database:
@@ -161,15 +171,10 @@ class Database:
             except Exception:
                 logger.exception("A commit hook failed")
 
-    @asynccontextmanager
-    async def read(self) -> AsyncIterator[UnitOfWork]:
+    def read(self) -> "_Reader":
         """A reader: no write transaction, no lock, nothing claimed."""
-        runner = self._reads.run if self._reads is not None else _plain_run
-        session = UnitOfWork(runner, writes=False, bind=self._read_engine)
-        try:
-            yield session
-        finally:
-            await session.close()
+        runner: Runner = self._reads if self._reads is not None else _THROUGH_SESSION
+        return _Reader(UnitOfWork(runner, writes=False, bind=self._read_engine))
 
     def write(self) -> AbstractAsyncContextManager[UnitOfWork]:
         """A writer: committed when the block ends normally, rolled back if it raises."""
@@ -179,12 +184,12 @@ class Database:
 
     @asynccontextmanager
     async def _server_write(self) -> AsyncIterator[UnitOfWork]:
-        session = UnitOfWork(_plain_run, writes=True, bind=self.engine)
+        session = UnitOfWork(_THROUGH_SESSION, writes=True, bind=self.engine)
         try:
-            async with session.begin():
+            async with session.orm.begin():
                 yield session
         finally:
-            await session.close()
+            await session.orm.close()
         self._committed(session)
 
     async def fetch(self, statement: Prepared, /, **params: Any) -> list[Row]:
@@ -202,9 +207,20 @@ class Database:
         await self.engine.dispose()
 
 
-def _touched(session: UnitOfWork) -> bool:
-    """Whether the ORM side was used at all (ending an unused session costs a tenth of a ms)."""
-    return session.in_transaction() or bool(session.identity_map) or bool(session.new)
+class _Reader:
+    """`async with db.read() as session`; a class, not a generator: it runs for every update."""
+
+    __slots__ = ("session",)
+
+    def __init__(self, session: UnitOfWork) -> None:
+        self.session = session
+
+    async def __aenter__(self) -> UnitOfWork:
+        return self.session
+
+    async def __aexit__(self, *_: object) -> None:
+        if self.session.orm_used:
+            await self.session.orm.close()
 
 
 # --- SQLite: the group-commit writer --------------------------------------------------------
@@ -236,11 +252,12 @@ class _SqliteWriter:
         self._raw: sqlite3.Connection | None = None
         self._commits: set[asyncio.Task[None]] = set()
 
-    async def _run_inline(
+    async def run(
         self, session: UnitOfWork, statement: Prepared, params: dict[str, Any]
     ) -> list[Row]:
+        """On the event loop: the batch holds the write lock, so nothing waits but the CPU."""
         assert self._raw is not None
-        if session.new or session.dirty or session.deleted:
+        if session.pending:
             await session.flush()  # the statement sees what the ORM holds
         compiled: Compiled = statement.compiled(self.engine.dialect)
         cursor = self._raw.execute(compiled.sql, compiled.params(params))
@@ -248,6 +265,9 @@ class _SqliteWriter:
             return compiled.rows(cursor.fetchall())
         finally:
             cursor.close()
+
+    async def run_many(self, session: UnitOfWork, calls: Sequence[Call]) -> list[list[Row]]:
+        return [await self.run(session, statement, params) for statement, params in calls]
 
     async def _open_batch(self) -> tuple[_Batch, AsyncConnection, sqlite3.Connection]:
         if self._connection is None or self._raw is None:
@@ -343,7 +363,7 @@ class _WriterTurn:
             raise
         self.raw.execute("SAVEPOINT unit_of_work")
         self.session = UnitOfWork(
-            writer._run_inline,
+            writer,
             writes=True,
             bind=connection,
             join_transaction_mode="create_savepoint",
@@ -355,16 +375,16 @@ class _WriterTurn:
         kept = False
         try:
             if error_type is None:
-                if _touched(session):
-                    await session.commit()  # flushes; releases the session's own savepoint
+                if session.orm_used:
+                    await session.orm.commit()  # flushes; releases the session's own savepoint
                 kept = True
         finally:
             try:
-                if _touched(session):
+                if session.orm_used:
                     if not kept:
                         with suppress(Exception):
-                            await session.rollback()
-                    await session.close()
+                            await session.orm.rollback()
+                    await session.orm.close()
                 if kept:
                     raw.execute("RELEASE unit_of_work")
                     batch.size += 1
@@ -443,6 +463,17 @@ class _SqliteReads:
         self, _session: UnitOfWork, statement: Prepared, params: dict[str, Any]
     ) -> list[Row]:
         return await self.fetch(statement, params)
+
+    async def run_many(self, _session: UnitOfWork, calls: Sequence[Call]) -> list[list[Row]]:
+        loop = asyncio.get_running_loop()
+        reads = []
+        for statement, params in calls:
+            compiled = statement.compiled(self.dialect)
+            reads.append(_Read(compiled, compiled.params(params), loop.create_future()))
+        if not self._pending:
+            loop.call_soon(self._send)
+        self._pending += reads
+        return [read.compiled.rows(await read.future) for read in reads]
 
     def _send(self) -> None:
         reads, self._pending = self._pending, []

@@ -15,7 +15,6 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, utcnow
@@ -53,6 +52,29 @@ class Entry(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+@dataclass(frozen=True, slots=True)
+class EntryFacts:
+    """An entry as logged or read, in the order of the `entries` table's columns."""
+
+    id: int
+    team_id: int
+    user_id: int
+    kind: EntryKind
+    count: int
+    amount_kopecks: int | None
+    is_repeat: bool
+    tag: str | None
+    note: str | None
+    business_date: date
+    created_at: datetime
+    deleted_at: datetime | None
+    deleted_by_id: int | None
+
+
+# What the texts about an entry need, whichever way it was read.
+AnyEntry = Entry | EntryFacts
 
 
 # count, amount and repeat-sale count of a group of entries: what every total is made of.
@@ -97,7 +119,7 @@ async def kind_totals(
     ]
 
 
-async def latest_live_entry(session: AsyncSession, *, user_id: int, team_id: int) -> Entry | None:
+async def latest_live_entry(session: UnitOfWork, *, user_id: int, team_id: int) -> Entry | None:
     query = (
         select(Entry)
         .where(Entry.user_id == user_id, Entry.team_id == team_id, Entry.deleted_at.is_(None))
@@ -114,7 +136,7 @@ class PersonKindTotal:
 
 
 async def team_kind_totals(
-    session: AsyncSession, *, team_id: int, start: date, end: date, tag: str | None = None
+    session: UnitOfWork, *, team_id: int, start: date, end: date, tag: str | None = None
 ) -> list[PersonKindTotal]:
     """Live totals per (person, kind, tag) of a team over [start, end], optionally one tag."""
     query = (
@@ -140,7 +162,7 @@ async def team_kind_totals(
     ]
 
 
-async def last_entry_times(session: AsyncSession, team_id: int) -> dict[int, datetime]:
+async def last_entry_times(session: UnitOfWork, team_id: int) -> dict[int, datetime]:
     query = (
         select(Entry.user_id, func.max(Entry.created_at))
         .where(Entry.team_id == team_id, Entry.deleted_at.is_(None))

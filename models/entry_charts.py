@@ -4,9 +4,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.entry import TOTAL_COLUMNS, Entry, KindTotal
+from models.unit_of_work import UnitOfWork
 from models.user import PERSON_COLUMNS, Person, User, person
 
 
@@ -18,7 +18,7 @@ class DayKindTotal:
 
 
 async def daily_kind_totals(
-    session: AsyncSession, *, team_id: int, start: date, end: date, user_id: int | None = None
+    session: UnitOfWork, *, team_id: int, start: date, end: date, user_id: int | None = None
 ) -> list[DayKindTotal]:
     """Live totals per (person, business day, kind) of a team over [start, end], or of one
     person in it."""
@@ -45,9 +45,7 @@ async def daily_kind_totals(
     ]
 
 
-async def period_people(
-    session: AsyncSession, team_id: int, start: date, end: date
-) -> list[Person]:
+async def period_people(session: UnitOfWork, team_id: int, start: date, end: date) -> list[Person]:
     """Current members of the team, and people who have left it since but have live entries in
     it over [start, end]."""
     authors = select(Entry.user_id).where(

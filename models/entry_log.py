@@ -5,7 +5,6 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import bindparam, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.base import utcnow
 from models.entry import Entry
@@ -22,7 +21,7 @@ class DayEntries:
 
 
 async def day_entries(
-    session: AsyncSession, *, team_id: int, user_id: int, day: date, limit: int
+    session: UnitOfWork, *, team_id: int, user_id: int, day: date, limit: int
 ) -> DayEntries:
     """A person's live entries of one business day in one team."""
     live = (
@@ -81,7 +80,7 @@ async def soft_delete(session: UnitOfWork, entry_id: int, *, by_user_id: int) ->
 
 
 async def period_entries(
-    session: AsyncSession, *, team_id: int, start: date, end: date, user_id: int | None = None
+    session: UnitOfWork, *, team_id: int, start: date, end: date, user_id: int | None = None
 ) -> list[tuple[Entry, User]]:
     """Live entries of a team (or of one person in it) over [start, end] with their authors,
     in business-date then logging order. Authors who have left the team are included."""

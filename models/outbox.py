@@ -12,10 +12,10 @@ from sqlalchemy import (
     Text,
     select,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, defer, mapped_column
 
 from models.base import Base, UTCDateTime, utcnow
+from models.unit_of_work import UnitOfWork
 
 
 class OutboxStatus(StrEnum):
@@ -58,7 +58,7 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-async def due_messages(session: AsyncSession, now: datetime, limit: int) -> list[OutboxMessage]:
+async def due_messages(session: UnitOfWork, now: datetime, limit: int) -> list[OutboxMessage]:
     """Due rows without their chart bytes (the claim that takes one for sending returns them)."""
     query = (
         select(OutboxMessage)
@@ -70,7 +70,7 @@ async def due_messages(session: AsyncSession, now: datetime, limit: int) -> list
     return list((await session.scalars(query)).all())
 
 
-async def queued_keys(session: AsyncSession, keys: list[str]) -> set[str]:
+async def queued_keys(session: UnitOfWork, keys: list[str]) -> set[str]:
     if not keys:
         return set()
     query = select(OutboxMessage.dedup_key).where(OutboxMessage.dedup_key.in_(keys))

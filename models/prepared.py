@@ -9,7 +9,7 @@ the one source of truth: nothing repeats its columns or its defaults.
 """
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Dialect
@@ -44,6 +44,10 @@ class Compiled:
     defaults: tuple[Callable[[], Any] | None, ...]  # Python-side column defaults of an INSERT
     binds: tuple[Processor, ...]
     results: tuple[Processor, ...]
+    # The last rows converted, by their raw values: a row read again unchanged (the sender of
+    # every update) is not converted again. Empty and unused unless asked for.
+    remembered: dict[tuple[Any, ...], Row] = field(default_factory=dict, compare=False)
+    remember: int = 0
 
     def params(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         out = []
@@ -64,6 +68,8 @@ class Compiled:
     def rows(self, raw: Iterable[Sequence[Any]]) -> list[Row]:
         if not any(self.results):
             return [tuple(row) for row in raw]
+        if self.remember:
+            return [self._remembered(tuple(row)) for row in raw]
         return [
             tuple(
                 value if process is None else process(value)
@@ -72,8 +78,20 @@ class Compiled:
             for row in raw
         ]
 
+    def _remembered(self, raw: tuple[Any, ...]) -> Row:
+        found = self.remembered.get(raw)
+        if found is None:
+            found = tuple(
+                value if process is None else process(value)
+                for value, process in zip(raw, self.results, strict=True)
+            )
+            if len(self.remembered) >= self.remember:
+                del self.remembered[next(iter(self.remembered))]  # the oldest
+            self.remembered[raw] = found
+        return found
 
-def compile_for(statement: ClauseElement, dialect: Dialect) -> Compiled:
+
+def compile_for(statement: ClauseElement, dialect: Dialect, remember: int = 0) -> Compiled:
     compiled = statement.compile(dialect=dialect)
     assert isinstance(compiled, SQLCompiler)
     names = tuple(compiled.positiontup or ())
@@ -91,7 +109,7 @@ def compile_for(statement: ClauseElement, dialect: Dialect) -> Compiled:
         column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
     )
     defaults = tuple(prefetch.get(name) for name in names)
-    return Compiled(compiled.string, names, literals, defaults, binds, results)
+    return Compiled(compiled.string, names, literals, defaults, binds, results, remember=remember)
 
 
 Build = Callable[[Callable[..., Any]], ClauseElement]
@@ -115,9 +133,12 @@ class Prepared:
     its own way) a function that builds it from the dialect's `insert`.
     """
 
-    __slots__ = ("_build", "_compiled", "_statements")
+    __slots__ = ("_build", "_compiled", "_statements", "remember")
 
-    def __init__(self, statement: ClauseElement | Build) -> None:
+    def __init__(self, statement: ClauseElement | Build, *, remember: int = 0) -> None:
+        """`remember`: how many distinct rows to keep converted (for a small, hot set of rows
+        read again and again; their values must be immutable, as every converted value is)."""
+        self.remember = remember
         self._build: Build | None = None if isinstance(statement, ClauseElement) else statement
         self._statements: dict[str, ClauseElement] = (
             {"*": statement} if isinstance(statement, ClauseElement) else {}
@@ -136,7 +157,9 @@ class Prepared:
         key = f"{dialect.name}+{dialect.driver}"
         found = self._compiled.get(key)
         if found is None:
-            found = self._compiled[key] = compile_for(self.statement(dialect), dialect)
+            found = self._compiled[key] = compile_for(
+                self.statement(dialect), dialect, self.remember
+            )
         return found
 
     def __repr__(self) -> str:

@@ -1,7 +1,6 @@
 from datetime import date, datetime
 
 from sqlalchemy import BigInteger, Date, Enum, ForeignKey, Index, bindparam, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, columns_of, from_row, utcnow
@@ -70,7 +69,7 @@ async def team_targets(
 
 
 async def open_target(
-    session: AsyncSession, team_id: int, user_id: int | None, metric: Metric
+    session: UnitOfWork, team_id: int, user_id: int | None, metric: Metric
 ) -> Target | None:
     query = select(Target).where(
         Target.team_id == team_id,
@@ -82,7 +81,7 @@ async def open_target(
 
 
 async def last_target_end(
-    session: AsyncSession, team_id: int, user_id: int | None, metric: Metric
+    session: UnitOfWork, team_id: int, user_id: int | None, metric: Metric
 ) -> date | None:
     query = select(func.max(Target.valid_to)).where(
         Target.team_id == team_id,

@@ -1,31 +1,119 @@
-"""The unit of work: one AsyncSession per update (or per step of a job), owned by its opener.
+"""The unit of work: one per update (or per step of a job), owned by whoever opened it.
 
 Services receive it, read and write through it, flush, and never commit: the opener
 (`Database.read()` / `Database.write()`) ends it, and a writer commits once, at the end.
-Besides the ORM it runs `Prepared` statements in the same transaction, for the statements that
-every update runs.
+It runs `Prepared` statements (the statements every update runs) and, for everything else, the
+ORM: an AsyncSession in the same transaction, made when first needed (most updates never need
+one, and making and closing one costs more than the statements of a /call).
 """
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Result, ScalarResult
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy.sql import Executable
 
 from models.prepared import Prepared, Row
 
-Runner = Callable[["UnitOfWork", Prepared, dict[str, Any]], Awaitable[list[Row]]]
+Call = tuple[Prepared, dict[str, Any]]
+T = TypeVar("T")
 
 
-class UnitOfWork(AsyncSession):
-    def __init__(self, runner: Runner, *, writes: bool, **kwargs: Any) -> None:
-        super().__init__(expire_on_commit=False, **kwargs)
+class Runner(Protocol):
+    """How a unit of work runs prepared statements where it is (see models.database)."""
+
+    async def run(
+        self, session: "UnitOfWork", statement: Prepared, params: dict[str, Any]
+    ) -> list[Row]: ...
+
+    async def run_many(self, session: "UnitOfWork", calls: Sequence[Call]) -> list[list[Row]]: ...
+
+
+class UnitOfWork:
+    __slots__ = ("_bind", "_join", "_orm", "_runner", "info", "writes")
+
+    def __init__(
+        self,
+        runner: Runner,
+        *,
+        writes: bool,
+        bind: AsyncEngine | AsyncConnection,
+        join_transaction_mode: Any = None,
+    ) -> None:
         self._runner = runner
+        self._bind = bind
+        self._join = join_transaction_mode
+        self._orm: AsyncSession | None = None
         self.writes = writes  # False: a reader, which the database refuses to let write
+        self.info: dict[str, Any] = {}
+
+    @property
+    def bind(self) -> AsyncEngine | AsyncConnection:
+        return self._bind
+
+    # --- prepared statements ------------------------------------------------------------------
 
     async def run(self, statement: Prepared, /, **params: Any) -> list[Row]:
         """The statement's rows (a DML statement's RETURNING rows; none without RETURNING)."""
-        return await self._runner(self, statement, params)
+        return await self._runner.run(self, statement, params)
+
+    async def run_many(self, *calls: Call) -> list[list[Row]]:
+        """Several independent statements, in order: where the database is a trip away, one
+        trip for all of them."""
+        return await self._runner.run_many(self, calls)
 
     async def first(self, statement: Prepared, /, **params: Any) -> Row | None:
         rows = await self.run(statement, **params)
         return rows[0] if rows else None
+
+    # --- the ORM ------------------------------------------------------------------------------
+
+    @property
+    def orm(self) -> AsyncSession:
+        """The ORM session of this unit of work (made on first use)."""
+        if self._orm is None:
+            options: dict[str, Any] = {"bind": self._bind, "expire_on_commit": False}
+            if self._join is not None:
+                options["join_transaction_mode"] = self._join
+            self._orm = AsyncSession(**options)
+        return self._orm
+
+    @property
+    def orm_used(self) -> bool:
+        return self._orm is not None
+
+    async def execute(
+        self, statement: Executable, params: Any = None, **kw: Any
+    ) -> Result[*tuple[Any, ...]]:
+        return await self.orm.execute(statement, params, **kw)
+
+    async def scalar(self, statement: Executable, params: Any = None, **kw: Any) -> Any:
+        return await self.orm.scalar(statement, params, **kw)
+
+    async def scalars(
+        self, statement: Executable, params: Any = None, **kw: Any
+    ) -> ScalarResult[Any]:
+        return await self.orm.scalars(statement, params, **kw)
+
+    async def get(self, entity: type[T], ident: Any, **kw: Any) -> T | None:
+        return await self.orm.get(entity, ident, **kw)
+
+    def add(self, instance: object) -> None:
+        self.orm.add(instance)
+
+    def add_all(self, instances: Iterable[object]) -> None:
+        self.orm.add_all(instances)
+
+    def expire(self, instance: object) -> None:
+        self.orm.expire(instance)
+
+    async def flush(self) -> None:
+        if self._orm is not None:
+            await self._orm.flush()
+
+    @property
+    def pending(self) -> bool:
+        """Whether the ORM holds changes not flushed yet (which a prepared statement must see)."""
+        orm = self._orm
+        return orm is not None and bool(orm.new or orm.dirty or orm.deleted)

@@ -1,5 +1,6 @@
 from dataclasses import dataclass
 from datetime import datetime, time
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import BigInteger, Enum, ForeignKey, String, Time, bindparam, case, func, select
@@ -73,11 +74,13 @@ def person(row: Row) -> Person:
 SENDER = Prepared(
     select(*PERSON_COLUMNS, *TEAM_COLUMNS)
     .outerjoin(Team, User.team_id == Team.id)
-    .where(User.id == bindparam("user_id"))
+    .where(User.id == bindparam("user_id")),
+    remember=4096,  # the active people of the last minutes, converted once per change
 )
 _TEAM_FROM = len(PERSON_COLUMNS)
 
 
+@lru_cache(maxsize=4096)  # the same row read again (unchanged) gives the same facts
 def sender_of(row: Row) -> tuple[Person, TeamInfo | None]:
     team = row[_TEAM_FROM:]
     return Person(*row[:_TEAM_FROM]), TeamInfo(*team) if team[0] is not None else None

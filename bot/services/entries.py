@@ -1,14 +1,16 @@
 """Recording and undoing activity entries."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
 
 from bot.domain import DayTotal
 from bot.services.parsing import ParsedEntry
 from models import Entry, EntryKind, UnitOfWork
-from models.base import columns_of, from_row, utcnow
+from models.base import columns_of, utcnow
+from models.entry import EntryFacts
 from models.prepared import Prepared
 
 # What an entry is made of when it is logged (the rest: the columns' own defaults).
@@ -65,25 +67,8 @@ UNDO_ATTEMPTS = 5
 
 @dataclass(frozen=True, slots=True)
 class Recorded:
-    entry: Entry  # as stored (not attached to any session)
+    entry: EntryFacts  # as stored
     day_total: DayTotal  # the person's total of its kind on its day, with it
-
-
-def new_entry(
-    *, user_id: int, team_id: int, kind: EntryKind, parsed: ParsedEntry, now: datetime
-) -> Entry:
-    return Entry(
-        team_id=team_id,
-        user_id=user_id,
-        kind=kind,
-        count=parsed.count,
-        amount_kopecks=parsed.amount_kopecks,
-        is_repeat=parsed.is_repeat,
-        tag=parsed.tag,
-        note=parsed.note,
-        business_date=parsed.business_date,
-        created_at=now,
-    )
 
 
 async def day_total(
@@ -99,22 +84,32 @@ async def record_entry(
     session: UnitOfWork, user_id: int, team_id: int, kind: EntryKind, parsed: ParsedEntry
 ) -> Recorded:
     """Store the entry (the unit of work commits it) and read the day's total with it."""
-    entry = new_entry(user_id=user_id, team_id=team_id, kind=kind, parsed=parsed, now=utcnow())
-    [(entry.id,)] = await session.run(
-        ADD_ENTRY, **{name: getattr(entry, name) for name in ENTRY_FIELDS}
-    )
+    values: dict[str, Any] = {
+        "team_id": team_id,
+        "user_id": user_id,
+        "kind": kind,
+        "count": parsed.count,
+        "amount_kopecks": parsed.amount_kopecks,
+        "is_repeat": parsed.is_repeat,
+        "tag": parsed.tag,
+        "note": parsed.note,
+        "business_date": parsed.business_date,
+        "created_at": utcnow(),
+    }
+    [(entry_id,)] = await session.run(ADD_ENTRY, **values)
+    entry = EntryFacts(id=entry_id, deleted_at=None, deleted_by_id=None, **values)
     total = await day_total(
         session, user_id=user_id, team_id=team_id, kind=kind, day=parsed.business_date
     )
     return Recorded(entry, total)
 
 
-async def undo_last_entry(session: UnitOfWork, user_id: int, team_id: int) -> Entry | None:
+async def undo_last_entry(session: UnitOfWork, user_id: int, team_id: int) -> EntryFacts | None:
     """Soft-delete the person's latest live entry in the team (kept for audit)."""
     for _ in range(UNDO_ATTEMPTS):
         rows = await session.run(UNDO_LATEST, author=user_id, team=team_id, now=utcnow())
         if rows:
-            return from_row(Entry, rows[0])
+            return EntryFacts(*rows[0])
         if not await session.run(_ANY_LIVE, user_id=user_id, team_id=team_id):
             return None
     return None

@@ -4,7 +4,8 @@ from datetime import date, timedelta
 
 from bot.domain import ParseError, Totals
 from bot.texts import Translator
-from models import Entry, EntryKind, Metric
+from models import EntryKind, Metric
+from models.entry import AnyEntry
 
 METRIC_PLURAL_KEY = {
     Metric.CALLS: "n_calls",
@@ -40,7 +41,7 @@ def upper_first(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def entry_summary(t: Translator, entry: Entry, today: date) -> str:
+def entry_summary(t: Translator, entry: AnyEntry, today: date) -> str:
     """'3 calls (yesterday) #avito' / 'deal 15 000 ₽, repeat sale'."""
     if entry.kind is EntryKind.DEAL:
         what = t("entry.deal", amount=t.money(entry.amount_kopecks or 0))

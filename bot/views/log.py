@@ -15,6 +15,7 @@ from bot.services.entry_log import DayLog
 from bot.texts import Safe, Translator
 from bot.views.common import KIND_PLURAL_KEY, day_label, entry_summary, parse_problem, upper_first
 from models import Entry, EntryKind, Person
+from models.entry import AnyEntry
 
 BUTTONS_PER_ROW = 5
 NOTE_PREVIEW = 80
@@ -32,7 +33,7 @@ def kind_total(t: Translator, kind: EntryKind, total: DayTotal) -> str:
     return text
 
 
-def recorded(t: Translator, entry: Entry, total: DayTotal, today: date) -> str:
+def recorded(t: Translator, entry: AnyEntry, total: DayTotal, today: date) -> str:
     lines = [t("ack.recorded", what=entry_summary(t, entry, today))]
     if entry.note:
         lines.append(t("ack.note", note=entry.note))
@@ -46,7 +47,7 @@ def recorded(t: Translator, entry: Entry, total: DayTotal, today: date) -> str:
     return "\n".join(lines)
 
 
-def undone(t: Translator, entry: Entry, today: date) -> str:
+def undone(t: Translator, entry: AnyEntry, today: date) -> str:
     return t("undo.done", what=entry_summary(t, entry, today))
 
 

@@ -15,7 +15,7 @@ def test_every_filter_and_handler_is_a_coroutine() -> None:
     """aiogram sends a synchronous filter or handler (a magic F filter too) to a worker thread
     on every update that reaches it; on the /call path that was most of a millisecond."""
     synchronous: list[str] = []
-    for router in walk(handlers.setup()):
+    for router in (found for root in handlers.setup() for found in walk(root)):
         for name, observer in router.observers.items():
             callables: list[tuple[str, CallableObject]] = [
                 (f"{name} router filter", item) for item in observer._handler.filters or []
@@ -32,8 +32,9 @@ def test_every_filter_and_handler_is_a_coroutine() -> None:
 
 
 def test_each_dispatcher_gets_a_tree_of_its_own() -> None:
-    first, second = handlers.setup(), handlers.setup()
-    assert not {id(r) for r in walk(first)} & {id(r) for r in walk(second)}
+    first = {id(r) for root in handlers.setup() for r in walk(root)}
+    second = {id(r) for root in handlers.setup() for r in walk(root)}
+    assert not first & second
 
 
 def test_fallbacks_answer_exactly_the_commands_of_their_branches() -> None:

@@ -1,10 +1,14 @@
 """Locale files: both languages say the same things, with the same placeholders."""
 
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.domain import ParseErrorCode
 from bot.texts import LOCALES_DIR, Translator, language_for
@@ -82,3 +86,13 @@ def test_every_parse_error_code_has_a_text(language: str) -> None:
         for key in catalog(language, path.name)
     }
     assert [code.value for code in ParseErrorCode if f"error.{code.value}" not in keys] == []
+
+
+@given(st.integers(-(10**13), 10**13))
+def test_numbers_and_money_read_as_babel_writes_them(value: int) -> None:
+    for language in ("en", "ru"):
+        t = Translator(language)
+        assert t.number(value) == format_decimal(value, locale=language, group_separator=True)
+        pattern = "#,##0" if value % 100 == 0 else "#,##0.00"
+        rubles = format_decimal(Decimal(value) / 100, format=pattern, locale=language)
+        assert t.money(value) == f"{rubles} ₽"
