@@ -1,11 +1,12 @@
 """Logging work: /call, /meeting, /lead, /deal and /undo."""
 
 from aiogram import Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import CommandObject
 from aiogram.methods import SendMessage
 from aiogram.types import Message
 
 from bot.domain import ParseError
+from bot.filters import Command
 from bot.middlewares import WRITES
 from bot.outgoing.celebrations import celebrate_crossings
 from bot.services.entries import record_entry, undo_last_entry

@@ -1,12 +1,13 @@
 """/chart [week|month] (own numbers) and /teamchart [week|month] (manager) as pictures."""
 
 from aiogram import Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import CommandObject
 from aiogram.methods import SendMessage, SendPhoto
 from aiogram.types import BufferedInputFile, Message
 
 from bot.charts import render_person_chart, render_png, render_team_chart
 from bot.domain import ParseError
+from bot.filters import Command
 from bot.services.periods import local_date, period_range
 from bot.services.weekly import load_results, parse_chart_period
 from bot.texts import Translator

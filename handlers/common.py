@@ -1,11 +1,11 @@
 """Commands that work everywhere in a private chat, in any state: /help and /cancel."""
 
 from aiogram import Router
-from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.methods import SendMessage
 from aiogram.types import Message
 
+from bot.filters import Command
 from bot.texts import Translator
 from bot.views.help import help_text
 from models import Person, TeamInfo

@@ -3,12 +3,13 @@
 import html
 
 from aiogram import Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage
 from aiogram.types import CallbackQuery, Message
 
 from bot.domain import ParseError
+from bot.filters import Command
 from bot.middlewares import WRITES
 from bot.services.entry_log import (
     DayLog,

@@ -1,11 +1,12 @@
 """/export [csv] [week|month|YYYY-MM]: the numbers as an Excel workbook or a CSV file."""
 
 from aiogram import Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import CommandObject
 from aiogram.methods import SendDocument, SendMessage
 from aiogram.types import BufferedInputFile, Message
 
 from bot.domain import ParseError
+from bot.filters import Command
 from bot.services.exporting import export_filename, load_export, parse_export_args, render_export
 from bot.services.periods import local_date
 from bot.texts import Translator

@@ -3,11 +3,10 @@
 from collections.abc import Iterable
 
 from aiogram import Router
-from aiogram.filters import Command
 from aiogram.methods import SendMessage
 from aiogram.types import Message
 
-from bot.filters import CommandText
+from bot.filters import Command, CommandText
 from bot.texts import Translator
 
 

@@ -2,11 +2,11 @@
 group gets an answer."""
 
 from aiogram import Router
-from aiogram.filters import JOIN_TRANSITION, LEAVE_TRANSITION, ChatMemberUpdatedFilter, Command
+from aiogram.filters import JOIN_TRANSITION, LEAVE_TRANSITION, ChatMemberUpdatedFilter
 from aiogram.methods import SendMessage
 from aiogram.types import ChatMemberUpdated, Message
 
-from bot.filters import GroupChat, IsManager, MigratedToSupergroup
+from bot.filters import Command, GroupChat, IsManager, MigratedToSupergroup
 from bot.middlewares import WRITES
 from bot.services.teams import bind_chat, chat_migrated, unbind_chat
 from bot.texts import Translator

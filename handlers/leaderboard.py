@@ -1,11 +1,12 @@
 """/leaderboard (manager): the team ranked by one metric."""
 
 from aiogram import Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import CommandObject
 from aiogram.methods import SendMessage
 from aiogram.types import Message
 
 from bot.domain import ParseError
+from bot.filters import Command
 from bot.services.leaderboard import leaderboard, parse_leaderboard_args
 from bot.services.periods import local_date
 from bot.texts import Translator

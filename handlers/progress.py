@@ -1,10 +1,11 @@
 """Own numbers: /today, /week, /month."""
 
 from aiogram import Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import CommandObject
 from aiogram.methods import SendMessage
 from aiogram.types import Message
 
+from bot.filters import Command
 from bot.services.periods import Period, local_date
 from bot.services.progress import progress_report
 from bot.texts import Translator

@@ -1,11 +1,12 @@
 """/remind: a person's own reminder time, reminders on/off, and the "on track" line."""
 
 from aiogram import Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import CommandObject
 from aiogram.methods import SendMessage
 from aiogram.types import Message
 
 from bot.domain import ParseError
+from bot.filters import Command
 from bot.middlewares import WRITES
 from bot.services.team_settings import change_reminder
 from bot.texts import Translator

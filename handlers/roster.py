@@ -1,10 +1,11 @@
 """/team, /promote, /demote, /remove (manager)."""
 
 from aiogram import Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import CommandObject
 from aiogram.methods import SendMessage
 from aiogram.types import Message
 
+from bot.filters import Command
 from bot.middlewares import WRITES
 from bot.services.periods import local_date
 from bot.services.roster import RoleChange, remove_member, roster, set_role

@@ -1,11 +1,12 @@
 """/target (manager) and /targets (everyone in a team)."""
 
 from aiogram import Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import CommandObject
 from aiogram.methods import SendMessage
 from aiogram.types import Message
 
 from bot.domain import ParseError
+from bot.filters import Command
 from bot.middlewares import WRITES
 from bot.services.periods import local_date
 from bot.services.targets import parse_target_command, set_target

@@ -1,7 +1,7 @@
 """Creating a team (/newteam) and inviting people to it (/invite)."""
 
 from aiogram import Bot, Router
-from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.filters import CommandObject, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -9,7 +9,7 @@ from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage
 from aiogram.types import CallbackQuery, LinkPreviewOptions, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.filters import PlainText
+from bot.filters import Command, PlainText
 from bot.middlewares import WRITES
 from bot.services.teams import (
     MAX_TEAM_NAME,

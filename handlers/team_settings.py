@@ -4,13 +4,13 @@ from enum import StrEnum
 from functools import partial
 
 from aiogram import Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.domain import ParseError
-from bot.filters import IsManager
+from bot.filters import Command, IsManager
 from bot.middlewares import WRITES
 from bot.services.team_settings import (
     SETTING_WORDS,

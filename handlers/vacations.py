@@ -1,11 +1,12 @@
 """/vacation: days off that leave a person's pace."""
 
 from aiogram import Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import CommandObject
 from aiogram.methods import SendMessage
 from aiogram.types import Message
 
 from bot.domain import ParseError
+from bot.filters import Command
 from bot.middlewares import WRITES
 from bot.services.periods import DateRange, local_date
 from bot.services.standing import team_calendar

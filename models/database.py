@@ -385,12 +385,12 @@ class _WriterTurn:
                         with suppress(Exception):
                             await session.orm.rollback()
                     await session.orm.close()
+                # A kept unit's savepoint stays (COMMIT releases them all: one statement less
+                # per unit); ROLLBACK TO finds the newest of the name, this unit's.
                 if kept:
-                    raw.execute("RELEASE unit_of_work")
                     batch.size += 1
                 else:
                     raw.execute("ROLLBACK TO unit_of_work")
-                    raw.execute("RELEASE unit_of_work")
             except Exception as error:
                 batch.broken = batch.broken or error
                 raise

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, utcnow
 from models.enums import EntryKind
-from models.prepared import Prepared
-from models.unit_of_work import UnitOfWork
+from models.prepared import Prepared, Row
+from models.unit_of_work import Query, UnitOfWork
 
 
 class Entry(Base):
@@ -109,14 +109,26 @@ _KIND_TOTALS = Prepared(
 )
 
 
-async def kind_totals(
-    session: UnitOfWork, *, team_id: int, user_id: int, start: date, end: date
-) -> list[KindTotal]:
-    """Live totals per (kind, tag) of one person in one team over [start, end]."""
-    rows = await session.run(_KIND_TOTALS, team_id=team_id, user_id=user_id, start=start, end=end)
+def _kind_totals(rows: list[Row]) -> list[KindTotal]:
     return [
         KindTotal(kind, tag, int(n), int(amount), int(rep)) for kind, tag, n, amount, rep in rows
     ]
+
+
+def kind_totals_query(
+    *, team_id: int, user_id: int, start: date, end: date
+) -> Query[list[KindTotal]]:
+    """Live totals per (kind, tag) of one person in one team over [start, end]."""
+    params = {"team_id": team_id, "user_id": user_id, "start": start, "end": end}
+    return Query(_KIND_TOTALS, params, _kind_totals)
+
+
+async def kind_totals(
+    session: UnitOfWork, *, team_id: int, user_id: int, start: date, end: date
+) -> list[KindTotal]:
+    return await session.one(
+        kind_totals_query(team_id=team_id, user_id=user_id, start=start, end=end)
+    )
 
 
 async def latest_live_entry(session: UnitOfWork, *, user_id: int, team_id: int) -> Entry | None:

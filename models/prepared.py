@@ -48,25 +48,49 @@ class Compiled:
     # every update) is not converted again. Empty and unused unless asked for.
     remembered: dict[tuple[Any, ...], Row] = field(default_factory=dict, compare=False)
     remember: int = 0
+    # Precomputed for the common cases: every parameter given, no conversion needed.
+    plain_binds: bool = field(init=False, compare=False)
+    plain_results: bool = field(init=False, compare=False)
+    all_given: bool = field(init=False, compare=False)  # no defaults or own values to fill in
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "plain_binds", not any(self.binds))
+        object.__setattr__(self, "plain_results", not any(self.results))
+        object.__setattr__(
+            self,
+            "all_given",
+            all(d is None for d in self.defaults) and all(v is _REQUIRED for v in self.literals),
+        )
 
     def params(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
-        out = []
-        for name, literal, default, process in zip(
-            self.names, self.literals, self.defaults, self.binds, strict=True
-        ):
-            if name in values:
-                value = values[name]
-            elif default is not None:
-                value = default()
-            elif literal is not _REQUIRED:
-                value = literal
-            else:
-                raise KeyError(f"no value for the parameter {name!r}")
-            out.append(value if process is None else process(value))
-        return tuple(out)
+        if self.all_given:
+            try:
+                given = [values[name] for name in self.names]
+            except KeyError as missing:
+                raise KeyError(f"no value for the parameter {missing.args[0]!r}") from None
+        else:
+            given = [self._value(index, values) for index in range(len(self.names))]
+        if self.plain_binds:
+            return tuple(given)
+        return tuple(
+            value if process is None else process(value)
+            for value, process in zip(given, self.binds, strict=True)
+        )
+
+    def _value(self, index: int, values: Mapping[str, Any]) -> Any:
+        """A parameter not given: the column's default, or the statement's own value."""
+        name = self.names[index]
+        if name in values:
+            return values[name]
+        default = self.defaults[index]
+        if default is not None:
+            return default()
+        if self.literals[index] is not _REQUIRED:
+            return self.literals[index]
+        raise KeyError(f"no value for the parameter {name!r}")
 
     def rows(self, raw: Iterable[Sequence[Any]]) -> list[Row]:
-        if not any(self.results):
+        if self.plain_results:
             return [tuple(row) for row in raw]
         if self.remember:
             return [self._remembered(tuple(row)) for row in raw]

@@ -5,8 +5,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, columns_of, from_row, utcnow
 from models.enums import Metric, Period
-from models.prepared import Prepared
-from models.unit_of_work import UnitOfWork
+from models.prepared import Prepared, Row
+from models.unit_of_work import Query, UnitOfWork
 
 
 def _enum(kind: type[Metric] | type[Period]) -> Enum:
@@ -54,18 +54,25 @@ _TEAM_TARGETS = _touching(with_user=False)
 _PERSON_TARGETS = _touching(with_user=True)
 
 
+def _targets(rows: list[Row]) -> list[Target]:
+    return [from_row(Target, row) for row in rows]
+
+
+def targets_query(
+    team_id: int, start: date, end: date, user_id: int | None = None
+) -> Query[list[Target]]:
+    """Targets of a team touching [start, end]: the defaults and every personal one, or only
+    `user_id`'s personal ones besides the defaults. As read: attached to no session."""
+    params: dict[str, object] = {"team_id": team_id, "start": start, "end": end}
+    if user_id is None:
+        return Query(_TEAM_TARGETS, params, _targets)
+    return Query(_PERSON_TARGETS, params | {"user_id": user_id}, _targets)
+
+
 async def team_targets(
     session: UnitOfWork, team_id: int, start: date, end: date, user_id: int | None = None
 ) -> list[Target]:
-    """Targets of a team touching [start, end]: the defaults and every personal one, or only
-    `user_id`'s personal ones besides the defaults. As read: attached to no session."""
-    if user_id is None:
-        rows = await session.run(_TEAM_TARGETS, team_id=team_id, start=start, end=end)
-    else:
-        rows = await session.run(
-            _PERSON_TARGETS, team_id=team_id, start=start, end=end, user_id=user_id
-        )
-    return [from_row(Target, row) for row in rows]
+    return await session.one(targets_query(team_id, start, end, user_id))
 
 
 async def open_target(

@@ -7,8 +7,9 @@ ORM: an AsyncSession in the same transaction, made when first needed (most updat
 one, and making and closing one costs more than the statements of a /call).
 """
 
-from collections.abc import Iterable, Sequence
-from typing import Any, Protocol, TypeVar
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar, overload
 
 from sqlalchemy import Result, ScalarResult
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
@@ -18,6 +19,19 @@ from models.prepared import Prepared, Row
 
 Call = tuple[Prepared, dict[str, Any]]
 T = TypeVar("T")
+A = TypeVar("A")
+B = TypeVar("B")
+C = TypeVar("C")
+
+
+@dataclass(frozen=True, slots=True)
+class Query(Generic[T]):
+    """A prepared statement with its values and what its rows mean: a read that can be asked
+    for together with others."""
+
+    statement: Prepared
+    params: dict[str, Any]
+    convert: Callable[[list[Row]], T]
 
 
 class Runner(Protocol):
@@ -62,6 +76,22 @@ class UnitOfWork:
         """Several independent statements, in order: where the database is a trip away, one
         trip for all of them."""
         return await self._runner.run_many(self, calls)
+
+    async def one(self, query: Query[T]) -> T:
+        return query.convert(await self.run(query.statement, **query.params))
+
+    @overload
+    async def together(self, first: Query[A], second: Query[B], /) -> tuple[A, B]: ...
+
+    @overload
+    async def together(
+        self, first: Query[A], second: Query[B], third: Query[C], /
+    ) -> tuple[A, B, C]: ...
+
+    async def together(self, *queries: Query[Any]) -> tuple[Any, ...]:
+        """Independent reads asked for at once (one trip where the database is a trip away)."""
+        results = await self.run_many(*((query.statement, query.params) for query in queries))
+        return tuple(query.convert(rows) for query, rows in zip(queries, results, strict=True))
 
     async def first(self, statement: Prepared, /, **params: Any) -> Row | None:
         rows = await self.run(statement, **params)

@@ -4,8 +4,8 @@ from sqlalchemy import Date, ForeignKey, Index, bindparam, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, columns_of, from_row, utcnow
-from models.prepared import Prepared
-from models.unit_of_work import UnitOfWork
+from models.prepared import Prepared, Row
+from models.unit_of_work import Query, UnitOfWork
 
 
 class Vacation(Base):
@@ -38,14 +38,21 @@ _TEAM_VACATIONS = _touching(with_user=False)
 _PERSON_VACATIONS = _touching(with_user=True)
 
 
+def _vacations(rows: list[Row]) -> list[Vacation]:
+    return [from_row(Vacation, row) for row in rows]
+
+
+def vacations_query(
+    team_id: int, start: date, end: date, user_id: int | None = None
+) -> Query[list[Vacation]]:
+    """Vacations of a team (or of one person in it) touching [start, end]; as read."""
+    params: dict[str, object] = {"team_id": team_id, "start": start, "end": end}
+    if user_id is None:
+        return Query(_TEAM_VACATIONS, params, _vacations)
+    return Query(_PERSON_VACATIONS, params | {"user_id": user_id}, _vacations)
+
+
 async def vacations_touching(
     session: UnitOfWork, team_id: int, start: date, end: date, user_id: int | None = None
 ) -> list[Vacation]:
-    """As read: attached to no session."""
-    if user_id is None:
-        rows = await session.run(_TEAM_VACATIONS, team_id=team_id, start=start, end=end)
-    else:
-        rows = await session.run(
-            _PERSON_VACATIONS, team_id=team_id, start=start, end=end, user_id=user_id
-        )
-    return [from_row(Vacation, row) for row in rows]
+    return await session.one(vacations_query(team_id, start, end, user_id))

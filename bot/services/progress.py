@@ -6,9 +6,9 @@ from datetime import date
 from bot.domain import Totals
 from bot.services.pace import Pace
 from bot.services.periods import DateRange, Period, period_range
-from bot.services.standing import load_standing
+from bot.services.standing import standing_of, standing_queries
 from models import Metric, TeamInfo, UnitOfWork
-from models.entry import KindTotal, kind_totals
+from models.entry import KindTotal, kind_totals_query
 
 
 @dataclass(slots=True)
@@ -38,11 +38,12 @@ async def progress_report(
     session: UnitOfWork, user_id: int, team: TeamInfo, period: Period, today: date
 ) -> ProgressReport:
     dates = period_range(period, today)
-    rows = await kind_totals(
-        session, team_id=team.id, user_id=user_id, start=dates.start, end=dates.end
+    rows, targets, vacations = await session.together(
+        kind_totals_query(team_id=team.id, user_id=user_id, start=dates.start, end=dates.end),
+        *standing_queries(team, dates, user_id),
     )
     report = build_report(period, dates, rows)
-    standing = await load_standing(session, team, dates, user_id)
+    standing = standing_of(team, dates, targets, vacations)
     for metric in standing.metrics_with_targets(user_id):
         found = standing.pace(user_id, metric, today, report.totals.value(metric))
         if found is not None:

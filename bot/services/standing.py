@@ -8,8 +8,9 @@ from bot.services.pace import Pace, WorkCalendar, pace, period_target, round_hal
 from bot.services.periods import DateRange
 from bot.services.targets import person_spans
 from models import Metric, Target, TeamInfo, UnitOfWork, Vacation
-from models.target import team_targets
-from models.vacation import vacations_touching
+from models.target import targets_query
+from models.unit_of_work import Query
+from models.vacation import vacations_query
 
 
 def team_calendar(team: TeamInfo) -> WorkCalendar:
@@ -43,6 +44,8 @@ class Standing:
         return self._days_off[user_id]
 
     def metrics_with_targets(self, user_id: int) -> list[Metric]:
+        if not self.targets:
+            return []
         return [m for m in Metric if person_spans(self.targets, user_id, m)]
 
     def target(self, user_id: int, metric: Metric) -> int | None:
@@ -59,10 +62,26 @@ class Standing:
         return pace(spans, self.dates, today, done, self.calendar, self.days_off(user_id))
 
 
+def standing_queries(
+    team: TeamInfo, dates: DateRange, user_id: int | None = None
+) -> tuple[Query[list[Target]], Query[list[Vacation]]]:
+    """The reads behind a Standing: one person's targets (and the defaults) and vacations, or
+    the whole team's."""
+    return (
+        targets_query(team.id, dates.start, dates.end, user_id),
+        vacations_query(team.id, dates.start, dates.end, user_id),
+    )
+
+
+def standing_of(
+    team: TeamInfo, dates: DateRange, targets: list[Target], vacations: list[Vacation]
+) -> Standing:
+    return Standing(team, dates, team_calendar(team), targets, vacations)
+
+
 async def load_standing(
     session: UnitOfWork, team: TeamInfo, dates: DateRange, user_id: int | None = None
 ) -> Standing:
     """Everything needed for targets over `dates`: one person's (and defaults) or the team's."""
-    targets = await team_targets(session, team.id, dates.start, dates.end, user_id)
-    vacations = await vacations_touching(session, team.id, dates.start, dates.end, user_id)
-    return Standing(team, dates, team_calendar(team), targets, vacations)
+    targets, vacations = await session.together(*standing_queries(team, dates, user_id))
+    return standing_of(team, dates, targets, vacations)
