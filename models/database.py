@@ -28,12 +28,11 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import CursorResult, event
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.exc import ResourceClosedError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
-from sqlalchemy.sql import Executable
+from sqlalchemy.sql import Executable, Insert
 
 from models.prepared import Compiled, Prepared, Row
 from models.unit_of_work import Call, Runner, UnitOfWork
@@ -116,22 +115,36 @@ def _sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
 
 
 class _ThroughSession:
-    """Prepared statements run through SQLAlchemy, in the session's transaction (PostgreSQL)."""
+    """Prepared statements run through SQLAlchemy Core on the session's connection, in its
+    transaction (PostgreSQL)."""
+
+    async def _execute(
+        self, session: UnitOfWork, statement: Prepared, params: dict[str, Any]
+    ) -> tuple[Executable, CursorResult[Any]]:
+        if session.pending:
+            await session.flush()  # the statement sees what the ORM holds
+        connection = await session.orm.connection()
+        executable = statement.statement(connection.dialect)
+        assert isinstance(executable, Executable)
+        return executable, await connection.execute(executable, params)
 
     async def run(
         self, session: UnitOfWork, statement: Prepared, params: dict[str, Any]
     ) -> list[Row]:
-        assert session.bind is not None
-        executable = statement.statement(session.bind.dialect)
-        assert isinstance(executable, Executable)
-        result = await session.execute(executable, params)
-        try:
-            return [tuple(row) for row in result]
-        except ResourceClosedError:  # a DML statement without RETURNING
-            return []
+        _, result = await self._execute(session, statement, params)
+        if not result.returns_rows:
+            return []  # a DML statement without RETURNING
+        return [tuple(row) for row in result]
 
     async def run_many(self, session: UnitOfWork, calls: Sequence[Call]) -> list[list[Row]]:
         return [await self.run(session, statement, params) for statement, params in calls]
+
+    async def changed(
+        self, session: UnitOfWork, statement: Prepared, params: dict[str, Any]
+    ) -> tuple[int, int | None]:
+        executable, result = await self._execute(session, statement, params)
+        key = result.inserted_primary_key if isinstance(executable, Insert) else None
+        return result.rowcount, key[0] if key else None
 
 
 _THROUGH_SESSION = _ThroughSession()
@@ -268,6 +281,19 @@ class _SqliteWriter:
 
     async def run_many(self, session: UnitOfWork, calls: Sequence[Call]) -> list[list[Row]]:
         return [await self.run(session, statement, params) for statement, params in calls]
+
+    async def changed(
+        self, session: UnitOfWork, statement: Prepared, params: dict[str, Any]
+    ) -> tuple[int, int | None]:
+        assert self._raw is not None
+        if session.pending:
+            await session.flush()
+        compiled: Compiled = statement.compiled(self.engine.dialect)
+        cursor = self._raw.execute(compiled.sql, compiled.params(params))
+        try:
+            return cursor.rowcount, cursor.lastrowid
+        finally:
+            cursor.close()
 
     async def _open_batch(self) -> tuple[_Batch, AsyncConnection, sqlite3.Connection]:
         if self._connection is None or self._raw is None:
@@ -463,6 +489,11 @@ class _SqliteReads:
         self, _session: UnitOfWork, statement: Prepared, params: dict[str, Any]
     ) -> list[Row]:
         return await self.fetch(statement, params)
+
+    async def changed(
+        self, _session: UnitOfWork, statement: Prepared, params: dict[str, Any]
+    ) -> tuple[int, int | None]:
+        raise TypeError("a reader changes nothing")
 
     async def run_many(self, _session: UnitOfWork, calls: Sequence[Call]) -> list[list[Row]]:
         loop = asyncio.get_running_loop()

@@ -23,7 +23,6 @@ def _claim(insert: Any) -> Any:
         insert(ProcessedUpdate)
         .values(update_id=bindparam("update_id"), processed_at=bindparam("now"))
         .on_conflict_do_nothing(index_elements=["update_id"])
-        .returning(ProcessedUpdate.update_id)
     )
 
 
@@ -33,7 +32,7 @@ CLAIM = Prepared(_claim)
 async def claim_update(session: UnitOfWork, update_id: int) -> bool:
     """Record the update id in the unit's transaction; False if it was recorded already (by
     this process or another: the primary key decides)."""
-    return bool(await session.run(CLAIM, update_id=update_id, now=utcnow()))
+    return await session.changed(CLAIM, update_id=update_id, now=utcnow()) == 1
 
 
 async def forget_processed_before(session: UnitOfWork, moment: datetime) -> None:

@@ -43,6 +43,10 @@ class Runner(Protocol):
 
     async def run_many(self, session: "UnitOfWork", calls: Sequence[Call]) -> list[list[Row]]: ...
 
+    async def changed(
+        self, session: "UnitOfWork", statement: Prepared, params: dict[str, Any]
+    ) -> tuple[int, int | None]: ...
+
 
 class UnitOfWork:
     __slots__ = ("_bind", "_join", "_orm", "_runner", "info", "writes")
@@ -71,6 +75,18 @@ class UnitOfWork:
     async def run(self, statement: Prepared, /, **params: Any) -> list[Row]:
         """The statement's rows (a DML statement's RETURNING rows; none without RETURNING)."""
         return await self._runner.run(self, statement, params)
+
+    async def changed(self, statement: Prepared, /, **params: Any) -> int:
+        """How many rows a DML statement changed (no RETURNING needed, which costs SQLite more
+        than the change itself)."""
+        count, _ = await self._runner.changed(self, statement, params)
+        return count
+
+    async def inserted(self, statement: Prepared, /, **params: Any) -> int:
+        """The primary key of the row a single-row INSERT added."""
+        _, key = await self._runner.changed(self, statement, params)
+        assert key is not None
+        return key
 
     async def run_many(self, *calls: Call) -> list[list[Row]]:
         """Several independent statements, in order: where the database is a trip away, one

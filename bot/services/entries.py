@@ -27,9 +27,7 @@ ENTRY_FIELDS = (
     "created_at",
 )
 
-ADD_ENTRY = Prepared(
-    insert(Entry).values({name: bindparam(name) for name in ENTRY_FIELDS}).returning(Entry.id)
-)
+ADD_ENTRY = Prepared(insert(Entry).values({name: bindparam(name) for name in ENTRY_FIELDS}))
 DAY_TOTAL = Prepared(
     select(
         func.coalesce(func.sum(Entry.count), 0), func.coalesce(func.sum(Entry.amount_kopecks), 0)
@@ -96,7 +94,7 @@ async def record_entry(
         "business_date": parsed.business_date,
         "created_at": utcnow(),
     }
-    [(entry_id,)] = await session.run(ADD_ENTRY, **values)
+    entry_id = await session.inserted(ADD_ENTRY, **values)
     entry = EntryFacts(id=entry_id, deleted_at=None, deleted_by_id=None, **values)
     total = await day_total(
         session, user_id=user_id, team_id=team_id, kind=kind, day=parsed.business_date

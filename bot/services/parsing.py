@@ -323,7 +323,8 @@ def parse_entry(kind: EntryKind, args: str | None, today: date) -> ParsedEntry:
         if kind == EntryKind.DEAL and token.casefold() in _REPEAT_WORDS:
             is_repeat = True
             continue
-        note = text[match.start() :].strip() or None
+        # NUL can be sent through the API but stored by no database that holds text (PostgreSQL).
+        note = text[match.start() :].replace("\x00", "").strip() or None
         break
 
     if note is not None and len(note) > MAX_NOTE:

@@ -23,10 +23,12 @@ class TelegramProfile:
 
 def stored_profile(profile: TelegramProfile) -> dict[str, str | int | None]:
     """The user's columns that their Telegram profile sets, as they are stored."""
+    first_name = profile.first_name.replace("\x00", "")[:128]
+    last_name = (profile.last_name or "").replace("\x00", "")[:128]
     return {
         "id": profile.id,
-        "first_name": profile.first_name[:128] or str(profile.id),
-        "last_name": profile.last_name[:128] if profile.last_name else None,
+        "first_name": first_name or str(profile.id),
+        "last_name": last_name or None,
         "username": profile.username,
         "language_code": profile.language_code,
     }

@@ -27,7 +27,7 @@ class TeamNameError(StrEnum):
 
 
 def clean_team_name(raw: str | None) -> str | TeamNameError:
-    name = " ".join((raw or "").split())
+    name = " ".join((raw or "").replace("\x00", "").split())
     if not name:
         return TeamNameError.EMPTY
     if len(name) > MAX_TEAM_NAME:

@@ -192,3 +192,10 @@ async def test_commands_are_registered_in_english_and_russian(kpi: RunningBot) -
     assert [c["command"] for c in english][:4] == ["call", "meeting", "lead", "deal"]
     assert {c["command"]: c["description"] for c in english}["deal"] == "Log a deal: /deal 15000"
     assert {c["command"]: c["description"] for c in russian}["today"] == "Мои цифры за сегодня"
+
+
+async def test_a_nul_in_a_message_is_dropped_not_fatal(kpi: RunningBot) -> None:
+    _anna, bob = await team_of_two(kpi)
+    reply = await bob.say("/call 1 Ivanov\x00 called back")
+    assert reply.plain == "✅ Recorded: 1 call\n📝 Ivanov called back\nToday in total: 1 call"
+    assert (await kpi.all_entries())[0].note == "Ivanov called back"

@@ -502,3 +502,9 @@ def test_count_and_date_round_trip(count: int, back: int, today: date, kind: Ent
         assert (result.count, result.business_date, result.note) == (count, day, "note")
         assert parse_entry(kind, formatted, today).business_date == day
         assert parse_date_token(formatted, today) == day
+
+
+def test_a_nul_in_a_note_is_dropped() -> None:
+    """NUL reaches the bot through the API; no database that holds text (PostgreSQL) takes it."""
+    assert parse_entry(EntryKind.CALL, "2 a\x00b", TODAY) == entry(count=2, note="ab")
+    assert parse_entry(EntryKind.CALL, "2 \x00", TODAY) == entry(count=2)
