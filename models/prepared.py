@@ -12,10 +12,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement, Select
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
+from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.schema import ColumnDefault, DefaultGenerator
 
 Processor = Callable[[Any], Any] | None
@@ -137,6 +139,14 @@ def compile_for(statement: ClauseElement, dialect: Dialect, remember: int = 0) -
 
 
 Build = Callable[[Callable[..., Any]], ClauseElement]
+
+
+def bound(*columns: str, **renamed: str) -> dict[str, BindParameter[Any]]:
+    """VALUES for an INSERT or UPDATE from parameters of the same names (`renamed`: a column
+    from a parameter named otherwise, e.g. `created_at="now"`)."""
+    values: dict[str, BindParameter[Any]] = {name: bindparam(name) for name in columns}
+    values.update((column, bindparam(name)) for column, name in renamed.items())
+    return values
 
 
 def dialect_insert(dialect: Dialect) -> Callable[..., Any]:

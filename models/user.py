@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, columns_of, utcnow
 from models.enums import Role
-from models.prepared import Prepared, Row
+from models.prepared import Prepared, Row, bound
 from models.team import TEAM_COLUMNS, Team, TeamInfo
 from models.unit_of_work import UnitOfWork
 
@@ -88,13 +88,15 @@ def sender_of(row: Row) -> tuple[Person, TeamInfo | None]:
 
 def _upsert_profile(insert: Any) -> Any:
     statement = insert(User).values(
-        id=bindparam("id"),
-        first_name=bindparam("first_name"),
-        last_name=bindparam("last_name"),
-        username=bindparam("username"),
-        language_code=bindparam("language_code"),
-        last_seen_at=bindparam("now"),
-        created_at=bindparam("now"),
+        bound(
+            "id",
+            "first_name",
+            "last_name",
+            "username",
+            "language_code",
+            last_seen_at="now",
+            created_at="now",
+        )
     )
     new = statement.excluded
     return statement.on_conflict_do_update(

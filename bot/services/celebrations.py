@@ -16,7 +16,7 @@ from bot.services.team_settings import in_quiet_hours
 from models import Celebration, Metric, Period, Person, Target, TeamInfo, UnitOfWork
 from models.base import columns_of, from_row, utcnow
 from models.entry import team_kind_totals
-from models.prepared import Prepared
+from models.prepared import Prepared, bound
 from models.target import team_targets
 from models.team import TEAM_COLUMNS, Team, team_info
 from models.user import team_members
@@ -59,14 +59,16 @@ def _record(insert: Any) -> Any:
     return (
         insert(Celebration)
         .values(
-            team_id=bindparam("team_id"),
-            subject=bindparam("subject"),
-            metric=bindparam("metric"),
-            period=bindparam("period"),
-            period_start=bindparam("period_start"),
-            target=bindparam("target"),
-            name=bindparam("name"),
-            created_at=bindparam("now"),
+            bound(
+                "team_id",
+                "subject",
+                "metric",
+                "period",
+                "period_start",
+                "target",
+                "name",
+                created_at="now",
+            )
         )
         .on_conflict_do_nothing(
             index_elements=["team_id", "subject", "metric", "period", "period_start"]

@@ -11,7 +11,7 @@ from bot.services.parsing import ParsedEntry
 from models import Entry, EntryKind, UnitOfWork
 from models.base import columns_of, utcnow
 from models.entry import EntryFacts
-from models.prepared import Prepared
+from models.prepared import Prepared, bound
 
 # What an entry is made of when it is logged (the rest: the columns' own defaults).
 ENTRY_FIELDS = (
@@ -27,7 +27,7 @@ ENTRY_FIELDS = (
     "created_at",
 )
 
-ADD_ENTRY = Prepared(insert(Entry).values({name: bindparam(name) for name in ENTRY_FIELDS}))
+ADD_ENTRY = Prepared(insert(Entry).values(bound(*ENTRY_FIELDS)))
 DAY_TOTAL = Prepared(
     select(
         func.coalesce(func.sum(Entry.count), 0), func.coalesce(func.sum(Entry.amount_kopecks), 0)

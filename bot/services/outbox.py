@@ -3,11 +3,9 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam
-
 from models import OutboxMessage, UnitOfWork
 from models.base import utcnow
-from models.prepared import Prepared
+from models.prepared import Prepared, bound
 
 # Set on a unit of work that queued something: after its commit the sender looks at once.
 QUEUED = "queued_messages"
@@ -16,14 +14,7 @@ QUEUED = "queued_messages"
 def _enqueue(insert: Any) -> Any:
     return (
         insert(OutboxMessage)
-        .values(
-            dedup_key=bindparam("dedup_key"),
-            chat_id=bindparam("chat_id"),
-            user_id=bindparam("user_id"),
-            text=bindparam("text"),
-            photo=bindparam("photo"),
-            not_before=bindparam("not_before"),
-        )
+        .values(bound("dedup_key", "chat_id", "user_id", "text", "photo", "not_before"))
         .on_conflict_do_nothing(index_elements=["dedup_key"])
         .returning(OutboxMessage.id)
     )

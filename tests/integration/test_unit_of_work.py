@@ -96,9 +96,8 @@ async def test_a_prepared_statement_sees_what_the_orm_holds(database: Database) 
     assert recorded.day_total.count == 5
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the group commit is SQLite's
 async def test_a_failed_commit_tells_every_writer_of_the_batch(database: Database) -> None:
-    if not database.is_sqlite:
-        pytest.skip("the group commit is SQLite's")
     user_id, team_id = await team_of_one(database)
 
     async def log(count: int, spoil: bool) -> None:

@@ -4,6 +4,7 @@ Not part of the test suite (pytest ignores tests/perf). Run from the project roo
 
     .venv/bin/python tests/perf/bench_reports.py [--teams 50] [--people 20] [--days 365]
         [--samples 200] [--reuse] [--today YYYY-MM-DD] [--analyze] [--profile [N]] [--show]
+        [--database sqlite|postgresql]
 
 Seeding: a freshly migrated SQLite file (Alembic to head) gets ``teams`` teams of ``people``
 members each (the first one the manager), ``days`` days of entries ending today in the teams'
@@ -13,20 +14,28 @@ team default targets (calls with history, meetings, deals, revenue), a few perso
 vacations. Rows go in through the sqlite3 module in one transaction, formatted by SQLAlchemy's
 own SQLite bind processors. The seeded file is cached under /tmp/kpi-bench-reports/ (keyed by
 the sizes, the end date and the Alembic head); ``--reuse`` takes it from there instead of
-seeding again. Every run measures a fresh copy, so the cache never sees the bot's writes.
+seeding again. Every run measures a fresh copy, so the cache never sees the bot's writes. With
+``--database postgresql`` the script starts a PostgreSQL server as the test suite does
+(tests/db.py: start_postgres), copies the seeded file into a database made from its migrated
+template (COPY, then ANALYZE: the throwaway server runs no autovacuum) and measures that.
 
-Measuring: the production Dispatcher (``bot.factory.create_dispatcher``) on that copy, fed with
-``await dp.feed_update(bot, update)``. That runs the outer middlewares (session, redelivery
-guard, user sync, commit), the filters and the handler, and returns the reply as an unsent
-SendMessage: no network is touched, so the time is the bot-side time. ``/month`` is sent by
-employees across all teams, ``/leaderboard month`` by the managers, alternately, each update
-with a fresh id; a few warm-up updates of each go first. Besides wall-clock time per update the
-report gives medians of the process's CPU time (all threads), of the time inside cursor.execute
-("SQL execute", aiosqlite's thread hop included) and of the COMMIT.
+Measuring: the production Dispatcher (``bot.factory.create_dispatcher``) on a
+``models.database.Database`` of that copy, fed with ``await dp.feed_update(bot, update)``.
+That runs the outer middlewares (the replies' sender, the sender's facts: a small write of
+their profile when they were last seen over 5 minutes ago, as every seeded person was), the
+filters, the unit of work (a reader for these commands) and the handler; the reply goes to the
+Bot, whose innermost request middleware keeps it instead of sending it: no network is touched,
+so the time is the bot-side time. ``/month`` is sent by employees across all teams,
+``/leaderboard month`` by the managers, alternately, each update with a fresh id; a few
+warm-up updates of each go first. Besides wall-clock time per update the report gives medians
+of the process's CPU time (all threads), of the time spent waiting for statements ("SQL":
+prepared reads with their trip to the reading thread, ORM statements with aiosqlite's thread
+hop, prepared writes; on PostgreSQL the round trips to the server) and, over the updates that
+wrote, of the COMMIT.
 
 Afterwards one traced update of each command lists every statement it ran, its time run alone
-through the sqlite3 module and SQLite's EXPLAIN QUERY PLAN. The exit code is 1 when a median is
-over ``--target`` ms.
+(through the sqlite3 module, or asyncpg) and the query plan (SQLite's EXPLAIN QUERY PLAN, or
+PostgreSQL's EXPLAIN). The exit code is 1 when a median is over ``--target`` ms.
 """
 
 from __future__ import annotations
@@ -61,22 +70,31 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
+import asyncpg  # noqa: E402
 from aiogram import Bot, Dispatcher  # noqa: E402
-from aiogram.methods import SendMessage  # noqa: E402
+from aiogram.client.session.middlewares.base import (  # noqa: E402
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.methods import SendMessage, TelegramMethod  # noqa: E402
+from aiogram.methods.base import TelegramType  # noqa: E402
 from aiogram.types import Update  # noqa: E402
 from alembic.script import ScriptDirectory  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 from sqlalchemy.dialects import sqlite as sqlite_dialect  # noqa: E402
-from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from bot.db import alembic_config, create_engine, create_session_pool  # noqa: E402
 from bot.factory import create_bot, create_dispatcher  # noqa: E402
 from bot.services.periods import local_date  # noqa: E402
+from bot.texts import LANGUAGES, translator  # noqa: E402
 from models import Entry  # noqa: E402
 from models.base import clock, utcnow  # noqa: E402
+from models.database import Database, alembic_config  # noqa: E402
+from models.prepared import Prepared  # noqa: E402
 from models.team import DEFAULT_TIMEZONE  # noqa: E402
-from tests.perf.seeded import build_seeded, file_url  # noqa: E402
+from tests.db import TEMPLATE, start_postgres  # noqa: E402
+from tests.perf.seeded import asyncpg_dsn, build_seeded, copy_to_postgres, file_url  # noqa: E402
+from tests.postgres import PostgresServer  # noqa: E402
 
 CACHE_DIR = Path("/tmp/kpi-bench-reports")
 TOKEN = "123456789:AAH" + "x" * 32
@@ -87,6 +105,7 @@ TAGS = ("avito1", "avito2", "avito3")
 WEEKDAY_COUNTS = (1, 2, 3, 3, 4, 4, 5, 7)
 WEEKEND_COUNTS = (0, 0, 0, 0, 0, 1, 1, 2)
 COMMANDS = ("/month", "/leaderboard month")
+PG_DATABASE = "bench_reports"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -360,6 +379,27 @@ def describe_database(path: Path, analyze: bool) -> None:
     )
 
 
+async def describe_postgres(url: str) -> None:
+    db = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        server = await db.fetchval("SHOW server_version")
+        size = await db.fetchval("SELECT pg_database_size(current_database())") / 2**20
+        total, live = await db.fetchrow(
+            "SELECT count(*), count(*) - count(deleted_at) FROM entries"
+        )
+        query = "SELECT min(business_date), max(business_date) FROM entries"
+        first, last = await db.fetchrow(query)
+        rows = await db.fetch(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'entries' ORDER BY indexname"
+        )
+    finally:
+        await db.close()
+    print(
+        f"DB: PostgreSQL {server}, {size:.0f} MiB, {total:,} entries ({live:,} live), "
+        f"{first}..{last}; entries indexes: {', '.join(row[0] for row in rows)}"
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Measuring
 # ---------------------------------------------------------------------------------------------
@@ -367,21 +407,100 @@ def describe_database(path: Path, analyze: bool) -> None:
 
 @dataclass
 class SqlMeter:
-    """Time inside cursor.execute and in COMMIT (aiosqlite's thread hop included each time);
-    the statements run are listed while `trace` is set."""
+    """Time spent waiting for statements and for COMMIT, and the statements run while `trace`
+    is set.
+
+    Statements go several ways now: SQLite's prepared reads to a reading thread (timed from the
+    event loop, the trip included), prepared writes on the event loop (the batch holds the
+    write lock), ORM statements through aiosqlite (its thread hop included); on PostgreSQL all
+    of them through SQLAlchemy and asyncpg. COMMIT is SQLite's group commit of a batch of
+    writers, or a PostgreSQL writer's own.
+    """
 
     seconds: float = 0.0
     commit_seconds: float = 0.0
     statements: int = 0
+    writes: int = 0  # units of work committed
     trace: list[tuple[str, Any]] | None = None
     _started: list[float] = field(default_factory=list)
     _commit_started: float | None = None
 
-    def attach(self, engine: AsyncEngine) -> None:
-        event.listen(engine.sync_engine, "before_cursor_execute", self._before)
-        event.listen(engine.sync_engine, "after_cursor_execute", self._after)
-        event.listen(engine.sync_engine, "commit", self._before_commit)
-        event.listen(Session, "after_commit", self._after_commit)
+    def attach(self, db: Database) -> None:
+        writer, reads = db._writer, db._reads  # SQLite's; None on PostgreSQL
+        engines = [db.engine] + ([writer.engine] if writer is not None else [])
+        for engine in engines:  # the ORM's statements (and on PostgreSQL every statement)
+            event.listen(engine.sync_engine, "before_cursor_execute", self._before)
+            event.listen(engine.sync_engine, "after_cursor_execute", self._after)
+        if reads is not None:
+            self._wrap_reads(reads)
+        if writer is not None:
+            self._wrap_writer(writer)
+        else:
+            event.listen(db.engine.sync_engine, "commit", self._before_commit)
+            event.listen(Session, "after_commit", self._after_commit)
+
+    def _wrap_reads(self, reads: Any) -> None:
+        fetch, run_many, execute = reads.fetch, reads.run_many, reads._execute
+
+        async def timed_fetch(statement: Prepared, params: dict[str, Any]) -> Any:
+            began = time.perf_counter()
+            try:
+                return await fetch(statement, params)
+            finally:
+                self._add(time.perf_counter() - began, 1)
+
+        async def timed_run_many(session: Any, calls: Any) -> Any:
+            began = time.perf_counter()
+            try:
+                return await run_many(session, calls)
+            finally:
+                self._add(time.perf_counter() - began, len(calls))
+
+        def traced_execute(batch: list[tuple[str, tuple[Any, ...]]]) -> Any:
+            if self.trace is not None:  # in the reading thread; the loop awaits it
+                self.trace.extend(batch)
+            return execute(batch)
+
+        reads.fetch, reads.run_many, reads._execute = timed_fetch, timed_run_many, traced_execute
+
+    def _wrap_writer(self, writer: Any) -> None:
+        run, changed, commit = writer.run, writer.changed, writer._commit
+        dialect = writer.engine.dialect
+
+        def traced(statement: Prepared, params: dict[str, Any]) -> None:
+            if self.trace is not None:
+                compiled = statement.compiled(dialect)
+                self.trace.append((compiled.sql, compiled.params(params)))
+
+        async def timed_run(session: Any, statement: Prepared, params: dict[str, Any]) -> Any:
+            traced(statement, params)
+            began = time.perf_counter()
+            try:
+                return await run(session, statement, params)
+            finally:
+                self._add(time.perf_counter() - began, 1)
+
+        async def timed_changed(session: Any, statement: Prepared, params: dict[str, Any]) -> Any:
+            traced(statement, params)
+            began = time.perf_counter()
+            try:
+                return await changed(session, statement, params)
+            finally:
+                self._add(time.perf_counter() - began, 1)
+
+        async def timed_commit(batch: Any) -> None:
+            began = time.perf_counter()
+            try:
+                await commit(batch)
+            finally:
+                self.commit_seconds += time.perf_counter() - began
+                self.writes += batch.size
+
+        writer.run, writer.changed, writer._commit = timed_run, timed_changed, timed_commit
+
+    def _add(self, seconds: float, statements: int) -> None:
+        self.seconds += seconds
+        self.statements += statements
 
     def _before(self, conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
         self._started.append(time.perf_counter())
@@ -389,8 +508,7 @@ class SqlMeter:
             self.trace.append((statement, params))
 
     def _after(self, *_: Any) -> None:
-        self.seconds += time.perf_counter() - self._started.pop()
-        self.statements += 1
+        self._add(time.perf_counter() - self._started.pop(), 1)
 
     def _before_commit(self, *_: Any) -> None:
         self._commit_started = time.perf_counter()
@@ -399,9 +517,10 @@ class SqlMeter:
         if self._commit_started is not None:
             self.commit_seconds += time.perf_counter() - self._commit_started
             self._commit_started = None
+            self.writes += 1
 
     def reset(self) -> None:
-        self.seconds, self.commit_seconds, self.statements = 0.0, 0.0, 0
+        self.seconds, self.commit_seconds, self.statements, self.writes = 0.0, 0.0, 0, 0
 
 
 @dataclass
@@ -410,8 +529,9 @@ class Samples:
     total: list[float] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)
     sql: list[float] = field(default_factory=list)
-    commit: list[float] = field(default_factory=list)
+    commit: list[float] = field(default_factory=list)  # of the updates that wrote
     statements: list[int] = field(default_factory=list)
+    writes: int = 0  # updates that wrote (refreshed their sender's profile)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -420,10 +540,28 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
+class KeepReplies(BaseRequestMiddleware):
+    """The innermost request middleware: keeps what the bot would send instead of sending it
+    (the caller, SendReplies, does not look at the result)."""
+
+    def __init__(self) -> None:
+        self.kept: list[TelegramMethod[Any]] = []
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Any:
+        self.kept.append(method)
+        return None
+
+
 class Feeder:
-    def __init__(self, dp: Dispatcher, bot: Bot, shape: Shape) -> None:
-        self.dp, self.bot, self.shape = dp, bot, shape
+    def __init__(self, dp: Dispatcher, bot: Bot, replies: KeepReplies, shape: Shape) -> None:
+        self.dp, self.bot, self.replies, self.shape = dp, bot, replies, shape
         self.update_ids = itertools.count(1)
+        self.failures = {translator(language)("error.internal") for language in LANGUAGES}
 
     def update(self, text: str, team: int, person: int) -> Update:
         update_id = next(self.update_ids)
@@ -458,10 +596,15 @@ class Feeder:
 
     async def feed(self, command: str, index: int) -> SendMessage:
         update = self.update(command, *self.who(command, index))
-        result = await self.dp.feed_update(self.bot, update)
-        if not isinstance(result, SendMessage) or not result.text:
-            raise AssertionError(f"{command}: expected a SendMessage reply, got {result!r}")
-        return result
+        self.replies.kept.clear()
+        await self.dp.feed_update(self.bot, update)
+        kept = self.replies.kept
+        reply = kept[0] if len(kept) == 1 else None
+        if not isinstance(reply, SendMessage) or not reply.text:
+            raise AssertionError(f"{command}: expected one SendMessage reply, got {kept!r}")
+        if reply.text in self.failures:
+            raise AssertionError(f"{command}: the bot answered with its error message")
+        return reply
 
 
 async def measure(feeder: Feeder, meter: SqlMeter, samples: int) -> list[Samples]:
@@ -470,14 +613,16 @@ async def measure(feeder: Feeder, meter: SqlMeter, samples: int) -> list[Samples
     for index in range(samples):
         for command, result in results.items():
             meter.reset()
-            cpu = time.process_time()  # this process, all threads (aiosqlite's worker included)
+            cpu = time.process_time()  # this process, all threads (the reading thread included)
             began = time.perf_counter()
             await feeder.feed(command, index)
             result.total.append(time.perf_counter() - began)
             result.cpu.append(time.process_time() - cpu)
             result.sql.append(meter.seconds)
-            result.commit.append(meter.commit_seconds)
             result.statements.append(meter.statements)
+            if meter.writes:
+                result.writes += 1
+                result.commit.append(meter.commit_seconds)
     return list(results.values())
 
 
@@ -487,21 +632,28 @@ def summary(s: Samples) -> str:
     def median_ms(values: list[float]) -> float:
         return statistics.median(values) * 1000
 
+    commit = f"{median_ms(s.commit):.1f} ms" if s.commit else "-"
     return (
         f"{s.command:<20} median {statistics.median(ms):6.1f} ms   p95 {percentile(ms, 95):6.1f} ms"
         f"   max {max(ms):6.1f} ms\n{'':21}medians: CPU {median_ms(s.cpu):.1f} ms, "
-        f"SQL execute {median_ms(s.sql):.1f} ms ({statistics.median(s.statements):.0f} "
-        f"statements), COMMIT {median_ms(s.commit):.1f} ms"
+        f"SQL {median_ms(s.sql):.1f} ms ({statistics.median(s.statements):.0f} "
+        f"statements), COMMIT {commit}\n{'':21}(COMMIT: of the {s.writes} of {len(s.total)} "
+        "updates that wrote: a sender last seen over 5 min before)"
     )
 
 
-async def run(args: argparse.Namespace, shape: Shape, path: Path) -> list[Samples]:
-    engine = create_engine(file_url(path))
+async def run(
+    args: argparse.Namespace, shape: Shape, url: str
+) -> tuple[list[Samples], dict[str, list[tuple[str, Any]]]]:
+    """The samples, and the statements of one traced update of each command."""
+    db = Database(url)
     meter = SqlMeter()
-    meter.attach(engine)
+    meter.attach(db)
     bot = create_bot(TOKEN)
+    replies = KeepReplies()
+    bot.session.middleware(replies)  # registered after the retry middleware: inside it
     try:
-        feeder = Feeder(create_dispatcher(create_session_pool(engine)), bot, shape)
+        feeder = Feeder(create_dispatcher(db), bot, replies, shape)
         for command in COMMANDS:
             for index in range(args.warmup):
                 await feeder.feed(command, shape.teams * shape.people - 1 - index)
@@ -521,12 +673,8 @@ async def run(args: argparse.Namespace, shape: Shape, path: Path) -> list[Sample
                 await profiled(feeder, command, args)
     finally:
         await bot.session.close()
-        await engine.dispose()
-
-    print()
-    for command, statements in traces.items():
-        explain(path, command, statements)
-    return results
+        await db.close()
+    return results, traces
 
 
 async def profiled(feeder: Feeder, command: str, args: argparse.Namespace) -> None:
@@ -558,6 +706,10 @@ def short_sql(statement: str) -> str:
     return text
 
 
+def is_main_query(statement: str) -> bool:
+    return "FROM entries" in statement and "GROUP BY" in statement
+
+
 def explain(path: Path, command: str, statements: list[tuple[str, Any]]) -> None:
     print(f"=== {command}: {len(statements)} statements (one update; SELECTs timed alone) ===")
     db = sqlite3.connect(path)
@@ -577,11 +729,10 @@ def explain(path: Path, command: str, statements: list[tuple[str, Any]]) -> None
             print(f"{timing}{short_sql(statement)[:150]}")
             if not is_select:
                 continue
-            main_query = "FROM entries" in statement and "GROUP BY" in statement
             plan = db.execute(f"EXPLAIN QUERY PLAN {statement}", params).fetchall()
             for _id, _parent, _unused, detail in plan:
                 print(f"{'':13}plan: {detail}")
-            if main_query:
+            if is_main_query(statement):
                 returned = len(db.execute(statement, params).fetchall())
                 matched = rows_matched(db, statement, params)
                 print(f"{'':13}params: {params}; {matched:,} rows match, {returned} groups")
@@ -596,6 +747,49 @@ def rows_matched(db: sqlite3.Connection, statement: str, params: tuple[Any, ...]
     # The select list's own parameters (CASE, COALESCE) come first; GROUP BY has none.
     where_params = params[len(params) - where.count("?") :]
     (n,) = db.execute(f"SELECT count(*) {where}", where_params).fetchone()
+    return int(n)
+
+
+async def explain_postgres(url: str, command: str, statements: list[tuple[str, Any]]) -> None:
+    print(f"=== {command}: {len(statements)} statements (one update; SELECTs timed alone) ===")
+    db = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        for statement, params in statements:
+            params = tuple(params or ())
+            is_select = statement.lstrip().upper().startswith("SELECT")
+            if is_select:
+                runs = []
+                for _ in range(15):
+                    began = time.perf_counter()
+                    await db.fetch(statement, *params)
+                    runs.append(time.perf_counter() - began)
+                timing = f"{statistics.median(runs) * 1000:6.2f} ms  "
+            else:
+                timing = "    (write)  "
+            print(f"{timing}{short_sql(statement)[:150]}")
+            if not is_select:
+                continue
+            for (line,) in await db.fetch(f"EXPLAIN {statement}", *params):
+                print(f"{'':13}plan: {line}")
+            if is_main_query(statement):
+                returned = len(await db.fetch(statement, *params))
+                matched = await rows_matched_postgres(db, statement, params)
+                print(f"{'':13}params: {params}; {matched:,} rows match, {returned} groups")
+    finally:
+        await db.close()
+    print()
+
+
+async def rows_matched_postgres(
+    db: asyncpg.Connection, statement: str, params: tuple[Any, ...]
+) -> int:
+    """As rows_matched, with the WHERE's $n parameters numbered anew from $1."""
+    where = statement[statement.index("FROM entries") :].split("GROUP BY")[0]
+    numbers: dict[int, int] = {}
+    for found in re.finditer(r"\$(\d+)", where):
+        numbers.setdefault(int(found.group(1)), len(numbers) + 1)
+    where = re.sub(r"\$(\d+)", lambda m: f"${numbers[int(m.group(1))]}", where)
+    n = await db.fetchval(f"SELECT count(*) {where}", *(params[old - 1] for old in numbers))
     return int(n)
 
 
@@ -628,6 +822,42 @@ def frozen_today(today: date | None) -> Iterator[None]:
         clock.unfreeze()
 
 
+def measure_sqlite(args: argparse.Namespace, shape: Shape, cached: Path) -> list[Samples]:
+    work = working_copy(cached)
+    try:
+        describe_database(work, args.analyze)
+        results, traces = asyncio.run(run(args, shape, file_url(work)))
+        print()
+        for command, statements in traces.items():
+            explain(work, command, statements)
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{work}{suffix}").unlink(missing_ok=True)
+    return results
+
+
+def measure_postgres(args: argparse.Namespace, shape: Shape, cached: Path) -> list[Samples]:
+    with contextlib.contextmanager(start_postgres)() as server:
+        return asyncio.run(_measure_postgres(args, shape, cached, server))
+
+
+async def _measure_postgres(
+    args: argparse.Namespace, shape: Shape, cached: Path, server: PostgresServer
+) -> list[Samples]:
+    await server.create_database(PG_DATABASE, template=TEMPLATE)
+    url = server.url(PG_DATABASE)
+    began = time.perf_counter()
+    counts = await copy_to_postgres(cached, url)
+    listed = ", ".join(f"{n:,} {table}" for table, n in counts.items())
+    print(f"copy to PostgreSQL: {time.perf_counter() - began:.1f} s (COPY, ANALYZE): {listed}")
+    await describe_postgres(url)
+    results, traces = await run(args, shape, url)
+    print()
+    for command, statements in traces.items():
+        await explain_postgres(url, command, statements)
+    return results
+
+
 def main_sync(args: argparse.Namespace) -> int:
     header()
     with frozen_today(args.today):
@@ -635,15 +865,14 @@ def main_sync(args: argparse.Namespace) -> int:
         shape = Shape(args.teams, args.people, args.days, today)
         print(
             f"{shape.teams} teams x {shape.people} people, {shape.days} days ending {today}; "
-            f"{args.samples} samples per command after {args.warmup} warm-up"
+            f"{args.samples} samples per command after {args.warmup} warm-up; "
+            f"database: {args.database}"
         )
-        work = working_copy(prepare_database(shape, args.reuse))
-        try:
-            describe_database(work, args.analyze)
-            results = asyncio.run(run(args, shape, work))
-        finally:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{work}{suffix}").unlink(missing_ok=True)
+        cached = prepare_database(shape, args.reuse)
+        if args.database == "postgresql":
+            results = measure_postgres(args, shape, cached)
+        else:
+            results = measure_sqlite(args, shape, cached)
 
     print("=== bot-side time per update (dp.feed_update) ===")
     over = False
@@ -666,9 +895,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--today", type=date.fromisoformat, help="freeze the bot's clock on this day (Moscow)"
     )
-    parser.add_argument("--analyze", action="store_true", help="run ANALYZE on the copy first")
+    parser.add_argument(
+        "--analyze",
+        action="store_true",
+        help="run ANALYZE on the SQLite copy first (the PostgreSQL copy is always analyzed)",
+    )
     parser.add_argument("--target", type=float, default=50.0, help="median limit, in ms")
     parser.add_argument("--show", action="store_true", help="print one reply of each command")
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument(
         "--profile",
         type=int,
