@@ -22,6 +22,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,9 @@ MAX_BATCH = 200
 MAX_BATCH_SECONDS = 0.05
 
 CommitHook = Callable[[UnitOfWork], None]
+# Set while a task holds the writer's turn: a unit of work opened inside another would wait for
+# the one it is inside of forever.
+_IN_WRITER: ContextVar[bool] = ContextVar("in_writer", default=False)
 
 
 def is_sqlite(url: str) -> bool:
@@ -311,12 +315,12 @@ class _SqliteWriter:
     def unit(self) -> "_WriterTurn":
         return _WriterTurn(self)
 
-    def _maybe_commit(self, batch: _Batch) -> None:
+    def _maybe_commit(self, batch: _Batch, *, now: bool = False) -> None:
         """Commit once nobody is waiting to join, or the batch is full or old."""
         if batch.closing:
             return
         full = batch.size >= MAX_BATCH or asyncio.get_running_loop().time() >= batch.deadline
-        if self._waiting and not full:
+        if self._waiting and not full and not now:
             return
         batch.closing = True
         task = asyncio.create_task(self._commit(batch), name="sqlite-commit")
@@ -353,12 +357,11 @@ class _SqliteWriter:
 
     async def close(self) -> None:
         """At shutdown, once the writers under way are committed."""
+        if self._batch is not None:
+            self._maybe_commit(self._batch, now=True)
         while self._commits:
             await asyncio.wait(set(self._commits))
         async with self._turn:
-            if self._batch is not None:
-                with suppress(Exception):
-                    await self._batch.transaction.rollback()
             await self._reset()
         await self.engine.dispose()
 
@@ -368,26 +371,40 @@ class _WriterTurn:
 
     A class rather than a generator-based context manager: it runs for every write."""
 
-    __slots__ = ("batch", "raw", "session", "writer")
+    __slots__ = ("batch", "raw", "session", "token", "writer")
 
     def __init__(self, writer: _SqliteWriter) -> None:
         self.writer = writer
 
     async def __aenter__(self) -> UnitOfWork:
         writer = self.writer
+        if _IN_WRITER.get():
+            raise RuntimeError("units of work do not nest: this one would wait for itself")
         writer._waiting += 1
         try:
             await writer._turn.acquire()
-        finally:
+        except BaseException:
             writer._waiting -= 1
+            if writer._batch is not None:  # the batch may have been waiting for this one
+                writer._maybe_commit(writer._batch)
+            raise
+        writer._waiting -= 1
+        self.token = _IN_WRITER.set(True)
         try:
             self.batch, connection, self.raw = await writer._open_batch()
-        except BaseException:
-            logger.exception("Could not begin a write transaction")
-            await writer._reset()
+            self.raw.execute("SAVEPOINT unit_of_work")
+        except BaseException as error:
+            logger.exception("Could not begin a unit of work")
+            _IN_WRITER.reset(self.token)
+            batch = writer._batch
+            if batch is None:
+                await writer._reset()
+            else:  # the others in the batch hear that it failed
+                batch.broken = batch.broken or error
             writer._turn.release()
+            if batch is not None:
+                writer._maybe_commit(batch, now=True)
             raise
-        self.raw.execute("SAVEPOINT unit_of_work")
         self.session = UnitOfWork(
             writer,
             writes=True,
@@ -421,6 +438,7 @@ class _WriterTurn:
                 batch.broken = batch.broken or error
                 raise
             finally:
+                _IN_WRITER.reset(self.token)
                 if not raw.in_transaction:  # SQLite ended it (a full disk, an I/O error)
                     batch.broken = batch.broken or RuntimeError("the write transaction ended")
                 writer._turn.release()

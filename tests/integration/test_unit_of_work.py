@@ -175,3 +175,30 @@ async def test_a_logged_entry_is_stored_as_the_orm_stores_it(
     columns = [c.key for c in columns_of(Entry) if c.key != "id"]
     prepared, orm = stored[recorded.entry.id], stored[twin.id]
     assert {c: getattr(prepared, c) for c in columns} == {c: getattr(orm, c) for c in columns}
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # SQLite's writers take turns
+async def test_units_of_work_do_not_nest(database: Database) -> None:
+    """A writer opened inside another would wait for itself: it is refused at once."""
+    async with database.write():
+        with pytest.raises(RuntimeError, match="do not nest"):
+            async with database.write():
+                pass
+
+
+async def test_a_writer_given_up_while_waiting_does_not_hold_the_batch(database: Database) -> None:
+    user_id, team_id = await team_of_one(database)
+    waiting: list[asyncio.Task[None]] = []
+
+    async def log(count: int, then_cancel_the_other: bool) -> None:
+        async with database.write() as session:
+            await record_entry(session, user_id, team_id, EntryKind.CALL, parsed(count))
+            await asyncio.sleep(0.01)  # the other waits for its turn meanwhile (the batch is young)
+            if then_cancel_the_other:  # it gives up just as this one is done
+                waiting[0].cancel()
+
+    first = asyncio.create_task(log(1, then_cancel_the_other=True))
+    await asyncio.sleep(0.002)
+    waiting.append(asyncio.create_task(log(10, then_cancel_the_other=False)))
+    await asyncio.wait_for(first, 5)  # committed, not waiting for the one that gave up
+    assert await live_calls(database) == 1

@@ -8,8 +8,9 @@ Two runs over the same N charts (each with slightly different numbers, as real w
 
 * sequential: ``render_team_chart`` in a loop on the main thread;
 * pool: every chart through ``render_png`` on a ThreadPoolExecutor(workers), all gathered at
-  once from an event loop, the way the Monday broadcast would do it. Meanwhile a coroutine
-  ticking every 10 ms records how late its wake-ups are: how much the loop stalls.
+  once from an event loop, the way the Monday report calls it (the bot itself passes a process
+  pool: bench_monday.py measures that). Meanwhile a coroutine ticking every 10 ms records how
+  late its wake-ups are: how much the loop stalls.
 
 Rendering holds the GIL most of the time, so threads mostly buy a responsive event loop, not
 throughput. Prints charts/second, CPU seconds per chart and the average PNG size.

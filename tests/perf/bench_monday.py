@@ -19,10 +19,10 @@ transaction, formatted by SQLAlchemy's own SQLite bind processors. Files are cac
 ``--reuse`` takes the seeded file from there; ``--phase send`` takes the prepared one (the
 outbox filled by an earlier prep run of the same sizes). Every run works on a copy.
 
-Startup as ``bot.__main__.run_bot`` does it: one engine and session pool, ``create_bot`` (with
-the retry middleware) pointed at the fake, a spawn ProcessPoolExecutor(--workers, by default one
-fewer than the CPUs as run_bot sizes it), ``create_dispatcher`` (no APScheduler: the jobs are
-called directly), ``gc.collect(); gc.freeze()`` (``--no-gc-freeze`` to skip), then the
+Startup as ``bot.__main__.run_bot`` does it: one ``models.database.Database``, ``create_bot``
+(with the retry middleware) pointed at the fake, a spawn ProcessPoolExecutor(--workers, by
+default one fewer than the CPUs as run_bot sizes it), ``create_dispatcher`` (no APScheduler: the
+jobs are called directly), ``gc.collect(); gc.freeze()`` (``--no-gc-freeze`` to skip), then the
 dispatcher's startup hook ``start_background``, which warms what the app warms and starts the
 production ``OutboxSender`` (Limits(per_second=--limit)); it polls all night, idle until 09:00.
 
@@ -42,10 +42,12 @@ Stalls: a task sleeping 10 ms in a loop records how late it wakes, over both pha
 counted in the phase it started in). A watchdog thread samples the event-loop thread's stack
 whenever the loop has not ticked for ``--trace-ms``, and gc.callbacks time every collection:
 the report names where the worst stalls were spent. Instruments, none of which changes what
-the app does: the session pool's SQLite turn lock (bot.db.SerializedSession) swapped for a
-timed one (how long each caller waited for and held the database), the chart pool counted,
-the sender's limiter and an innermost request middleware timestamped (from the limiter's go
-to the HTTP request, and how many requests the bot made in its busiest second).
+the app does: the SQLite writers' turn lock (models.database: the writers of a process take
+turns on one connection and are committed together; readers take no turn) swapped for a timed
+one (how long each writer waited for and held its turn, the group commits' own turns
+included), the chart pool counted, the sender's limiter and an innermost request middleware
+timestamped (from the limiter's go to the HTTP request, and how many requests the bot made in
+its busiest second).
 
 Exit code 1 when a target is missed: stalls under 100 ms, rate at least 90 % of the limit,
 no 429s.
@@ -95,9 +97,7 @@ from aiogram.methods import TelegramMethod  # noqa: E402
 from aiogram.methods.base import Response, TelegramType  # noqa: E402
 from sqlalchemy import Column, func, select  # noqa: E402
 from sqlalchemy.dialects import sqlite as sqlite_dialect  # noqa: E402
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker  # noqa: E402
 
-from bot.db import create_engine, create_session_pool  # noqa: E402
 from bot.factory import (  # noqa: E402
     create_bot,
     create_dispatcher,
@@ -107,6 +107,7 @@ from bot.factory import (  # noqa: E402
 from bot.sender import Limits, OutboxSender  # noqa: E402
 from models import Entry, OutboxMessage, OutboxStatus  # noqa: E402
 from models.base import clock  # noqa: E402
+from models.database import Database  # noqa: E402
 from scheduler import LEASE_TTL  # noqa: E402
 from scheduler.jobs import run_weekly_reports  # noqa: E402
 from tests.perf.seeded import build_seeded, file_url  # noqa: E402
@@ -482,8 +483,8 @@ class StallMonitor:
 
 
 class TimedLock(asyncio.Lock):
-    """bot.db's SQLite turn lock, timed: waits, and holds per the function that opened the
-    session."""
+    """The SQLite writers' turn lock (models.database), timed: waits, and holds per the function
+    that opened the unit of work (a group commit's turn as "(group commit)")."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -513,7 +514,10 @@ class TimedLock(asyncio.Lock):
         while frame is not None:
             code = frame.f_code
             ours = code.co_filename == __file__ and code.co_name in ("acquire", "_caller")
-            if not ours and not code.co_filename.endswith("bot/db.py"):
+            database = code.co_filename.endswith("models/database.py")
+            if database and code.co_name == "_commit":
+                return "(group commit)"
+            if not ours and not database and not code.co_filename.endswith("asyncio/locks.py"):
                 return code.co_name
             frame = frame.f_back  # type: ignore[assignment]
         return "?"
@@ -524,7 +528,7 @@ class TimedLock(asyncio.Lock):
 
     def lines(self, elapsed: float) -> list[str]:
         total = sum(sum(v) for v in self.held.values())
-        out = [f"database turns (SerializedSession lock): held {total / elapsed:.0%} of the time"]
+        out = [f"write turns (the SQLite writers' lock): held {total / elapsed:.0%} of the time"]
         for caller, held in sorted(self.held.items(), key=lambda kv: -sum(kv[1])):
             waited = self.waited.get(caller, [])
             out.append(
@@ -536,13 +540,13 @@ class TimedLock(asyncio.Lock):
         return out
 
 
-def timed_session_pool(url: str) -> tuple[Any, async_sessionmaker[AsyncSession], TimedLock]:
-    engine = create_engine(url)
-    pool = create_session_pool(engine)
+def timed_database(url: str) -> tuple[Database, TimedLock]:
+    db = Database(url)
+    writer = db._writer
+    assert writer is not None, "an SQLite database"
     lock = TimedLock()
-    # SerializedSession takes its lock from the session's info, copied from the pool's.
-    pool.kw["info"]["write_lock"] = lock
-    return engine, pool, lock
+    writer._turn = lock  # nobody holds it yet: the first writer comes with the sender's start
+    return db, lock
 
 
 class CountingExecutor(Executor):
@@ -665,8 +669,8 @@ def reset_clock() -> None:
     clock.unfreeze()
 
 
-async def outbox_counts(pool: async_sessionmaker[AsyncSession]) -> Counter[str]:
-    async with pool() as session:
+async def outbox_counts(db: Database) -> Counter[str]:
+    async with db.read() as session:
         rows = await session.execute(
             select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
         )
@@ -901,8 +905,7 @@ async def progress_printer(label: str, line: Callable[[], str], every: float) ->
 class App:
     """The bot as ``bot.__main__.run_bot`` starts it, with the bench's instruments attached."""
 
-    engine: Any
-    pool: async_sessionmaker[AsyncSession]
+    db: Database
     lock: TimedLock
     bot: Bot
     requests: RequestClock
@@ -912,16 +915,16 @@ class App:
 
     @classmethod
     async def start(cls, args: argparse.Namespace, path: Path, fake: FakeProcess) -> App:
-        engine, pool, lock = timed_session_pool(file_url(path))
+        db, lock = timed_database(file_url(path))
         bot = create_bot(fake.token, fake.base_url)
         requests = RequestClock()
         bot.session.middleware(requests)  # registered after the retry middleware: inside it
         charts = CountingExecutor(
             ProcessPoolExecutor(max_workers=args.workers, mp_context=get_context("spawn"))
         )
-        sender = OutboxSender(pool, limits=Limits(per_second=args.limit))
+        sender = OutboxSender(db, limits=Limits(per_second=args.limit))
         dispatched = watch_dispatches(sender)
-        create_dispatcher(pool, outbox=sender, with_scheduler=False, chart_executor=charts)
+        create_dispatcher(db, outbox=sender, with_scheduler=False, chart_executor=charts)
         if not args.no_gc_freeze:  # what run_bot does before polling
             gc.collect()
             gc.freeze()
@@ -929,13 +932,13 @@ class App:
         # The dispatcher's startup hook: warms what the app warms, starts the outbox sender
         # (idle until 09:00: every row waits for its report time).
         await start_background(bot, sender, None)
-        return cls(engine, pool, lock, bot, requests, charts, sender, dispatched)
+        return cls(db, lock, bot, requests, charts, sender, dispatched)
 
     async def stop(self) -> None:
-        await stop_background(self.sender, None, None)
+        await stop_background(self.sender, None)
         await self.bot.session.close()
         await asyncio.to_thread(self.charts.shutdown, cancel_futures=True)
-        await self.engine.dispose()
+        await self.db.close()
         reset_clock()
         gc.unfreeze()
 
@@ -962,7 +965,7 @@ async def prepare(args: argparse.Namespace, app: App, monitor: StallMonitor) -> 
     began = time.perf_counter()
     reporter = asyncio.create_task(progress_printer("prep", line, args.progress))
     try:
-        queued = await run_weekly_reports(app.pool, "bench-monday", LEASE_TTL, executor, queued_one)
+        queued = await run_weekly_reports(app.db, "bench-monday", LEASE_TTL, executor, queued_one)
     finally:
         seconds = time.perf_counter() - began
         reporter.cancel()
@@ -990,12 +993,12 @@ async def prepare(args: argparse.Namespace, app: App, monitor: StallMonitor) -> 
     )
 
 
-async def queue_group_extras(pool: async_sessionmaker[AsyncSession], per_group: int) -> int:
+async def queue_group_extras(db: Database, per_group: int) -> int:
     """More posts for every bound group, due just before the charts (as if held overnight)."""
     if per_group <= 0:
         return 0
     due = SEND_AT - timedelta(seconds=1)
-    async with pool() as session:
+    async with db.write() as session:  # committed when the block ends
         chats = (await session.scalars(select(OutboxMessage.chat_id).distinct())).all()
         groups = [chat for chat in chats if chat < 0]
         for chat in groups:
@@ -1009,17 +1012,16 @@ async def queue_group_extras(pool: async_sessionmaker[AsyncSession], per_group: 
                         created_at=due,
                     )
                 )
-        await session.commit()
     return len(groups) * per_group
 
 
 async def send(
     args: argparse.Namespace, app: App, monitor: StallMonitor, fake: FakeProcess
 ) -> SendResult:
-    extras = await queue_group_extras(app.pool, args.group_extra)
+    extras = await queue_group_extras(app.db, args.group_extra)
     if extras:
         print(f"send: {extras:,} extra group posts queued", flush=True)
-    before = await outbox_counts(app.pool)
+    before = await outbox_counts(app.db)
     due = before[OutboxStatus.PENDING.value]
     sender = app.sender
     sent_before = sender.sent
@@ -1042,7 +1044,7 @@ async def send(
     try:
         while True:
             await asyncio.sleep(1.0)
-            statuses = await outbox_counts(app.pool)
+            statuses = await outbox_counts(app.db)
             if statuses["pending"] + statuses["sending"] == 0:
                 break
             if time.monotonic() > deadline:
