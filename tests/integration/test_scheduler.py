@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
+from bot.sender import OutboxSender
 from bot.services.entries import record_entry
 from bot.services.parsing import parse_entry
 from bot.services.targets import parse_target_command, set_target
@@ -11,7 +12,8 @@ from models import EntryKind, OutboxMessage, Team, TeamInfo, User, Vacation
 from models.base import Clock
 from models.database import Database
 from models.outbox import due_messages
-from scheduler.jobs import run_due_work
+from scheduler import LEASE_TTL, KpiScheduler
+from scheduler.jobs import run_due_work, teams_if_leader
 from tests.people import join, new_team, register, reread
 
 TTL = timedelta(minutes=3)
@@ -187,3 +189,15 @@ async def test_monday_report_missed_beyond_the_grace_is_skipped(
 ) -> None:
     await seed(database)
     assert await tick_at(database, frozen_clock, utc(2026, 11, 23, 9, 30)) == 0
+
+
+async def test_a_stopped_scheduler_hands_over_at_once(database: Database) -> None:
+    """The lease of a scheduler that shuts down is released: another instance's scheduler
+    takes over at its next tick, not when the lease would have run out."""
+    first = KpiScheduler(database, OutboxSender(database))
+    second = KpiScheduler(database, OutboxSender(database))
+    assert await teams_if_leader(database, first.holder, LEASE_TTL) is not None
+    assert await teams_if_leader(database, second.holder, LEASE_TTL) is None
+    await first.shutdown()
+    assert await teams_if_leader(database, second.holder, LEASE_TTL) is not None
+    assert await teams_if_leader(database, first.holder, LEASE_TTL) is None
