@@ -2,12 +2,16 @@
 
 import itertools
 import time
+from contextlib import AsyncExitStack
 
 from sqlalchemy import select
 
+from bot.sender import OutboxSender
 from bot.services.outbox import enqueue
 from models import OutboxMessage, OutboxStatus, User
+from tests.db import migrated_database
 from tests.e2e.conftest import RunningBot
+from tests.fake_telegram import FakeTelegram
 
 
 async def queue(kpi: RunningBot, *messages: tuple[str, int, str]) -> None:
@@ -87,3 +91,30 @@ async def test_chart_photos_are_sent_with_their_caption(kpi: RunningBot) -> None
     kpi.outbox.wake()
     sent = await kpi.tg.wait_for(lambda m: m.chat_id == 31 and m.photo is not None, timeout=10)
     assert (sent.photo, sent.text) == (png, "Last week")
+
+
+async def test_two_senders_on_one_database_send_each_message_once(
+    fake_tg: FakeTelegram, db_url: str
+) -> None:
+    """Two instances' outbox senders at the same rows: the claim decides who sends each."""
+    chats = list(range(500, 540))
+    async with AsyncExitStack() as stack:
+        dbs = [await stack.enter_async_context(migrated_database(db_url)) for _ in range(2)]
+        async with dbs[0].write() as session:
+            for chat_id in chats:
+                fake_tg.user(chat_id, f"U{chat_id}")
+                await enqueue(session, f"note:{chat_id}", chat_id, text=f"note {chat_id}")
+        senders = [OutboxSender(db, idle_poll=0.05) for db in dbs]
+        bots = [fake_tg.make_bot() for _ in senders]
+        for sender, bot in zip(senders, bots, strict=True):
+            sender.start(bot)
+        try:
+            for chat_id in chats:
+                await fake_tg.wait_for(lambda m, c=chat_id: m.chat_id == c, timeout=20)
+            await fake_tg.expect_silence(duration=0.5)
+        finally:
+            for sender, bot in zip(senders, bots, strict=True):
+                await sender.stop()
+                await bot.session.close()
+    texts = sorted(m.text or "" for m in fake_tg.messages if (m.text or "").startswith("note "))
+    assert texts == sorted(f"note {chat_id}" for chat_id in chats)
