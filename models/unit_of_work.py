@@ -49,13 +49,12 @@ class Runner(Protocol):
 
 
 class UnitOfWork:
-    __slots__ = ("_bind", "_join", "_orm", "_runner", "info", "writes")
+    __slots__ = ("_bind", "_join", "_orm", "_runner", "info")
 
     def __init__(
         self,
         runner: Runner,
         *,
-        writes: bool,
         bind: AsyncEngine | AsyncConnection,
         join_transaction_mode: Any = None,
     ) -> None:
@@ -63,7 +62,6 @@ class UnitOfWork:
         self._bind = bind
         self._join = join_transaction_mode
         self._orm: AsyncSession | None = None
-        self.writes = writes  # False: a reader, which the database refuses to let write
         self.info: dict[str, Any] = {}
 
     @property
