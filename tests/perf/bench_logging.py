@@ -65,12 +65,14 @@ from aiogram import Dispatcher, Router  # noqa: E402
 from aiogram.types import Message  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
+from bot.__main__ import settle_memory  # noqa: E402
 from bot.factory import create_bot, create_dispatcher  # noqa: E402
 from models import Entry  # noqa: E402
 from tests.db import TEMPLATE, migrated_database, sqlite_url, start_postgres  # noqa: E402
 from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser  # noqa: E402
 from tests.postgres import PostgresServer  # noqa: E402
 
+DEFAULT_GC_THRESHOLDS = gc.get_threshold()
 TIMEOUT = 60.0  # seconds for any one wait (setup or burst)
 FIRST_USER_ID = 5_000_001
 MANAGER_ID = 4_000_001
@@ -166,10 +168,8 @@ async def burst(
 ) -> tuple[Burst, Replies]:
     """Queue ``calls`` messages per user at once (interleaved) and time the replies.
 
-    As `python -m bot` does once it is up, what exists before the burst is frozen out of the
-    garbage collector's full passes (for both bots)."""
-    gc.collect()
-    gc.freeze()
+    Memory is settled as `python -m bot` settles it once it is up (for both bots)."""
+    settle_memory()
     start = len(tg.messages)
     loop_cpu, process_cpu = time.thread_time(), time.process_time()
     queued: dict[int, deque[float]] = defaultdict(deque)
@@ -185,6 +185,7 @@ async def burst(
     elapsed = max(reply.time for reply in answered) - began
     latencies = [reply.time - queued[reply.chat_id].popleft() for reply in answered]
     gc.unfreeze()
+    gc.set_threshold(*DEFAULT_GC_THRESHOLDS)
     result = Burst(kind, total, elapsed, loop_cpu, process_cpu, latencies, len(replies.failed))
     if replies.failed:
         result.notes.append(
