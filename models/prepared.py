@@ -10,15 +10,17 @@ the one source of truth: nothing repeats its columns or its defaults.
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache, partial
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import Date, DateTime, bindparam
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement, Select
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.schema import ColumnDefault, DefaultGenerator
+from sqlalchemy.sql.type_api import TypeEngine
 
 Processor = Callable[[Any], Any] | None
 Row = tuple[Any, ...]
@@ -50,71 +52,86 @@ class Compiled:
     # every update) is not converted again. Empty and unused unless asked for.
     remembered: dict[tuple[Any, ...], Row] = field(default_factory=dict, compare=False)
     remember: int = 0
-    # Precomputed for the common cases: every parameter given, no conversion needed.
-    plain_binds: bool = field(init=False, compare=False)
-    plain_results: bool = field(init=False, compare=False)
-    all_given: bool = field(init=False, compare=False)  # no defaults or own values to fill in
+    # Precomputed: only the positions with something to do are visited on every call.
+    fills: tuple[tuple[int, Callable[[], Any]], ...] = field(init=False, compare=False)
+    bind_steps: tuple[tuple[int, Callable[[Any], Any]], ...] = field(init=False, compare=False)
+    result_steps: tuple[tuple[int, Callable[[Any], Any]], ...] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "plain_binds", not any(self.binds))
-        object.__setattr__(self, "plain_results", not any(self.results))
-        object.__setattr__(
-            self,
-            "all_given",
-            all(d is None for d in self.defaults) and all(v is _REQUIRED for v in self.literals),
-        )
+        fills = []
+        for index, (default, literal) in enumerate(zip(self.defaults, self.literals, strict=True)):
+            if default is not None:
+                fills.append((index, default))
+            elif literal is not _REQUIRED:
+                fills.append((index, partial(_same, literal)))
+        object.__setattr__(self, "fills", tuple(fills))
+        object.__setattr__(self, "bind_steps", _steps(self.binds))
+        object.__setattr__(self, "result_steps", _steps(self.results))
 
     def params(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
-        if self.all_given:
-            try:
-                given = [values[name] for name in self.names]
-            except KeyError as missing:
-                raise KeyError(f"no value for the parameter {missing.args[0]!r}") from None
-        else:
-            given = [self._value(index, values) for index in range(len(self.names))]
-        if self.plain_binds:
-            return tuple(given)
-        return tuple(
-            value if process is None else process(value)
-            for value, process in zip(given, self.binds, strict=True)
-        )
-
-    def _value(self, index: int, values: Mapping[str, Any]) -> Any:
-        """A parameter not given: the column's default, or the statement's own value."""
-        name = self.names[index]
-        if name in values:
-            return values[name]
-        default = self.defaults[index]
-        if default is not None:
-            return default()
-        if self.literals[index] is not _REQUIRED:
-            return self.literals[index]
-        raise KeyError(f"no value for the parameter {name!r}")
+        given = [values.get(name, _REQUIRED) for name in self.names]
+        for index, fill in self.fills:
+            if given[index] is _REQUIRED:
+                given[index] = fill()
+        if _REQUIRED in given:
+            missing = self.names[given.index(_REQUIRED)]
+            raise KeyError(f"no value for the parameter {missing!r}")
+        for index, process in self.bind_steps:
+            given[index] = process(given[index])
+        return tuple(given)
 
     def rows(self, raw: Iterable[Sequence[Any]]) -> list[Row]:
-        if self.plain_results:
+        if not self.result_steps:
             return [tuple(row) for row in raw]
         if self.remember:
             return [self._remembered(tuple(row)) for row in raw]
-        return [
-            tuple(
-                value if process is None else process(value)
-                for value, process in zip(row, self.results, strict=True)
-            )
-            for row in raw
-        ]
+        return [self._converted(row) for row in raw]
+
+    def _converted(self, raw: Sequence[Any]) -> Row:
+        row = list(raw)
+        for index, process in self.result_steps:
+            row[index] = process(row[index])
+        return tuple(row)
 
     def _remembered(self, raw: tuple[Any, ...]) -> Row:
         found = self.remembered.get(raw)
         if found is None:
-            found = tuple(
-                value if process is None else process(value)
-                for value, process in zip(raw, self.results, strict=True)
-            )
+            found = self._converted(raw)
             if len(self.remembered) >= self.remember:
                 del self.remembered[next(iter(self.remembered))]  # the oldest
             self.remembered[raw] = found
         return found
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _steps(processors: Sequence[Processor]) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+    return tuple((index, process) for index, process in enumerate(processors) if process)
+
+
+# Dates recur (today, this week, this month), and converting one costs SQLite's driver a string
+# formatting or parsing each time: a converted date is remembered (both sides are immutable).
+_DATES_REMEMBERED = 1024
+
+
+def _bind_processor(type_: TypeEngine[Any], dialect: Dialect) -> Processor:
+    process = type_.dialect_impl(dialect).bind_processor(dialect)
+    if process is not None and _is_date(type_):
+        return lru_cache(maxsize=_DATES_REMEMBERED)(process)
+    return process
+
+
+def _result_processor(type_: TypeEngine[Any], dialect: Dialect) -> Processor:
+    process = type_.dialect_impl(dialect).result_processor(dialect, None)
+    if process is not None and _is_date(type_):
+        return lru_cache(maxsize=_DATES_REMEMBERED)(process)
+    return process
+
+
+def _is_date(type_: TypeEngine[Any]) -> bool:
+    return isinstance(type_, Date) and not isinstance(type_, DateTime)
 
 
 def compile_for(statement: ClauseElement, dialect: Dialect, remember: int = 0) -> Compiled:
@@ -122,18 +139,14 @@ def compile_for(statement: ClauseElement, dialect: Dialect, remember: int = 0) -
     assert isinstance(compiled, SQLCompiler)
     names = tuple(compiled.positiontup or ())
     prefetch = {column.key: _default_of(column.default) for column in compiled.insert_prefetch}
-    binds = tuple(
-        compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
-    )
+    binds = tuple(_bind_processor(compiled.binds[name].type, dialect) for name in names)
     literals = tuple(
         _REQUIRED if compiled.binds[name].required else compiled.binds[name].effective_value
         for name in names
     )
     # A SELECT's columns, or the RETURNING ones of an INSERT, UPDATE or DELETE.
     columns = statement.exported_columns if isinstance(statement, Select | UpdateBase) else ()
-    results = tuple(
-        column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
-    )
+    results = tuple(_result_processor(column.type, dialect) for column in columns)
     defaults = tuple(prefetch.get(name) for name in names)
     return Compiled(compiled.string, names, literals, defaults, binds, results, remember=remember)
 
