@@ -223,6 +223,7 @@ _HTML_TAGS = {
 }
 _NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _ENTITY_RE = re.compile(r"&(#[xX][0-9a-fA-F]{1,8}|#[0-9]{1,10}|[a-zA-Z]{2,6});")
+_MARKUP_RE = re.compile(r"[&<]")  # where plain text stops
 _TAG_NAME_RE = re.compile(r"[a-zA-Z0-9-]*")
 _ATTR_NAME_RE = re.compile(r"[^\s=>/]+")
 
@@ -274,9 +275,11 @@ def parse_html(text: str) -> tuple[str, list[JsonDict]]:
                 i += 1
             continue
         if ch != "<":
-            out.append(ch)
-            pos16 += 2 if ord(ch) > 0xFFFF else 1
-            i += 1
+            markup = _MARKUP_RE.search(text, i)
+            end = markup.start() if markup else n
+            out.append(text[i:end])
+            pos16 += _u16len(text[i:end])
+            i = end
             continue
         start = i
         if text.startswith("</", i):
