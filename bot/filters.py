@@ -13,7 +13,7 @@ from aiogram.filters import Command as AiogramCommand
 from aiogram.filters import Filter
 from aiogram.types import Message, TelegramObject
 
-from models import Team, User
+from models import Person, TeamInfo
 
 GROUP_TYPES = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
 
@@ -21,7 +21,7 @@ GROUP_TYPES = frozenset({ChatType.GROUP, ChatType.SUPERGROUP})
 class IsManager(Filter):
     """The sender manages their team."""
 
-    async def __call__(self, event: TelegramObject, user: User | None = None) -> bool:
+    async def __call__(self, event: TelegramObject, user: Person | None = None) -> bool:
         return user is not None and user.is_manager
 
 
@@ -29,7 +29,7 @@ class PrivateMember(Filter):
     """A message in the bot's private chat from someone in a team: one check for the branch
     most updates go to (each filter an update passes costs it aiogram's call machinery)."""
 
-    async def __call__(self, message: Message, team: Team | None = None) -> bool:
+    async def __call__(self, message: Message, team: TeamInfo | None = None) -> bool:
         return team is not None and message.chat.type == ChatType.PRIVATE
 
 
