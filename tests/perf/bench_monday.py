@@ -7,7 +7,9 @@ Not part of the test suite (pytest ignores tests/perf). Run from the project roo
         [--workers N] [--phase prep|send|both] [--reuse] [--groups 0.3] [--group-extra 0]
 
     e.g. --teams 50 for figures in ~2 minutes; the full 1,000 teams take ~35 min with one chart
-    worker (prep ~33 min, then ~7 min of sending), ~25 min with two.
+    worker (prep ~33 min, then ~7 min of sending), ~25 min with two. Those times are from the
+    machine of the README's figures: on one that renders half as fast (2.4 charts/s with one
+    worker) 80 teams take 6.5 min and the full 1,000 about 75.
 
 Seeding: a freshly migrated SQLite file (Alembic to head) gets ``teams`` teams of ``people``
 (person 0 the manager; Russian teams with one English speaker, every fifth team English), all

@@ -73,9 +73,7 @@ async def copy_to_postgres(path: Path, url: str) -> dict[str, int]:
                 copied = 0
                 while chunk := await asyncio.to_thread(result.fetchmany, COPY_CHUNK):
                     records = [_plain(row, enums) for row in chunk]
-                    await target.copy_records_to_table(
-                        table.name, records=records, columns=columns
-                    )
+                    await target.copy_records_to_table(table.name, records=records, columns=columns)
                     copied += len(records)
                 if copied:
                     counts[table.name] = copied
