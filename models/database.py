@@ -175,7 +175,16 @@ class Database:
             )
             self._writer = None
             self._reads = None
-            self._read_engine = self.engine.execution_options(postgresql_readonly=True)
+            # Readers: each statement on its own (no BEGIN or ROLLBACK round trips, as SQLite's
+            # readers), on connections the server keeps read-only.
+            self._read_engine = create_async_engine(
+                url,
+                pool_size=pool_size,
+                max_overflow=max_overflow,
+                pool_pre_ping=True,
+                isolation_level="AUTOCOMMIT",
+                connect_args={"server_settings": {"default_transaction_read_only": "on"}},
+            )
 
     @property
     def dialect(self) -> Dialect:
@@ -221,6 +230,8 @@ class Database:
             await self._writer.close()
         if self._reads is not None:
             await self._reads.close()
+        if self._read_engine is not self.engine:
+            await self._read_engine.dispose()
         await self.engine.dispose()
 
 
