@@ -29,11 +29,11 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import CursorResult, event
+from sqlalchemy import event
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
-from sqlalchemy.sql import Executable, Insert
 
 from models.prepared import Compiled, Prepared, Row
 from models.unit_of_work import Call, Runner, UnitOfWork
@@ -118,27 +118,59 @@ def _sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
     return engine
 
 
-class _ThroughSession:
-    """Prepared statements run through SQLAlchemy Core on the session's connection, in its
-    transaction (PostgreSQL)."""
+class _ThroughDriver:
+    """Prepared statements on PostgreSQL: the SQL compiled once, run by asyncpg itself on the
+    unit's connection, in its transaction. SQLAlchemy's per-statement machinery (an execution
+    context, a cursor, a result, a greenlet switch) cost more loop CPU than asyncpg's own trip;
+    asyncpg keeps each connection's statements prepared, so a statement is one trip.
 
-    async def _execute(
-        self, session: UnitOfWork, statement: Prepared, params: dict[str, Any]
-    ) -> tuple[Executable, CursorResult[Any]]:
+    Connections are not pinged when taken from the pool (a ping is one to three trips on every
+    update). A connection the server dropped shows at a writer's BEGIN, which is then tried
+    once more on a new connection, or at a reader's statement, which is tried once more
+    (reading twice is harmless): either way SQLAlchemy invalidates the whole pool, as after any
+    lost connection, so the next units get new ones."""
+
+    async def _driver(self, session: UnitOfWork) -> tuple[AsyncConnection, Any, Any]:
         if session.pending:
             await session.flush()  # the statement sees what the ORM holds
-        connection = await session.orm.connection()
-        executable = statement.statement(connection.dialect)
-        assert isinstance(executable, Executable)
-        return executable, await connection.execute(executable, params)
+        connection = session.info.get(_CONNECTION)
+        if connection is None:  # a reader's first statement: a connection of its own
+            engine = session.bind
+            assert isinstance(engine, AsyncEngine)
+            connection = session.info[_CONNECTION] = await engine.connect()
+        raw = await connection.get_raw_connection()
+        adapted: Any = raw.dbapi_connection
+        if adapted._transaction is None and not adapted.autocommit:
+            await _begin(connection)
+        return connection, adapted, raw.driver_connection
+
+    async def _execute(
+        self, session: UnitOfWork, statement: Prepared, params: dict[str, Any], *, rows: bool
+    ) -> tuple[Compiled, Any]:
+        """The statement's records (rows=True) or its status ("UPDATE 3")."""
+        for attempt in (1, 2):
+            connection, adapted, driver = await self._driver(session)
+            compiled = statement.compiled(connection.dialect)
+            values = compiled.params(params)
+            try:
+                if rows:
+                    return compiled, await driver.fetch(compiled.sql, *values)
+                return compiled, await driver.execute(compiled.sql, *values)
+            except Exception as error:
+                translated = await _translated(connection, adapted, compiled, values, error)
+                reader = adapted.autocommit
+                if attempt == 2 or not reader or not _lost(translated):
+                    raise translated from error
+                del session.info[_CONNECTION]
+                await connection.close()
+        raise AssertionError("unreachable")
 
     async def run(
         self, session: UnitOfWork, statement: Prepared, params: dict[str, Any]
     ) -> list[Row]:
-        _, result = await self._execute(session, statement, params)
-        if not result.returns_rows:
-            return []  # a DML statement without RETURNING
-        return [tuple(row) for row in result]
+        returns_rows = statement.compiled(self.dialect_of(session)).returns_rows
+        compiled, result = await self._execute(session, statement, params, rows=returns_rows)
+        return compiled.rows(result) if returns_rows else []
 
     async def run_many(self, session: UnitOfWork, calls: Sequence[Call]) -> list[list[Row]]:
         return [await self.run(session, statement, params) for statement, params in calls]
@@ -146,12 +178,67 @@ class _ThroughSession:
     async def changed(
         self, session: UnitOfWork, statement: Prepared, params: dict[str, Any]
     ) -> tuple[int, int | None]:
-        executable, result = await self._execute(session, statement, params)
-        key = result.inserted_primary_key if isinstance(executable, Insert) else None
-        return result.rowcount, key[0] if key else None
+        if statement.compiled(self.dialect_of(session)).returns_rows:
+            # RETURNING (an INSERT's primary key): the rows tell
+            _, records = await self._execute(session, statement, params, rows=True)
+            return len(records), records[0][0] if records else None
+        _, status = await self._execute(session, statement, params, rows=False)
+        assert isinstance(status, str)
+        return int(status.rsplit(" ", 1)[-1]), None  # "UPDATE 3", "INSERT 0 1"
+
+    @staticmethod
+    def dialect_of(session: UnitOfWork) -> Dialect:
+        return session.bind.dialect
 
 
-_THROUGH_SESSION = _ThroughSession()
+async def _begin(connection: AsyncConnection) -> None:
+    """BEGIN now, on the driver (SQLAlchemy would send it with the first statement)."""
+    raw = await connection.get_raw_connection()
+    adapted: Any = raw.dbapi_connection
+    try:
+        await adapted._start_transaction()
+    except Exception as error:
+        if isinstance(error, DBAPIError):
+            raise
+        # SQLAlchemy's own statement tells a lost connection and invalidates the pool.
+        await connection.exec_driver_sql("SELECT 1")
+        raise
+
+
+def _lost(error: BaseException) -> bool:
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+async def _translated(
+    connection: AsyncConnection,
+    adapted: Any,
+    compiled: Compiled,
+    values: tuple[Any, ...],
+    error: Exception,
+) -> Exception:
+    """A driver error as SQLAlchemy raises it (IntegrityError, OperationalError...)."""
+    dialect = connection.dialect
+    try:
+        adapted._handle_exception(error)  # raises the DBAPI-level error
+    except Exception as dbapi_error:
+        if dialect.is_disconnect(dbapi_error, adapted, None):  # type: ignore[arg-type]
+            # SQLAlchemy's own statement meets the same lost connection and invalidates the
+            # pool (every connection made before now), as after any disconnect.
+            try:
+                await connection.exec_driver_sql("SELECT 1")
+            except DBAPIError as confirmed:
+                return confirmed
+        return DBAPIError.instance(
+            compiled.sql, values, dbapi_error, dialect.loaded_dbapi.Error, dialect=dialect
+        )
+    return error
+
+
+_THROUGH_DRIVER = _ThroughDriver()
+# Where a PostgreSQL unit of work keeps its connection (UnitOfWork.info).
+_CONNECTION = "connection"
+# A PostgreSQL writer tries this many connections for its BEGIN (see _ThroughDriver).
+_BEGIN_ATTEMPTS = 2
 
 
 class Database:
@@ -171,7 +258,7 @@ class Database:
             self._read_engine = self.engine
         else:
             self.engine = create_async_engine(
-                url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True
+                url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=False
             )
             self._writer = None
             self._reads = None
@@ -181,7 +268,7 @@ class Database:
                 url,
                 pool_size=pool_size,
                 max_overflow=max_overflow,
-                pool_pre_ping=True,
+                pool_pre_ping=False,
                 isolation_level="AUTOCOMMIT",
                 connect_args={"server_settings": {"default_transaction_read_only": "on"}},
             )
@@ -199,7 +286,7 @@ class Database:
 
     def read(self) -> "_Reader":
         """A reader: no write transaction, no lock, nothing claimed."""
-        runner: Runner = self._reads if self._reads is not None else _THROUGH_SESSION
+        runner: Runner = self._reads if self._reads is not None else _THROUGH_DRIVER
         return _Reader(UnitOfWork(runner, bind=self._read_engine))
 
     def write(self) -> AbstractAsyncContextManager[UnitOfWork]:
@@ -210,13 +297,41 @@ class Database:
 
     @asynccontextmanager
     async def _server_write(self) -> AsyncIterator[UnitOfWork]:
-        session = UnitOfWork(_THROUGH_SESSION, bind=self.engine)
+        connection = await self._begun()
         try:
-            async with session.orm.begin():
+            # The ORM, when used, joins the connection's transaction; the connection commits.
+            session = UnitOfWork(_THROUGH_DRIVER, bind=connection)
+            session.info[_CONNECTION] = connection
+            try:
                 yield session
+                if session.orm_used:
+                    await session.orm.flush()
+            finally:
+                if session.orm_used:
+                    await session.orm.close()
+            await connection.commit()
         finally:
-            await session.orm.close()
+            await connection.close()  # rolls back what was not committed
         self._committed(session)
+
+    async def _begun(self) -> AsyncConnection:
+        """A connection with its transaction begun (see _ThroughDriver: a connection the server
+        dropped is met here, and another taken)."""
+        for attempt in range(1, _BEGIN_ATTEMPTS + 1):
+            connection = await self.engine.connect()
+            try:
+                await connection.begin()
+                await _begin(connection)
+                return connection
+            except DBAPIError as error:
+                await connection.close()
+                if attempt == _BEGIN_ATTEMPTS or not error.connection_invalidated:
+                    raise
+                logger.warning("A database connection was lost; trying a new one")
+            except BaseException:
+                await connection.close()
+                raise
+        raise AssertionError("unreachable")
 
     async def fetch(self, statement: Prepared, /, **params: Any) -> list[Row]:
         """A prepared read on its own, outside any unit of work."""
@@ -247,8 +362,12 @@ class _Reader:
         return self.session
 
     async def __aexit__(self, *_: object) -> None:
-        if self.session.orm_used:
-            await self.session.orm.close()
+        session = self.session
+        if session.orm_used:
+            await session.orm.close()
+        connection = session.info.get(_CONNECTION)
+        if connection is not None:
+            await connection.close()
 
 
 # --- SQLite: the group-commit writer --------------------------------------------------------

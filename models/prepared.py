@@ -52,6 +52,9 @@ class Compiled:
     # every update) is not converted again. Empty and unused unless asked for.
     remembered: dict[tuple[Any, ...], Row] = field(default_factory=dict, compare=False)
     remember: int = 0
+    # Whether it gives rows: a SELECT, or DML with RETURNING (its own, or the primary key an
+    # INSERT returns on a dialect that can).
+    returns_rows: bool = True
     # Precomputed: only the positions with something to do are visited on every call.
     fills: tuple[tuple[int, Callable[[], Any]], ...] = field(init=False, compare=False)
     bind_steps: tuple[tuple[int, Callable[[Any], Any]], ...] = field(init=False, compare=False)
@@ -148,7 +151,17 @@ def compile_for(statement: ClauseElement, dialect: Dialect, remember: int = 0) -
     columns = statement.exported_columns if isinstance(statement, Select | UpdateBase) else ()
     results = tuple(_result_processor(column.type, dialect) for column in columns)
     defaults = tuple(prefetch.get(name) for name in names)
-    return Compiled(compiled.string, names, literals, defaults, binds, results, remember=remember)
+    returns_rows = isinstance(statement, Select) or bool(compiled.effective_returning)
+    return Compiled(
+        compiled.string,
+        names,
+        literals,
+        defaults,
+        binds,
+        results,
+        remember=remember,
+        returns_rows=returns_rows,
+    )
 
 
 Build = Callable[[Callable[..., Any]], ClauseElement]

@@ -2,6 +2,10 @@
 
 import time
 
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
 from tests.e2e.conftest import RunningBot, run_bot
 from tests.e2e.test_walkthrough import set_up_team
 from tests.fake_telegram import FakeTelegram, FakeUser
@@ -199,3 +203,36 @@ async def test_a_nul_in_a_message_is_dropped_not_fatal(kpi: RunningBot) -> None:
     reply = await bob.say("/call 1 Ivanov\x00 called back")
     assert reply.plain == "✅ Recorded: 1 call\n📝 Ivanov called back\nToday in total: 1 call"
     assert (await kpi.all_entries())[0].note == "Ivanov called back"
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # SQLite has no server
+async def test_database_connections_dropped_by_the_server_go_unnoticed(
+    kpi: RunningBot, db_url: str
+) -> None:
+    """A PostgreSQL restart or fail-over drops the pooled connections: the next commands are
+    answered as usual (nothing lost, nothing twice), not with "something went wrong"."""
+    _anna, bob = await team_of_two(kpi)
+    assert "Today in total: 1 call" in ((await bob.say("/call")).plain or "")
+    answers = {}
+    for text in ("/month", "/log", "/targets"):
+        await drop_connections(db_url)
+        answers[text] = (await bob.say(text)).plain or ""
+    assert "Calls: 1" in answers["/month"], answers["/month"]
+    assert "call" in answers["/log"].lower(), answers["/log"]
+    assert "went wrong" not in "".join(answers.values())
+    await drop_connections(db_url)
+    assert "Today in total: 3 calls" in ((await bob.say("/call 2")).plain or "")
+    assert await kpi.live_entries() == 2
+
+
+async def drop_connections(db_url: str) -> None:
+    url = make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    server = await asyncpg.connect(url)
+    try:
+        dropped = await server.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await server.close()
+    assert dropped >= 1

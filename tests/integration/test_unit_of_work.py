@@ -5,13 +5,15 @@ stores what the ORM would."""
 import asyncio
 from datetime import date
 
+import asyncpg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from bot.services.entries import record_entry
+from bot.services.entries import DAY_TOTAL, record_entry
 from bot.services.parsing import ParsedEntry
 from models import Entry, EntryKind, Team, User
 from models.base import columns_of
@@ -202,3 +204,51 @@ async def test_a_writer_given_up_while_waiting_does_not_hold_the_batch(database:
     waiting.append(asyncio.create_task(log(10, then_cancel_the_other=False)))
     await asyncio.wait_for(first, 5)  # committed, not waiting for the one that gave up
     assert await live_calls(database) == 1
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_a_prepared_statement_that_breaks_a_rule_raises_as_sqlalchemy_does(
+    database: Database,
+) -> None:
+    user_id, _ = await team_of_one(database)
+    with pytest.raises(IntegrityError):
+        async with database.write() as session:
+            await record_entry(session, user_id, 999, EntryKind.CALL, parsed(7))  # no such team
+    assert await live_calls(database) == 0
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # SQLite has no server
+async def test_connections_the_server_dropped_are_replaced_unnoticed(
+    database: Database, db_url: str
+) -> None:
+    """Connections are not pinged when taken from the pool: a writer meets a dropped one at its
+    BEGIN and takes another; a reader's statement is tried again on a new one."""
+    user_id, team_id = await team_of_one(database)
+
+    async def log(count: int) -> None:
+        async with database.write() as session:
+            await record_entry(session, user_id, team_id, EntryKind.CALL, parsed(count))
+
+    async def read_total() -> int:
+        async with database.read() as session:
+            recorded = await session.run(
+                DAY_TOTAL, user_id=user_id, team_id=team_id, kind=EntryKind.CALL, day=DAY
+            )
+        return int(recorded[0][0] or 0)
+
+    await asyncio.gather(*(log(1) for _ in range(4)), *(read_total() for _ in range(4)))
+    server = await asyncpg.connect(
+        make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    )
+    try:
+        dropped = await server.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await server.close()
+    assert dropped >= 2  # the pools' idle connections
+
+    await asyncio.gather(*(log(10) for _ in range(4)))
+    assert await read_total() == 4 + 40
+    assert await live_calls(database) == 4 + 40
