@@ -65,6 +65,9 @@ async def finish_in_flight(grace: float) -> None:
 
 async def run_bot(settings: Settings) -> None:
     # Heavy imports only once the configuration is known to be good: errors come back fast.
+    from bot.lazy_models import defer_model_builds
+
+    defer_model_builds()  # before aiogram is imported
     from bot.factory import create_bot, create_dispatcher
     from models.base import utcnow
     from models.database import Database, migrate

@@ -61,6 +61,10 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.insert(0, str(PROJECT_ROOT))
 
+from bot.lazy_models import defer_model_builds  # noqa: E402
+
+defer_model_builds()  # as production does, before aiogram is imported
+
 from aiogram import Dispatcher, Router  # noqa: E402
 from aiogram.types import Message  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
