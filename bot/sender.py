@@ -128,7 +128,11 @@ class RateLimiter:
 
 
 class OutboxSender:
-    """A background task: fetch due messages, send them under the limits, mark each at once."""
+    """A background task: fetch due messages, send them under the limits, mark each at once.
+
+    With several instances on one database only the scheduler lease holder runs it (started
+    and stopped by `KpiScheduler`): its limiter then counts every message the bot sends.
+    """
 
     def __init__(self, db: Database, limits: Limits | None = None, idle_poll: float = 1.0) -> None:
         self.bot: Bot | None = None
@@ -149,12 +153,19 @@ class OutboxSender:
         """New messages were committed: look now instead of at the next poll."""
         self._wakeup.set()
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None
+
     def start(self, bot: Bot) -> None:
+        if self._task is not None:
+            return
         self.bot = bot
         self._task = asyncio.create_task(self._run(), name="outbox-sender")
 
     async def _settle_interrupted(self) -> None:
-        """Rows a killed process had handed to Telegram: maybe delivered, so never resent."""
+        """Rows a killed process (or the previous lease holder) had handed to Telegram: maybe
+        delivered, so never resent."""
         async with self.db.write() as session:
             await session.execute(
                 update(OutboxMessage)
