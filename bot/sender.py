@@ -24,12 +24,14 @@ from bot.retry import retries_handled_by_caller
 from models import OutboxMessage, OutboxStatus, User
 from models.base import utcnow
 from models.database import Database
-from models.outbox import due_messages
+from models.outbox import due_messages, sent_since
 from models.prepared import Prepared
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
+# The longest of Telegram's windows: 20 messages a minute in a group.
+GROUP_WINDOW_SECONDS = 60.0
 
 # Taken for sending by exactly one sender, whichever instance it runs in: the row changes from
 # PENDING only once. Its chart comes back with it.
@@ -88,10 +90,10 @@ class RateLimiter:
             delay = max(delay, last + self.limits.chat_interval - now)
         if chat_id < 0:
             group = self._groups.setdefault(chat_id, deque())
-            while group and now - group[0] >= 60.0:
+            while group and now - group[0] >= GROUP_WINDOW_SECONDS:
                 group.popleft()
             if len(group) >= self.limits.group_per_minute:
-                delay = max(delay, group[0] + 60.0 - now)
+                delay = max(delay, group[0] + GROUP_WINDOW_SECONDS - now)
         return max(delay, 0.0)
 
     async def acquire(self, chat_id: int) -> None:
@@ -111,6 +113,13 @@ class RateLimiter:
             if delay > 0:
                 await asyncio.sleep(delay)
             self.sent_now(chat_id, loop.time())
+
+    def resume(self, sent: list[tuple[int, float]]) -> None:
+        """Count sends made before this limiter existed (by the previous lease holder), as
+        (chat, loop time), oldest first."""
+        for chat_id, moment in sent:
+            self.record(chat_id, moment)
+            self._last_request = max(self._last_request, moment)
 
     def record(self, chat_id: int, now: float) -> None:
         self._global.append(now)
@@ -155,10 +164,10 @@ class OutboxSender:
 
     @property
     def running(self) -> bool:
-        return self._task is not None
+        return self._task is not None and not self._task.done()
 
     def start(self, bot: Bot) -> None:
-        if self._task is not None:
+        if self.running:
             return
         self.bot = bot
         self._task = asyncio.create_task(self._run(), name="outbox-sender")
@@ -173,6 +182,16 @@ class OutboxSender:
                 .values(status=OutboxStatus.SENT, last_error="interrupted; delivery unconfirmed")
             )
 
+    async def _resume_limits(self) -> None:
+        """The last minute's sends, whichever instance made them, count against the limits:
+        a hand-over right after the previous holder's last send keeps every window."""
+        loop_now, now = asyncio.get_running_loop().time(), utcnow()
+        async with self.db.read() as session:
+            sent = await sent_since(session, now - timedelta(seconds=GROUP_WINDOW_SECONDS))
+        self.limiter.resume(
+            [(chat_id, loop_now - (now - moment).total_seconds()) for chat_id, moment in sent]
+        )
+
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
@@ -180,6 +199,8 @@ class OutboxSender:
                 await self._task
             except asyncio.CancelledError:
                 pass
+            except Exception:  # it failed before its loop (the lease holder starts it again)
+                logger.exception("The outbox sender had stopped")
             self._task = None
         if self._in_flight:
             await asyncio.wait(list(self._in_flight.values()), timeout=10)
@@ -187,6 +208,7 @@ class OutboxSender:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         await self._settle_interrupted()
+        await self._resume_limits()
         while True:
             try:
                 next_check = await self._dispatch_due(loop.time)
