@@ -164,6 +164,10 @@ async def test_one_sender_for_two_instances_within_telegrams_limits(
             statuses = await bots.statuses()
         stopped = [await p.stderr.read() if p.stderr else b"" for p in bots.processes]
     assert [p.returncode for p in bots.processes] == [0, 0], stopped
+    print(
+        f"two instances: busiest second {busiest_second(sent)} messages, "
+        f"closest two in one chat {closest_in_one_chat(sent):.3f} s apart"
+    )
     assert_each_once(sent)
     assert len(sent) == len(chats)
     assert set(statuses.values()) == {OutboxStatus.SENT}
