@@ -19,8 +19,6 @@ logger = logging.getLogger("bot")
 EXIT_CONFIG_ERROR = 2
 # In-flight updates get this long to finish after SIGTERM/SIGINT.
 SHUTDOWN_GRACE_SECONDS = 15
-# Telegram redelivers within hours at most; older update ids need not be remembered.
-PROCESSED_UPDATES_KEPT = timedelta(days=7)
 
 # Young objects are collected every this many allocations (Python's default: 700). Every update
 # is parsed into dozens of short-lived objects; collecting them in larger steps costs a busy bot
@@ -31,6 +29,7 @@ ENV_NAMES = {
     "bot_token": "BOT_TOKEN",
     "telegram_api_url": "TELEGRAM_API_URL",
     "log_level": "LOG_LEVEL",
+    "lease_seconds": "LEASE_SECONDS",
     "database": "DATABASE_URL",
 }
 
@@ -69,22 +68,20 @@ async def run_bot(settings: Settings) -> None:
 
     defer_model_builds()  # before aiogram is imported
     from bot.factory import create_bot, create_dispatcher
-    from models.base import utcnow
     from models.database import Database, migrate
-    from models.processed_update import forget_processed_before
 
     url = settings.database.url
     await migrate(url)
     db = Database(url)
-    async with db.write() as session:
-        await forget_processed_before(session, utcnow() - PROCESSED_UPDATES_KEPT)
     api_url = str(settings.telegram_api_url) if settings.telegram_api_url else None
     bot = create_bot(settings.bot_token.get_secret_value(), api_url)
     # Charts are CPU work: separate processes keep the GIL free, and one core is left to the
     # event loop so that a Monday of rendering does not starve the chats.
     workers = max(1, (os.cpu_count() or 2) - 1)
     charts = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
-    dp = create_dispatcher(db, chart_executor=charts)
+    dp = create_dispatcher(
+        db, chart_executor=charts, lease_ttl=timedelta(seconds=settings.lease_seconds)
+    )
     settle_memory()
     try:
         await dp.start_polling(bot, close_bot_session=False, handle_signals=True)

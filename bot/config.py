@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     telegram_api_url: AnyHttpUrl | None = None
     log_level: Annotated[str, Field(pattern=r"(?i)^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")] = "INFO"
+    # How long the instance running the scheduler and the outbox keeps that role unrenewed.
+    lease_seconds: Annotated[int, Field(ge=3, le=600)] = 30
 
     @field_validator("bot_token")
     @classmethod

@@ -1,6 +1,7 @@
 """Wiring: the Bot and the Dispatcher that production and the tests both run."""
 
 from concurrent.futures import Executor
+from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -25,7 +26,7 @@ from bot.texts import LANGUAGES, translator
 from models import UnitOfWork
 from models.database import Database
 from models.team import DEFAULT_COUNTRY
-from scheduler import KpiScheduler
+from scheduler import LEASE_TTL, KpiScheduler
 
 MENU_COMMANDS = (
     "call",
@@ -58,6 +59,7 @@ def create_dispatcher(
     with_scheduler: bool = True,
     chart_executor: Executor | None = None,
     in_order: bool = True,
+    lease_ttl: timedelta = LEASE_TTL,
 ) -> Dispatcher:
     """`in_order`: each person's updates one after another (different people's side by side);
     off only in tests that prove the database alone keeps things right."""
@@ -78,7 +80,9 @@ def create_dispatcher(
             outbox.wake()
 
     db.commit_hooks.append(wake_outbox)
-    dp["scheduler"] = KpiScheduler(db, outbox, chart_executor) if with_scheduler else None
+    dp["scheduler"] = (
+        KpiScheduler(db, outbox, chart_executor, lease_ttl) if with_scheduler else None
+    )
     dp.startup.register(register_commands)
     dp.startup.register(start_background)
     dp.shutdown.register(stop_background)
@@ -88,9 +92,10 @@ def create_dispatcher(
 async def start_background(bot: Bot, outbox: OutboxSender, scheduler: KpiScheduler | None) -> None:
     # Loads the holiday calendars' registry now, not on the first request (about 0.1 s).
     is_known_country(DEFAULT_COUNTRY)
-    outbox.start(bot)
-    if scheduler is not None:
-        scheduler.start()
+    if scheduler is None:
+        outbox.start(bot)  # the only instance (tests without a scheduler): always sends
+    else:
+        scheduler.start(bot)  # sends the outbox while this instance holds the lease
 
 
 async def stop_background(outbox: OutboxSender, scheduler: KpiScheduler | None) -> None:

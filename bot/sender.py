@@ -24,12 +24,14 @@ from bot.retry import retries_handled_by_caller
 from models import OutboxMessage, OutboxStatus, User
 from models.base import utcnow
 from models.database import Database
-from models.outbox import due_messages
+from models.outbox import due_messages, sent_since
 from models.prepared import Prepared
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
+# The longest of Telegram's windows: 20 messages a minute in a group.
+GROUP_WINDOW_SECONDS = 60.0
 
 # Taken for sending by exactly one sender, whichever instance it runs in: the row changes from
 # PENDING only once. Its chart comes back with it.
@@ -88,10 +90,10 @@ class RateLimiter:
             delay = max(delay, last + self.limits.chat_interval - now)
         if chat_id < 0:
             group = self._groups.setdefault(chat_id, deque())
-            while group and now - group[0] >= 60.0:
+            while group and now - group[0] >= GROUP_WINDOW_SECONDS:
                 group.popleft()
             if len(group) >= self.limits.group_per_minute:
-                delay = max(delay, group[0] + 60.0 - now)
+                delay = max(delay, group[0] + GROUP_WINDOW_SECONDS - now)
         return max(delay, 0.0)
 
     async def acquire(self, chat_id: int) -> None:
@@ -112,6 +114,13 @@ class RateLimiter:
                 await asyncio.sleep(delay)
             self.sent_now(chat_id, loop.time())
 
+    def resume(self, sent: list[tuple[int, float]]) -> None:
+        """Count sends made before this limiter existed (by the previous lease holder), as
+        (chat, loop time), oldest first."""
+        for chat_id, moment in sent:
+            self.record(chat_id, moment)
+            self._last_request = max(self._last_request, moment)
+
     def record(self, chat_id: int, now: float) -> None:
         self._global.append(now)
         self._last_in_chat[chat_id] = now
@@ -128,7 +137,11 @@ class RateLimiter:
 
 
 class OutboxSender:
-    """A background task: fetch due messages, send them under the limits, mark each at once."""
+    """A background task: fetch due messages, send them under the limits, mark each at once.
+
+    With several instances on one database only the scheduler lease holder runs it (started
+    and stopped by `KpiScheduler`): its limiter then counts every message the bot sends.
+    """
 
     def __init__(self, db: Database, limits: Limits | None = None, idle_poll: float = 1.0) -> None:
         self.bot: Bot | None = None
@@ -149,18 +162,35 @@ class OutboxSender:
         """New messages were committed: look now instead of at the next poll."""
         self._wakeup.set()
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
     def start(self, bot: Bot) -> None:
+        if self.running:
+            return
         self.bot = bot
         self._task = asyncio.create_task(self._run(), name="outbox-sender")
 
     async def _settle_interrupted(self) -> None:
-        """Rows a killed process had handed to Telegram: maybe delivered, so never resent."""
+        """Rows a killed process (or the previous lease holder) had handed to Telegram: maybe
+        delivered, so never resent."""
         async with self.db.write() as session:
             await session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.status == OutboxStatus.SENDING)
                 .values(status=OutboxStatus.SENT, last_error="interrupted; delivery unconfirmed")
             )
+
+    async def _resume_limits(self) -> None:
+        """The last minute's sends, whichever instance made them, count against the limits:
+        a hand-over right after the previous holder's last send keeps every window."""
+        loop_now, now = asyncio.get_running_loop().time(), utcnow()
+        async with self.db.read() as session:
+            sent = await sent_since(session, now - timedelta(seconds=GROUP_WINDOW_SECONDS))
+        self.limiter.resume(
+            [(chat_id, loop_now - (now - moment).total_seconds()) for chat_id, moment in sent]
+        )
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -169,6 +199,8 @@ class OutboxSender:
                 await self._task
             except asyncio.CancelledError:
                 pass
+            except Exception:  # it failed before its loop (the lease holder starts it again)
+                logger.exception("The outbox sender had stopped")
             self._task = None
         if self._in_flight:
             await asyncio.wait(list(self._in_flight.values()), timeout=10)
@@ -176,6 +208,7 @@ class OutboxSender:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         await self._settle_interrupted()
+        await self._resume_limits()
         while True:
             try:
                 next_check = await self._dispatch_due(loop.time)

@@ -8,6 +8,10 @@ from models.base import Base, UTCDateTime
 from models.prepared import Prepared
 from models.unit_of_work import UnitOfWork
 
+# PostgreSQL advisory lock held while migrating (alembic/env.py): instances started together
+# migrate one after another, and all but the first find the schema at head.
+MIGRATIONS_LOCK_KEY = 0x6B70_6962_6F74  # "kpibot"
+
 
 class Lease(Base):
     """Who runs a singleton (the scheduler) for this database, until when."""

@@ -75,3 +75,14 @@ async def queued_keys(session: UnitOfWork, keys: list[str]) -> set[str]:
         return set()
     query = select(OutboxMessage.dedup_key).where(OutboxMessage.dedup_key.in_(keys))
     return set((await session.scalars(query)).all())
+
+
+async def sent_since(session: UnitOfWork, moment: datetime) -> list[tuple[int, datetime]]:
+    """(chat, when) of every message sent since `moment`, oldest first: what Telegram's
+    windows still count."""
+    query = (
+        select(OutboxMessage.chat_id, OutboxMessage.sent_at)
+        .where(OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.sent_at >= moment)
+        .order_by(OutboxMessage.sent_at)
+    )
+    return [(chat_id, sent_at) for chat_id, sent_at in await session.execute(query)]

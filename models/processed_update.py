@@ -1,7 +1,7 @@
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import BigInteger, bindparam, delete
+from sqlalchemy import BigInteger, CursorResult, bindparam, delete
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, utcnow
@@ -35,5 +35,9 @@ async def claim_update(session: UnitOfWork, update_id: int) -> bool:
     return await session.changed(CLAIM, update_id=update_id, now=utcnow()) == 1
 
 
-async def forget_processed_before(session: UnitOfWork, moment: datetime) -> None:
-    await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < moment))
+async def forget_processed_before(session: UnitOfWork, moment: datetime) -> int:
+    """How many ids were forgotten."""
+    result = await session.execute(
+        delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < moment)
+    )
+    return cast(CursorResult[Any], result).rowcount

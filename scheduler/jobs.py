@@ -18,6 +18,7 @@ from models import TeamInfo
 from models.base import utcnow
 from models.database import Database
 from models.lease import release_lease, take_lease
+from models.processed_update import forget_processed_before
 from models.team import all_teams, team_by_id
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,9 @@ REPORT_GRACE = timedelta(hours=3)
 # out at the report time: rendering a thousand teams takes longer than sending them.
 PREPARE_FROM = timedelta(minutes=5)
 REPORT_TEAMS_AT_ONCE = 4
+# Telegram keeps an undelivered update for 24 hours at most (getUpdates and webhook retries
+# alike); ids are remembered a week, well past any redelivery.
+PROCESSED_UPDATES_KEPT = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,11 +68,16 @@ async def weekly_reports(
         return await store_weekly_reports(session, outgoing, not_before=due.send_at)
 
 
-async def teams_if_leader(db: Database, holder: str, lease_ttl: timedelta) -> list[TeamInfo] | None:
+async def hold_leadership(db: Database, holder: str, lease_ttl: timedelta) -> bool:
+    """Take the scheduler lease, or renew it; True while `holder` has it."""
     now = utcnow()
     async with db.write() as session:
-        if not await take_lease(session, LEASE_NAME, holder, now, now + lease_ttl):
-            return None
+        return await take_lease(session, LEASE_NAME, holder, now, now + lease_ttl)
+
+
+async def teams_if_leader(db: Database, holder: str, lease_ttl: timedelta) -> list[TeamInfo] | None:
+    if not await hold_leadership(db, holder, lease_ttl):
+        return None
     async with db.read() as session:
         return await all_teams(session)
 
@@ -76,6 +85,15 @@ async def teams_if_leader(db: Database, holder: str, lease_ttl: timedelta) -> li
 async def release_leadership(db: Database, holder: str) -> None:
     async with db.write() as session:
         await release_lease(session, LEASE_NAME, holder, utcnow())
+
+
+async def prune_processed_updates(db: Database, holder: str, lease_ttl: timedelta) -> int:
+    """Forget update ids older than PROCESSED_UPDATES_KEPT (the lease holder, hourly); returns
+    how many."""
+    if not await hold_leadership(db, holder, lease_ttl):
+        return 0
+    async with db.write() as session:
+        return await forget_processed_before(session, utcnow() - PROCESSED_UPDATES_KEPT)
 
 
 async def run_reminders(

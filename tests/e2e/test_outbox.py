@@ -3,12 +3,14 @@
 import itertools
 import time
 from contextlib import AsyncExitStack
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from bot.sender import OutboxSender
 from bot.services.outbox import enqueue
 from models import OutboxMessage, OutboxStatus, User
+from models.base import utcnow
 from tests.db import migrated_database
 from tests.e2e.conftest import RunningBot
 from tests.fake_telegram import FakeTelegram
@@ -118,3 +120,53 @@ async def test_two_senders_on_one_database_send_each_message_once(
                 await bot.session.close()
     texts = sorted(m.text or "" for m in fake_tg.messages if (m.text or "").startswith("note "))
     assert texts == sorted(f"note {chat_id}" for chat_id in chats)
+
+
+async def test_a_new_sender_counts_the_last_minutes_sends_of_the_previous_one(
+    fake_tg: FakeTelegram, db_url: str
+) -> None:
+    """A hand-over between instances: the lease's new holder starts its sender just after the
+    old one's last sends; Telegram still counts those, and so does the new sender."""
+    group, busy, idle = -1002, 41, 42
+    fake_tg.group(group, "Floor")
+    fake_tg.user(busy, "Busy")
+    fake_tg.user(idle, "Idle")
+    async with migrated_database(db_url) as db:
+        now = utcnow()
+        async with db.write() as session:
+            # The previous holder: 20 in the group over the last minute, the oldest 59.2 s ago;
+            # one to `busy` 0.3 s ago.
+            sent = [(group, now - timedelta(seconds=59.2 - i)) for i in range(20)]
+            sent.append((busy, now - timedelta(seconds=0.3)))
+            for i, (chat_id, moment) in enumerate(sent):
+                session.add(
+                    OutboxMessage(
+                        dedup_key=f"old{i}",
+                        chat_id=chat_id,
+                        text="old",
+                        status=OutboxStatus.SENT,
+                        not_before=moment,
+                        sent_at=moment,
+                    )
+                )
+            for chat_id in (group, busy, idle):
+                await enqueue(session, f"new{chat_id}", chat_id, text=f"new {chat_id}")
+        sender = OutboxSender(db, idle_poll=0.05)
+        bot = fake_tg.make_bot()
+        started, started_at = time.monotonic(), utcnow()
+        sender.start(bot)
+        try:
+            arrived = {
+                chat_id: (await fake_tg.wait_for(lambda m, c=chat_id: m.chat_id == c, 10)).time
+                for chat_id in (idle, busy, group)
+            }
+        finally:
+            await sender.stop()
+            await bot.session.close()
+
+    def after_now(chat_id: int) -> float:
+        return (started_at - now).total_seconds() + arrived[chat_id] - started
+
+    assert arrived[idle] - started < 0.5  # nothing held it
+    assert after_now(busy) >= -0.3 + 1.0  # a second after the old one's
+    assert after_now(group) >= -59.2 + 60 - 0.05  # 20 a minute in a group

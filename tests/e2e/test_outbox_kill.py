@@ -14,6 +14,7 @@ from tests.fake_telegram import FakeTelegram
 
 CHATS = 40
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
+LEASE_SECONDS = 3
 
 
 async def seed_outbox(db_url: str) -> None:
@@ -53,7 +54,7 @@ async def test_kill_9_while_sending_then_restart(
     await seed_outbox(db_url)
     for i in range(CHATS):
         fake_tg.user(5000 + i, f"U{i}")
-    process = await start_bot(fake_tg, tmp_path, db_url)
+    process = await start_bot(fake_tg, tmp_path, db_url, LEASE_SECONDS=str(LEASE_SECONDS))
     # Kill as soon as a handful went out: the rest are pending or in flight.
     for _ in range(5):
         await fake_tg.wait_for(lambda m: (m.text or "").startswith("note "), 30)
@@ -62,7 +63,8 @@ async def test_kill_9_while_sending_then_restart(
     first_run = sum(1 for m in fake_tg.messages if (m.text or "").startswith("note "))
     assert first_run < CHATS
 
-    process = await start_bot(fake_tg, tmp_path, db_url)
+    # The killed process's lease runs out first (LEASE_SECONDS): then this one sends.
+    process = await start_bot(fake_tg, tmp_path, db_url, LEASE_SECONDS=str(LEASE_SECONDS))
     try:
         for _ in range(600):
             left = await unsent(db_url)

@@ -20,7 +20,8 @@ def bot_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in ("BOT_TOKEN", "DATABASE_URL", "TELEGRAM_API_URL", "LOG_LEVEL")
+        if key
+        not in ("BOT_TOKEN", "DATABASE_URL", "TELEGRAM_API_URL", "LOG_LEVEL", "LEASE_SECONDS")
     }
     env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'db' / 'kpi.db'}"
     env.update(overrides)
@@ -44,7 +45,11 @@ async def spawn(
 
 
 async def start_bot(
-    tg: FakeTelegram, tmp_path: Path, db_url: str, output: int = asyncio.subprocess.DEVNULL
+    tg: FakeTelegram,
+    tmp_path: Path,
+    db_url: str,
+    output: int = asyncio.subprocess.DEVNULL,
+    **env: str,
 ) -> asyncio.subprocess.Process:
     """The bot against the fake Bot API, on the database at `db_url`, run in tmp_path."""
     return await spawn(
@@ -53,6 +58,7 @@ async def start_bot(
         BOT_TOKEN=tg.token,
         TELEGRAM_API_URL=tg.base_url,
         DATABASE_URL=db_url,
+        **env,
     )
 
 

@@ -12,8 +12,14 @@ from models import EntryKind, OutboxMessage, Team, TeamInfo, User, Vacation
 from models.base import Clock
 from models.database import Database
 from models.outbox import due_messages
-from scheduler import LEASE_TTL, KpiScheduler
-from scheduler.jobs import run_due_work, teams_if_leader
+from models.processed_update import ProcessedUpdate, claim_update
+from scheduler import LEASE_TTL, PRUNE_EVERY, KpiScheduler
+from scheduler.jobs import (
+    PROCESSED_UPDATES_KEPT,
+    prune_processed_updates,
+    run_due_work,
+    teams_if_leader,
+)
 from tests.people import join, new_team, register, reread
 
 TTL = timedelta(minutes=3)
@@ -201,3 +207,39 @@ async def test_a_stopped_scheduler_hands_over_at_once(database: Database) -> Non
     await first.shutdown()
     assert await teams_if_leader(database, second.holder, LEASE_TTL) is not None
     assert await teams_if_leader(database, first.holder, LEASE_TTL) is None
+
+
+async def test_processed_update_ids_pruned_by_the_lease_holder_past_the_retention(
+    database: Database, frozen_clock: Clock
+) -> None:
+    """Hourly, the holder forgets update ids older than a week; a redelivery of a younger one
+    is still recognised."""
+    now = utc(2026, 11, 18, 12, 0)
+    ages = {
+        1: timedelta(days=8),
+        2: timedelta(days=7, minutes=1),
+        3: timedelta(days=6, hours=23, minutes=30),
+        4: timedelta(0),
+    }
+    async with database.write() as session:
+        for update_id, age in ages.items():
+            frozen_clock.freeze(now - age)
+            assert await claim_update(session, update_id)
+    frozen_clock.freeze(now)
+    assert PROCESSED_UPDATES_KEPT >= timedelta(days=1)  # Telegram redelivers within 24 hours
+    assert await teams_if_leader(database, "A", TTL) is not None
+    assert await prune_processed_updates(database, "B", TTL) == 0  # not the holder
+    assert await prune_processed_updates(database, "A", TTL) == 2
+    assert await remembered(database) == [3, 4]
+    frozen_clock.freeze(now + PRUNE_EVERY)
+    assert await prune_processed_updates(database, "A", TTL) == 1
+    assert await remembered(database) == [4]
+    async with database.write() as session:
+        assert not await claim_update(session, 4)  # redelivered: skipped
+        assert await claim_update(session, 1)  # long forgotten: a new id to us
+
+
+async def remembered(database: Database) -> list[int]:
+    async with database.read() as session:
+        query = select(ProcessedUpdate.update_id).order_by(ProcessedUpdate.update_id)
+        return list((await session.scalars(query)).all())
