@@ -6,9 +6,7 @@ import gc
 import logging
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from datetime import timedelta
-from multiprocessing import get_context
 
 from pydantic import ValidationError
 
@@ -68,17 +66,18 @@ async def run_bot(settings: Settings) -> None:
 
     defer_model_builds()  # before aiogram is imported
     from bot.factory import create_bot, create_dispatcher
-    from models.database import Database, migrate
+    from bot.workers import ChartWorkers
+    from models.database import Database, migrate_in_child
 
     url = settings.database.url
-    await migrate(url)
+    await migrate_in_child(url)
     db = Database(url)
     api_url = str(settings.telegram_api_url) if settings.telegram_api_url else None
     bot = create_bot(settings.bot_token.get_secret_value(), api_url)
     # Charts are CPU work: separate processes keep the GIL free, and one core is left to the
     # event loop so that a Monday of rendering does not starve the chats.
     workers = max(1, (os.cpu_count() or 2) - 1)
-    charts = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    charts = ChartWorkers(workers)
     dp = create_dispatcher(
         db, chart_executor=charts, lease_ttl=timedelta(seconds=settings.lease_seconds)
     )

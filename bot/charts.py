@@ -25,17 +25,19 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import format_compact_decimal, format_decimal
-from matplotlib import font_manager, ft2font
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
-from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+if TYPE_CHECKING:
+    from matplotlib import font_manager, ft2font
+    from matplotlib.axes import Axes
+    from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 __all__ = [
     "COUNT_METRICS",
@@ -50,6 +52,19 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+
+def _load_matplotlib() -> None:
+    """matplotlib (about 50 MB with numpy) is loaded by the first chart drawn, in the process
+    that draws it (a chart worker): the bot's own process never needs it."""
+    global font_manager, ft2font, FigureCanvasAgg, RendererAgg, Figure
+    global FontProperties, Line2D, FuncFormatter, MaxNLocator
+    from matplotlib import font_manager, ft2font
+    from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 # Metrics drawn as counts, in this order; "revenue" (kopecks) gets its own panel on team charts.
 COUNT_METRICS = ("calls", "meetings", "deals")
@@ -151,6 +166,7 @@ async def render_png(
 
 
 def render_team_chart(data: TeamChartData) -> bytes:
+    _load_matplotlib()
     """Per-person calls / meetings / deals / revenue as horizontal bars with target ticks.
 
     One panel per metric, side by side on the same rows of names, each with its own scale
@@ -202,6 +218,7 @@ def render_team_chart(data: TeamChartData) -> bytes:
 
 
 def render_person_chart(data: PersonChartData) -> bytes:
+    _load_matplotlib()
     """One panel per metric: the person's cumulative total by day against their pace line."""
     fmt = _Numbers(data.language)
     page = _Page(_clean(data.title))
@@ -541,6 +558,7 @@ def _png(fig: Figure) -> bytes:
 @functools.cache
 def _drawable() -> frozenset[int]:
     """Code points both DejaVu Sans faces used here (regular and bold) have glyphs for."""
+    _load_matplotlib()
     points: frozenset[int] | None = None
     for weight in ("normal", "bold"):
         path = font_manager.findfont(

@@ -18,17 +18,17 @@ the same turn of the event loop go to the reading thread together.
 
 import asyncio
 import logging
+import os
 import sqlite3
+import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError
@@ -37,6 +37,9 @@ from sqlalchemy.pool import NullPool
 
 from models.prepared import Compiled, Prepared, Row
 from models.unit_of_work import Call, Runner, UnitOfWork
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +66,9 @@ def ensure_sqlite_folder(url: str) -> None:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def alembic_config(url: str) -> Config:
+def alembic_config(url: str) -> "Config":
+    from alembic.config import Config
+
     config = Config(str(PROJECT_ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -72,6 +77,8 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade_to_head(url: str) -> None:
+    from alembic import command
+
     ensure_sqlite_folder(url)
     command.upgrade(alembic_config(url), "head")
 
@@ -79,6 +86,22 @@ def upgrade_to_head(url: str) -> None:
 async def migrate(url: str) -> None:
     # Alembic's async env.py runs its own event loop: give it a thread.
     await asyncio.to_thread(upgrade_to_head, url)
+
+
+async def migrate_in_child(url: str) -> None:
+    """The bot's start: migrations run in a process of their own (`python -m bot migrate`), so
+    that Alembic, Mako and Pygments (about 35 MB) are never loaded into the bot's."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "migrate",
+        env={**os.environ, "DATABASE_URL": url},  # not in the arguments: ps would show them
+        stdout=asyncio.subprocess.DEVNULL,
+    )
+    code = await process.wait()
+    if code != 0:
+        raise RuntimeError(f"the migrations failed (python -m bot migrate exited with {code})")
 
 
 def _sqlite_pragmas(connection: Any, *, read_only: bool) -> None:
