@@ -7,6 +7,7 @@
     everyone, in private: /help and /cancel, /start, /newteam; a team command from someone in
         no team -> "not in a team"; unknown commands; anything else
     groups: /bindchat, /unbindchat, the bot added or removed
+    buttons nobody answered (outdated or forged): a short notice
     errors: the last line of defence
 
 Role checks are filters on the branches; a catch-all sits last on its branch, and the command
@@ -68,4 +69,10 @@ def everyone(member_branch: Router) -> Router:
 def setup() -> list[Router]:
     """The dispatcher's routers, in the order they are tried."""
     member_branch = members()
-    return [member_branch, everyone(member_branch), group.setup(), errors.setup()]
+    return [
+        member_branch,
+        everyone(member_branch),
+        group.setup(),
+        fallback.for_buttons(),
+        errors.setup(),
+    ]
