@@ -32,6 +32,7 @@ class ParseErrorCode(StrEnum):
 
     COUNT_RANGE = "count_range"  # min, max, value
     COUNT_NOT_WHOLE = "count_not_whole"  # value
+    COUNT_WORD = "count_word"  # value: a number word where the digits go ("/call five")
     AMOUNT_MISSING = "amount_missing"
     AMOUNT_INVALID = "amount_invalid"  # value
     AMOUNT_PRECISION = "amount_precision"  # value

@@ -99,6 +99,6 @@ async def answer_join(
 
 def register(router: Router) -> None:
     """Anyone, in private (callback queries: anyone who presses)."""
-    router.message.register(start_with_invite, CommandStart(deep_link=True), flags=WRITES)
-    router.message.register(start, CommandStart())
+    router.message.register(start_with_invite, CommandStart(deep_link=True, ignore_case=True), flags=WRITES)
+    router.message.register(start, CommandStart(ignore_case=True))
     router.callback_query.register(answer_join, JoinTeam.filter(), flags=WRITES)

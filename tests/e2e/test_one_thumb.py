@@ -2,17 +2,24 @@
 
 import logging
 import time
+from datetime import UTC, datetime
 
 import pytest
 
+from models.base import Clock
 from tests.e2e.conftest import RunningBot
 from tests.e2e.test_access import forge_press
 from tests.e2e.test_robustness import team_of_two
+from tests.e2e.test_walkthrough import invite_token
 from tests.fake_telegram import FakeUser
 
 
 def said(message: object) -> str:
     return getattr(message, "plain", None) or ""
+
+
+async def invite_of(manager: FakeUser) -> str:
+    return invite_token(said(await manager.say("/invite")))
 
 
 # --- 17. forged buttons and sender-less messages ------------------------------------------------
@@ -64,3 +71,47 @@ async def test_private_message_without_sender_is_ignored_with_a_warning(
     assert not any(record.exc_info for record in caplog.records)
     # The person themselves is answered as usual afterwards.
     assert "is created" in said(await stranger.say("/newteam Real"))
+
+
+# --- 11. common typing --------------------------------------------------------------------------
+
+
+async def test_common_typing_is_accepted_when_unambiguous(
+    kpi: RunningBot, frozen_clock: Clock
+) -> None:
+    frozen_clock.freeze(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))  # noon in Moscow
+    _anna, bob = await team_of_two(kpi)
+    assert said(await bob.say("/deal 15.000")).startswith("✅ Recorded: deal 15,000 ₽")
+    assert said(await bob.say("/deal 15000.")).startswith("✅ Recorded: deal 15,000 ₽")
+    assert said(await bob.say("/deal 1.500.000 #avito")).startswith(
+        "✅ Recorded: deal 1,500,000 ₽ #avito"
+    )
+    assert said(await bob.say("/Call 2")) == "✅ Recorded: 2 calls\nToday in total: 2 calls"
+    assert said(await bob.say("/MEETING")).startswith("✅ Recorded: 1 meeting")
+    deals = [e.amount_kopecks for e in await kpi.all_entries() if e.amount_kopecks]
+    assert deals == [1_500_000, 1_500_000, 150_000_000]
+
+
+async def test_common_typing_is_refused_specifically_when_not(
+    kpi: RunningBot, frozen_clock: Clock
+) -> None:
+    frozen_clock.freeze(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
+    _anna, bob = await team_of_two(kpi)
+    cases = {
+        "/call five": "Write the number in digits: “five” is a word.",
+        "/call 1 tomorrow": "tomorrow is in the future: you can log today or earlier.",
+        "/meeting завтра": "завтра is in the future",
+        "/call 3 10.12": "10.12 is in the future: you can log today or earlier.",
+        "/deal 0.500": "“0.500” has too many decimals",
+    }
+    for text, expected in cases.items():
+        reply = said(await bob.say(text))
+        assert expected in reply, (text, reply)
+        assert "more than 31 days ago" not in reply
+    assert await kpi.live_entries() == 0
+
+    ольга = kpi.tg.user(1003, "Ольга", language_code="ru")
+    await ольга.say(f"/start {await invite_of(_anna)}")
+    assert "Напишите число цифрами: «пять» — это слово." in said(await ольга.say("/call пять"))
+    assert "завтра — это в будущем" in said(await ольга.say("/call 1 завтра"))
+    assert await kpi.live_entries() == 0
