@@ -21,7 +21,7 @@ def help_text(t: Translator, user: Person | None, has_team: bool) -> str:
 
 def quick_commands() -> ReplyKeyboardMarkup:
     """One-thumb logging: the commands a salesperson taps most, always under the input field."""
-    rows = [["/call", "/meeting", "/lead"], ["/today", "/week", "/undo"]]
+    rows = [["/call", "/meeting", "/lead", "/deal"], ["/today", "/week", "/undo"]]
     return ReplyKeyboardMarkup(
         keyboard=[[KeyboardButton(text=text) for text in row] for row in rows],
         resize_keyboard=True,

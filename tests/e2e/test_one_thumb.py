@@ -115,3 +115,57 @@ async def test_common_typing_is_refused_specifically_when_not(
     assert "Напишите число цифрами: «пять» — это слово." in said(await ольга.say("/call пять"))
     assert "завтра — это в будущем" in said(await ольга.say("/call 1 завтра"))
     assert await kpi.live_entries() == 0
+
+
+# --- 10. a bare /deal asks for the amount -------------------------------------------------------
+
+
+async def test_bare_deal_asks_for_the_amount_and_takes_the_next_message(kpi: RunningBot) -> None:
+    anna, bob = await team_of_two(kpi)
+    joined = bob.messages[-1]
+    assert "/deal" in joined.reply_buttons()[0]  # the keyboard's deal button sends a bare /deal
+    await bob.say("/lead #avito")
+    await bob.say("/call #site")
+
+    question = await bob.say("/deal")
+    assert said(question).startswith("🤝 How much was the deal?")
+    assert question.buttons() == [["#site", "#avito"], ["Cancel"]]
+    # A typo: told exactly what is wrong, and asked again; nothing stored.
+    again = await bob.say("fifteen thousand")
+    assert said(again) == (
+        "“fifteen” is not an amount.\nSend the amount again, like 15000, or /cancel."
+    )
+    assert await kpi.live_entries() == 2
+    done = await bob.say("15000 #avito Ivanov, windows")
+    assert said(done) == (
+        "✅ Recorded: deal 15,000 ₽ #avito\n📝 Ivanov, windows\nToday in total: 1 deal · 15,000 ₽"
+    )
+    # The question is closed: the next number is not a deal any more.
+    assert said(await bob.say("20000")).startswith("To log work, send a command")
+    assert "This question is closed" in (
+        await kpi.tg.wait_callback_answer(bob.press_nowait("#site"))
+    ).text
+
+    # A recent tag tapped first, then the amount alone.
+    await bob.say("/deal")
+    tagged = await bob.press("#site")
+    assert said(tagged).startswith("🤝 A deal with #site. How much was it?")
+    assert said(await bob.say("7.500")).startswith("✅ Recorded: deal 7,500 ₽ #site")
+
+    # Cancelled by the button and by /cancel; a bare /call still logs one call.
+    await bob.say("/deal")
+    assert said(await bob.press("Cancel")) == "Cancelled."
+    await bob.say("/deal")
+    assert said(await bob.say("/cancel")) == "Cancelled."
+    assert said(await bob.say("5000")).startswith("To log work")
+    assert said(await bob.say("/call")) == "✅ Recorded: 1 call\nToday in total: 2 calls"
+    deals = [(e.amount_kopecks, e.tag, e.note) for e in await kpi.all_entries() if e.amount_kopecks]
+    assert deals == [(1_500_000, "avito", "Ivanov, windows"), (750_000, "site", None)]
+
+    # In Russian, for someone with no tags yet.
+    ольга = kpi.tg.user(1003, "Ольга", language_code="ru")
+    await ольга.say(f"/start {await invite_of(anna)}")
+    question = await ольга.say("/deal")
+    assert said(question).startswith("🤝 На какую сумму сделка?")
+    assert question.buttons() == [["Отмена"]]
+    assert said(await ольга.say("15 тыс. Петров")).startswith("✅ Записано: сделка на 15\u00a0000 ₽\n📝 Петров")

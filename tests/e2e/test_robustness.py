@@ -20,7 +20,7 @@ async def test_bad_input_gets_specific_reply_and_stores_nothing(kpi: RunningBot)
         "/call 0": "The number must be from 1 to 1000; “0” is not.",
         "/call 1001": "The number must be from 1 to 1000; “1001” is not.",
         "/meeting 2.5": "The number must be whole; “2.5” is not.",
-        "/deal": "Add the deal amount in rubles.",
+        "/deal ₽": "“₽” is not an amount.",
         "/deal abc": "“abc” is not an amount.",
         "/deal 0": "The amount must be more than 0",
         "/deal 2000000000": "at most 1,000,000,000 ₽",

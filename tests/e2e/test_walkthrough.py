@@ -46,7 +46,7 @@ async def test_english_walkthrough(kpi: RunningBot) -> None:
 
     joined = await bob.say(f"/start {token}")
     assert "You've joined team «Sales North»" in (joined.plain or "")
-    assert ["/call", "/meeting", "/lead"] in joined.reply_buttons()
+    assert ["/call", "/meeting", "/lead", "/deal"] in joined.reply_buttons()
 
     reply = await bob.say("/call")
     assert reply.plain == "✅ Recorded: 1 call\nToday in total: 1 call"
