@@ -696,7 +696,9 @@ async def test_group_commands_reach_only_the_bound_team(kpi: RunningBot) -> None
         assert (await group.say(user, text)).plain == expected, (user, text)
     assert await snapshot(kpi) == before
 
-    # Nothing else gets an answer in a group: no numbers for whoever else is in it.
+    # Nothing else gets an answer in a group: no numbers for whoever else is in it; one
+    # pointer to the private chat at most (a group takes 20 messages a minute).
+    mark = kpi.tg.mark()
     for user, text in (
         (world.anna, "/leaderboard"),
         (world.anna, "/team"),
@@ -711,4 +713,7 @@ async def test_group_commands_reach_only_the_bound_team(kpi: RunningBot) -> None
     ):
         group.send(user, text)
     await kpi.tg.wait_until_consumed()
+    pointer = await kpi.tg.next_in_chat(group.id, mark)
+    assert (pointer.plain or "").startswith("📬 I answer commands in a private chat")
     await kpi.tg.expect_silence(group.id, 0.5)
+    assert [m.seq for m in group.messages if m.seq > mark] == [pointer.seq]

@@ -2,7 +2,7 @@
 
 import logging
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -169,3 +169,39 @@ async def test_bare_deal_asks_for_the_amount_and_takes_the_next_message(kpi: Run
     assert said(question).startswith("🤝 На какую сумму сделка?")
     assert question.buttons() == [["Отмена"]]
     assert said(await ольга.say("15 тыс. Петров")).startswith("✅ Записано: сделка на 15\u00a0000 ₽\n📝 Петров")
+
+
+# --- 12. commands in the wrong chat -------------------------------------------------------------
+
+
+async def test_group_commands_in_private_and_private_commands_in_the_group(
+    kpi: RunningBot, frozen_clock: Clock
+) -> None:
+    start = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    frozen_clock.freeze(start)
+    anna, bob = await team_of_two(kpi)
+    assert said(await anna.say("/bindchat")) == (
+        "/bindchat works in a group: add me to your team's group and send /bindchat there."
+    )
+    assert said(await bob.say("/unbindchat")).startswith("/unbindchat works in a group")
+    ольга = kpi.tg.user(1003, "Ольга", language_code="ru")
+    assert said(await ольга.say("/bindchat")).startswith("/bindchat работает в группе")
+
+    group = kpi.tg.group(-100_700, "Sales chat")
+    assert said(await group.say(anna, "/bindchat")).startswith("✅ This group is now")
+    mark = kpi.tg.mark()
+    pointer = await group.say(bob, "/today")
+    assert said(pointer) == (
+        "📬 I answer commands in a private chat, so that everyone's numbers stay their own: "
+        "open @kpi_test_bot and send it there."
+    )
+    # Within the minute: no more pointers; ordinary talk and other bots' commands: never.
+    for text in ("/call 5", "/Month", "/leaderboard@kpi_test_bot", "hello all", "/help@other_bot"):
+        group.send(bob, text)
+    await kpi.tg.wait_until_consumed()
+    await kpi.tg.expect_silence(group.id, 0.3)
+    assert [m.seq for m in group.messages if m.seq > mark] == [pointer.seq]
+    # A minute later, the next command gets the pointer again.
+    frozen_clock.freeze(start + timedelta(minutes=1, seconds=1))
+    assert said(await group.say(ольга, "/week")).startswith("📬 На команды я отвечаю в личном")
+    assert await kpi.live_entries() == 0
