@@ -15,7 +15,9 @@ def help_text(t: Translator, user: Person | None, has_team: bool) -> str:
         parts.append(t("help.no_team"))
     if user is not None and user.is_manager:
         parts.append(t("help.manager"))
-    parts.append(t("help.general"))
+    general = t("help.general")
+    # Teamless, /newteam is already under "Getting started".
+    parts.append(t("help.another_team") + "\n" + general if has_team else general)
     return "\n\n".join(parts)
 
 

@@ -1,5 +1,7 @@
 """One-thumb logging and what people type on phones, as issue 11 describes it (items 10-17)."""
 
+import asyncio
+import json
 import logging
 import time
 from datetime import UTC, datetime, timedelta
@@ -205,3 +207,106 @@ async def test_group_commands_in_private_and_private_commands_in_the_group(
     frozen_clock.freeze(start + timedelta(minutes=1, seconds=1))
     assert said(await group.say(ольга, "/week")).startswith("📬 На команды я отвечаю в личном")
     assert await kpi.live_entries() == 0
+
+
+# --- 13. joining and leaving are told; Russian wording --------------------------------------------
+
+
+async def test_manager_hears_who_joined_and_a_removed_member_is_told(kpi: RunningBot) -> None:
+    anna = kpi.tg.user(1001, "Anna", username="anna")
+    await anna.say("/newteam Sales")
+    token = await invite_of(anna)
+    bob = kpi.tg.user(1002, "Bob", username="bob")
+    mark = kpi.tg.mark()
+    await bob.say(f"/start {token}")
+    notice = await kpi.tg.next_in_chat(anna.id, mark)
+    assert said(notice) == "👋 New in team «Sales»: Bob (@bob). /team shows everyone."
+
+    # A second manager, in Russian, hears the next one.
+    assert said(await anna.say("/promote @bob")) == "👑 Bob is now a manager of the team."
+    bob.language_code = "ru"  # his phone in Russian now: the bot learns it from his next message
+    await bob.say("/today")
+    ольга = kpi.tg.user(1003, "Ольга")
+    mark = kpi.tg.mark()
+    await ольга.say(f"/start {token}")
+    to_anna = await kpi.tg.next_in_chat(anna.id, mark)
+    to_bob = await kpi.tg.next_in_chat(bob.id, mark)
+    assert said(to_anna) == "👋 New in team «Sales»: Ольга. /team shows everyone."
+    assert said(to_bob) == "👋 Новый человек в команде «Sales»: Ольга. /team — все участники."
+
+    mark = kpi.tg.mark()
+    done = await anna.say("/remove @bob")
+    assert said(done).startswith("Bob is no longer in «Sales».")
+    told = await kpi.tg.next_in_chat(bob.id, mark)
+    assert said(told).startswith("Вы больше не в команде «Sales»: руководитель исключил вас.")
+    assert told.reply_markup == {"remove_keyboard": True}
+    assert said(await bob.say("/call")).startswith("Вы пока не в команде")
+
+
+async def test_help_and_russian_wording(kpi: RunningBot) -> None:
+    stranger = kpi.tg.user(3001, "Stranger")
+    assert said(await stranger.say("/help")).count("/newteam") == 1
+    anna = kpi.tg.user(1001, "Анна", username="anna", language_code="ru")
+    await anna.say("/newteam Продажи")
+    assert said(await anna.say("/help")).count("/newteam") == 1
+    ольга = kpi.tg.user(1003, "Ольга", username="olga", language_code="ru")
+    await ольга.say(f"/start {await invite_of(anna)}")
+    added = said(await ольга.say("/vacation 21.12 25.12"))
+    assert added.startswith("🌴 Отпуск: Ольга, "), added
+    assert said(await ольга.say("/vacation")).startswith("🌴 Отпуска: Ольга")
+    export = await anna.say("/export 2026-11")
+    assert said(export).startswith("📎 Команда «Продажи», ноябрь 2026:"), said(export)
+
+
+# --- 14. the managers' "/" menu only for managers ----------------------------------------------
+
+
+def menu(kpi: RunningBot, scope: dict[str, object], language: str = "") -> list[str] | None:
+    key = (json.dumps(scope, sort_keys=True), language)
+    commands = kpi.tg.commands.get(key)
+    return None if commands is None else [c["command"] for c in commands]
+
+
+def chat_menus(kpi: RunningBot, user: FakeUser) -> dict[str, list[str] | None]:
+    scope = {"type": "chat", "chat_id": user.id}
+    return {language: menu(kpi, scope, language) for language in ("", "ru")}
+
+
+async def manager_menu_of(kpi: RunningBot, user: FakeUser, present: bool) -> None:
+    """Wait for the menu calls that follow a reply; then both languages agree."""
+    for _ in range(100):
+        menus = chat_menus(kpi, user).values()
+        if all((commands is not None and "team" in commands) == present for commands in menus):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{user}'s menu: {chat_menus(kpi, user)}")
+
+
+async def test_managers_menu_only_in_managers_chats(kpi: RunningBot) -> None:
+    everyone = {"type": "all_private_chats"}
+    for language in ("", "ru"):
+        members_menu = menu(kpi, everyone, language) or []
+        assert "deal" in members_menu and "today" in members_menu
+        assert not {"team", "leaderboard", "invite", "settings"} & set(members_menu)
+    anna, bob = await team_of_two(kpi)
+    await manager_menu_of(kpi, anna, True)
+    for commands in chat_menus(kpi, anna).values():
+        assert commands is not None
+        assert {"team", "leaderboard", "invite", "settings", "deal", "today"} <= set(commands)
+    assert chat_menus(kpi, bob) == {"": None, "ru": None}
+    russian = kpi.tg.commands[(json.dumps({"chat_id": anna.id, "type": "chat"}), "ru")]
+    assert {"command": "team", "description": "Команда: люди, роли, сегодня"} in russian
+
+    await anna.say("/promote @bob")
+    await manager_menu_of(kpi, bob, True)
+    await anna.say("/demote @bob")
+    await manager_menu_of(kpi, bob, False)
+    assert chat_menus(kpi, bob) == {"": None, "ru": None}
+    await anna.say("/promote @bob")
+    await manager_menu_of(kpi, bob, True)
+    await anna.say("/remove @bob")
+    await manager_menu_of(kpi, bob, False)
+    # Someone who creates a team becomes its manager, menu and all.
+    assert "is created" in said(await bob.say("/newteam Bob's"))
+    await manager_menu_of(kpi, bob, True)
+    await manager_menu_of(kpi, anna, True)
