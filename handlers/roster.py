@@ -92,7 +92,8 @@ async def remove(
         reply_markup=ReplyKeyboardRemove(),
     )
     menu = drop_managers_menu(member.id) if member.is_manager else []
-    return [message.answer(t("remove.done", name=member.first_name, team=team.name)), told, *menu]
+    # Told first: by the time the manager reads "removed", so has the member.
+    return [told, message.answer(t("remove.done", name=member.first_name, team=team.name)), *menu]
 
 
 def register_managers(router: Router) -> None:

@@ -68,7 +68,7 @@ async def _create_or_confirm(
         return message.answer(t("join.last_manager", current=team.name))
     if team is not None:
         await state.set_state(NewTeam.confirm_switch)
-        await state.update_data(name=name)
+        await state.update_data(name=name, leaving=team.id)
         builder = InlineKeyboardBuilder()
         builder.button(
             text=t.plain("newteam.button.switch"), callback_data=SwitchToNewTeam(confirm=True)
@@ -121,14 +121,17 @@ async def confirm_new_team(
     user: Person,
     team: TeamInfo | None,
 ) -> list[TelegramMethod]:
-    name = (await state.get_data()).get("name")
+    asked = await state.get_data()
+    name = asked.get("name")
     await state.clear()
     after: list[TelegramMethod] = []
+    leaving = team.id if team else None
     if not callback_data.confirm or not isinstance(name, str):
         text = t("newteam.stayed", team=team.name) if team else t("cancel.done")
+    elif asked.get("leaving") != leaving:  # asked in another team: that answer is not for this
+        text = t("error.changed")
     else:
         # Every rule is checked again now: the button may be old (create_team: under the lock).
-        leaving = team.id if team else None
         result = await create_team(session, user.id, name, leaving=leaving)
         text = _created(t, result, team)
         if isinstance(result, TeamInfo):

@@ -310,3 +310,43 @@ async def test_managers_menu_only_in_managers_chats(kpi: RunningBot) -> None:
     assert "is created" in said(await bob.say("/newteam Bob's"))
     await manager_menu_of(kpi, bob, True)
     await manager_menu_of(kpi, anna, True)
+
+
+# --- 16. a team never loses its last manager -------------------------------------------------
+
+
+async def test_create_and_move_is_refused_to_the_last_manager_when_pressed(
+    kpi: RunningBot,
+) -> None:
+    anna, bob = await team_of_two(kpi)
+    await anna.say("/promote @bob")
+    prompt = await anna.say("/newteam North")
+    assert prompt.buttons() == [["Create and move"], ["Stay where I am"]]
+    # Meanwhile Bob is a manager no more: Anna is the last one again.
+    await anna.say("/demote @bob")
+    refused = await anna.press("Create and move")
+    assert said(refused).startswith("You are the only manager of «Sales»")
+    assert "Sales" in said(await anna.say("/team"))
+    assert "👑 Anna" in said(await anna.say("/team"))
+
+    # The same for an invite to another team, confirmed after the rule stopped holding.
+    dora = kpi.tg.user(1004, "Dora", username="dora")
+    await dora.say("/newteam Rivals")
+    await anna.say("/promote @bob")
+    join_prompt = await anna.say(f"/start {await invite_of(dora)}")
+    assert join_prompt.buttons() == [["Move to Rivals"], ["Stay in Sales"]]
+    await anna.say("/demote @bob")
+    refused = await anna.press("Move to Rivals")
+    assert said(refused).startswith("You are the only manager of «Sales»")
+    assert "👑 Anna" in said(await anna.say("/team"))
+
+    # A "create and move" asked in one team is stale once its asker moved: nothing is created.
+    await anna.say("/promote @bob")
+    await anna.say("/newteam West")
+    rivals = await invite_of(dora)
+    await anna.say(f"/start {rivals}")
+    moved = await anna.press("Move to Rivals")
+    assert said(moved).startswith("🎉 You've joined team «Rivals»")
+    stale = await anna.press("Create and move")
+    assert said(stale).startswith("Something changed in the meantime")
+    assert "You're already in team «Rivals»" in said(await anna.say(f"/start {rivals}"))

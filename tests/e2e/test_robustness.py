@@ -3,7 +3,7 @@
 import time
 
 from tests.e2e.conftest import RunningBot, run_bot
-from tests.e2e.test_walkthrough import set_up_team
+from tests.e2e.test_walkthrough import join_team, set_up_team
 from tests.fake_telegram import FakeTelegram, FakeUser
 
 
@@ -78,7 +78,7 @@ async def test_forged_and_revoked_invites_change_nothing(kpi: RunningBot) -> Non
         assert "This invite link doesn't work" in (reply.plain or "")
     assert "You're not in a team yet" in ((await carl.say("/call")).plain or "")
     new_token = (reset.plain or "").split("start=")[1].split()[0]
-    assert "You've joined" in ((await carl.say(f"/start {new_token}")).plain or "")
+    assert "You've joined" in ((await join_team(kpi, carl, new_token, anna)).plain or "")
 
 
 async def test_switching_teams_asks_first_and_keeps_history(kpi: RunningBot) -> None:
