@@ -26,6 +26,7 @@ from models.database import Database
 from models.team import DEFAULT_COUNTRY
 from scheduler import KpiScheduler
 
+
 def create_bot(token: str, api_url: str | None = None, retry: RetryMiddleware | None = None) -> Bot:
     session = (
         AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else AiohttpSession()

@@ -16,7 +16,7 @@ from bot.domain import ParseError
 from bot.filters import Command, PlainText
 from bot.middlewares import WRITES
 from bot.outgoing.celebrations import celebrate_crossings
-from bot.services.entries import RECENT_TAG_BUTTONS, record_entry, recent_tags, undo_last_entry
+from bot.services.entries import RECENT_TAG_BUTTONS, recent_tags, record_entry, undo_last_entry
 from bot.services.parsing import ParsedEntry, parse_entry
 from bot.services.periods import local_date
 from bot.texts import Translator
@@ -141,8 +141,6 @@ async def undo(
 def register(router: Router) -> None:
     """Members, in private."""
     router.message.register(log_entry, Command(*LOG_COMMANDS), flags=WRITES)
-    router.message.register(
-        deal_amount, StateFilter(DealSteps.amount), PlainText(), flags=WRITES
-    )
+    router.message.register(deal_amount, StateFilter(DealSteps.amount), PlainText(), flags=WRITES)
     router.callback_query.register(press_deal_prompt, DealPrompt.filter())
     router.message.register(undo, Command("undo"), flags=WRITES)

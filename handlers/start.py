@@ -3,7 +3,7 @@
 from aiogram import Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.filters.callback_data import CallbackData
-from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage, TelegramMethod
+from aiogram.methods import SendMessage, TelegramMethod
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -112,6 +112,8 @@ async def answer_join(
 
 def register(router: Router) -> None:
     """Anyone, in private (callback queries: anyone who presses)."""
-    router.message.register(start_with_invite, CommandStart(deep_link=True, ignore_case=True), flags=WRITES)
+    router.message.register(
+        start_with_invite, CommandStart(deep_link=True, ignore_case=True), flags=WRITES
+    )
     router.message.register(start, CommandStart(ignore_case=True))
     router.callback_query.register(answer_join, JoinTeam.filter(), flags=WRITES)

@@ -144,9 +144,10 @@ async def test_bare_deal_asks_for_the_amount_and_takes_the_next_message(kpi: Run
     )
     # The question is closed: the next number is not a deal any more.
     assert said(await bob.say("20000")).startswith("To log work, send a command")
-    assert "This question is closed" in (
-        await kpi.tg.wait_callback_answer(bob.press_nowait("#site"))
-    ).text
+    assert (
+        "This question is closed"
+        in (await kpi.tg.wait_callback_answer(bob.press_nowait("#site"))).text
+    )
 
     # A recent tag tapped first, then the amount alone.
     await bob.say("/deal")
@@ -170,7 +171,9 @@ async def test_bare_deal_asks_for_the_amount_and_takes_the_next_message(kpi: Run
     question = await ольга.say("/deal")
     assert said(question).startswith("🤝 На какую сумму сделка?")
     assert question.buttons() == [["Отмена"]]
-    assert said(await ольга.say("15 тыс. Петров")).startswith("✅ Записано: сделка на 15\u00a0000 ₽\n📝 Петров")
+    assert said(await ольга.say("15 тыс. Петров")).startswith(
+        "✅ Записано: сделка на 15\u00a0000 ₽\n📝 Петров"
+    )
 
 
 # --- 12. commands in the wrong chat -------------------------------------------------------------
@@ -318,7 +321,7 @@ async def test_managers_menu_only_in_managers_chats(kpi: RunningBot) -> None:
 async def test_create_and_move_is_refused_to_the_last_manager_when_pressed(
     kpi: RunningBot,
 ) -> None:
-    anna, bob = await team_of_two(kpi)
+    anna, _bob = await team_of_two(kpi)
     await anna.say("/promote @bob")
     prompt = await anna.say("/newteam North")
     assert prompt.buttons() == [["Create and move"], ["Stay where I am"]]
