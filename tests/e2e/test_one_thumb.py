@@ -313,6 +313,10 @@ async def test_managers_menu_only_in_managers_chats(kpi: RunningBot) -> None:
     assert "is created" in said(await bob.say("/newteam Bob's"))
     await manager_menu_of(kpi, bob, True)
     await manager_menu_of(kpi, anna, True)
+    # Back to Anna's team as an employee: the managers' menu goes.
+    await bob.say(f"/start {await invite_of(anna)}")
+    assert said(await bob.press("Move to Sales")).startswith("🎉 You've joined team «Sales»")
+    await manager_menu_of(kpi, bob, False)
 
 
 # --- 16. a team never loses its last manager -------------------------------------------------
