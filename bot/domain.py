@@ -7,12 +7,22 @@ read) lives beside their tables in `models`.
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
+
+from pydantic import Field
 
 from models.enums import EntryKind, Metric
 
 if TYPE_CHECKING:
     from models.entry import KindTotal
+
+# --- what a button carries -----------------------------------------------------------------
+
+# A row id in a button's callback data: a forged one beyond the database's 64 bits (or below 1)
+# does not unpack, so no handler sees it and the press gets the "stale button" answer.
+RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+# A small step or index a settings button carries (a weekday, an hour or a day to move by).
+ButtonStep = Annotated[int, Field(ge=-7, le=7)]
 
 # --- what someone typed ---------------------------------------------------------------------
 
@@ -22,6 +32,7 @@ class ParseErrorCode(StrEnum):
 
     COUNT_RANGE = "count_range"  # min, max, value
     COUNT_NOT_WHOLE = "count_not_whole"  # value
+    COUNT_WORD = "count_word"  # value: a number word where the digits go ("/call five")
     AMOUNT_MISSING = "amount_missing"
     AMOUNT_INVALID = "amount_invalid"  # value
     AMOUNT_PRECISION = "amount_precision"  # value

@@ -14,7 +14,6 @@ from aiogram.fsm.storage.memory import (
     MemoryStorage,
     SimpleEventIsolation,
 )
-from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 
 import handlers
 from bot.middlewares import SenderMiddleware, SendReplies, UnitOfWorkMiddleware
@@ -22,26 +21,11 @@ from bot.retry import RetryMiddleware
 from bot.sender import OutboxSender
 from bot.services.outbox import QUEUED
 from bot.services.pace import is_known_country
-from bot.texts import LANGUAGES, translator
+from bot.views.menu import members_menu
 from models import UnitOfWork
 from models.database import Database
 from models.team import DEFAULT_COUNTRY
 from scheduler import LEASE_TTL, KpiScheduler
-
-MENU_COMMANDS = (
-    "call",
-    "meeting",
-    "lead",
-    "deal",
-    "undo",
-    "today",
-    "week",
-    "month",
-    "log",
-    "targets",
-    "chart",
-    "help",
-)
 
 
 def create_bot(token: str, api_url: str | None = None, retry: RetryMiddleware | None = None) -> Bot:
@@ -108,11 +92,5 @@ async def register_commands(bot: Bot) -> None:
     """The phone's command menu, in English by default and in Russian for Russian clients;
     and the bot's own profile, which /invite needs (asked now, not inside an update)."""
     await bot.me()
-    scope = BotCommandScopeAllPrivateChats()
-    for language in LANGUAGES:
-        t = translator(language)
-        commands = [
-            BotCommand(command=name, description=t.plain(f"menu.{name}")) for name in MENU_COMMANDS
-        ]
-        code = None if language == "en" else language
-        await bot.set_my_commands(commands, scope=scope, language_code=code)
+    for method in members_menu():
+        await bot(method)

@@ -71,11 +71,16 @@ class SenderMiddleware(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         sender: TelegramUser | None = data.get("event_from_user")
+        chat = data.get("event_chat")
+        in_private = chat is not None and chat.type == "private"
+        if sender is None and in_private:
+            # Telegram always names the sender in a private chat: a forged or broken update.
+            update_id = getattr(event, "update_id", None)
+            logger.warning("Update %s in a private chat has no sender; ignored", update_id)
+            return None
         if sender is None or sender.is_bot:
             data.update(user=None, team=None, t=translator(DEFAULT_LANGUAGE))
             return await handler(event, data)
-        chat = data.get("event_chat")
-        in_private = chat is not None and chat.type == "private"
         user, team = await sync_sender(self.db, profile_of(sender), in_private=in_private)
         data.update(user=user, team=team, t=translator(language_for(user.language_code)))
         return await handler(event, data)

@@ -112,8 +112,14 @@ class Translator:
         return _formatted_date(value, "d MMMM", self.language)
 
     def month(self, value: date) -> str:
-        text = _formatted_date(value, "LLLL y", self.language)
+        """A month as a title: 'December 2026', 'Декабрь 2026'."""
+        text = self.month_in_text(value)
         return text[:1].upper() + text[1:]
+
+    def month_in_text(self, value: date) -> str:
+        """A month inside a sentence: 'December 2026', 'декабрь 2026' (the stand-alone name,
+        lower-case in Russian; 'MMMM' would be the genitive 'декабря')."""
+        return _formatted_date(value, "LLLL y", self.language)
 
 
 @lru_cache(maxsize=1024)  # the same few dates are named again and again

@@ -4,9 +4,12 @@
         targets, vacations, /log, export, chart, reminders
       managers: invite, targets, leaderboard, roster, settings, team chart
       a manager's command from a member -> "only the manager"
-    everyone, in private: /help and /cancel, /start, /newteam; a team command from someone in
-        no team -> "not in a team"; unknown commands; anything else
-    groups: /bindchat, /unbindchat, the bot added or removed
+    everyone, in private: /help and /cancel, /start, /newteam; a group's command -> "send it in
+        the group"; a team command from someone in no team -> "not in a team"; unknown
+        commands; anything else
+    groups: /bindchat, /unbindchat, the bot added or removed; the private chat's commands ->
+        a pointer there (at most one a minute per group)
+    buttons nobody answered (outdated or forged): a short notice
     errors: the last line of defence
 
 Role checks are filters on the branches; a catch-all sits last on its branch, and the command
@@ -61,6 +64,7 @@ def everyone(member_branch: Router) -> Router:
     branch.message.filter(PrivateChat())
     for feature in (common, start, team):
         feature.register(branch)
+    group.register_private(branch)
     fallback.register_last(branch, member_branch)
     return branch
 
@@ -68,4 +72,12 @@ def everyone(member_branch: Router) -> Router:
 def setup() -> list[Router]:
     """The dispatcher's routers, in the order they are tried."""
     member_branch = members()
-    return [member_branch, everyone(member_branch), group.setup(), errors.setup()]
+    everyone_branch = everyone(member_branch)
+    private_commands = ("start", *fallback.commands_of([member_branch, everyone_branch]))
+    return [
+        member_branch,
+        everyone_branch,
+        group.setup(private_commands),
+        fallback.for_buttons(),
+        errors.setup(),
+    ]

@@ -8,7 +8,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage
 from aiogram.types import CallbackQuery, Message
 
-from bot.domain import ParseError
+from bot.domain import ParseError, RowId
 from bot.filters import Command
 from bot.middlewares import WRITES
 from bot.services.entry_log import (
@@ -30,7 +30,7 @@ from models.base import utcnow
 class DeleteEntry(CallbackData, prefix="lgd"):
     """❌ under a /log list: the entry itself says whose log and which day to redraw."""
 
-    entry_id: int
+    entry_id: RowId
 
 
 def _delete_button(entry_id: int) -> DeleteEntry:

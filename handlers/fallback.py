@@ -1,13 +1,16 @@
 """Last on their branches: a short, specific answer to what nobody else handled."""
 
+import logging
 from collections.abc import Iterable
 
 from aiogram import Router
-from aiogram.methods import SendMessage
-from aiogram.types import Message
+from aiogram.methods import AnswerCallbackQuery, SendMessage
+from aiogram.types import CallbackQuery, Message
 
 from bot.filters import Command, CommandText
 from bot.texts import Translator
+
+logger = logging.getLogger(__name__)
 
 
 def commands_of(routers: Iterable[Router]) -> tuple[str, ...]:
@@ -56,3 +59,20 @@ def register_last(router: Router, member_branch: Router) -> None:
     router.message.register(needs_team, Command(*commands_of([member_branch])))
     router.message.register(unknown_command, CommandText())
     router.message.register(anything_else)
+
+
+async def unknown_button(query: CallbackQuery, t: Translator) -> AnswerCallbackQuery:
+    # Old clients' buttons or forged data (an id beyond 64 bits): answered, so the spinner stops.
+    logger.warning(
+        "Button press %r from %s matched no button; answered as outdated",
+        (query.data or "")[:64],
+        query.from_user.id,
+    )
+    return query.answer(t.plain("button.unknown"))
+
+
+def for_buttons() -> Router:
+    """Last for callback queries: a press no handler took (stale, or forged data)."""
+    router = Router(name=f"{__name__}.buttons")
+    router.callback_query.register(unknown_button)
+    return router

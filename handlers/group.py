@@ -1,8 +1,13 @@
-"""The team's group: /bindchat, /unbindchat and the bot joining or leaving. Nothing else in a
-group gets an answer."""
+"""The team's group: /bindchat, /unbindchat and the bot joining or leaving. The bot's other
+commands get a pointer to the private chat (one a minute at most: a group takes 20 messages a
+minute); nothing else in a group gets an answer."""
 
-from aiogram import Router
+from collections.abc import Iterable
+from datetime import timedelta
+
+from aiogram import Bot, Router
 from aiogram.filters import JOIN_TRANSITION, LEAVE_TRANSITION, ChatMemberUpdatedFilter
+from aiogram.fsm.storage.base import BaseStorage, StorageKey
 from aiogram.methods import SendMessage
 from aiogram.types import ChatMemberUpdated, Message
 
@@ -11,7 +16,11 @@ from bot.middlewares import WRITES
 from bot.services.teams import bind_chat, chat_migrated, unbind_chat
 from bot.texts import Translator
 from models import Person, TeamInfo, UnitOfWork
+from models.base import utcnow
 from models.team import team_by_chat
+
+GROUP_COMMANDS = ("bindchat", "unbindchat")
+POINTER_EVERY = timedelta(minutes=1)
 
 
 async def added_to_group(event: ChatMemberUpdated, t: Translator) -> SendMessage:
@@ -54,7 +63,34 @@ async def bind_refused(message: Message, t: Translator) -> SendMessage:
     return message.answer(t("group.bind_refused"))
 
 
-def setup() -> Router:
+async def point_to_private(
+    message: Message, bot: Bot, fsm_storage: BaseStorage, t: Translator
+) -> SendMessage | None:
+    # Kept in the dispatcher's storage (shared by every instance when it is Redis).
+    key = StorageKey(
+        bot_id=bot.id, chat_id=message.chat.id, user_id=message.chat.id, destiny="group_pointer"
+    )
+    now = utcnow().timestamp()
+    last = (await fsm_storage.get_data(key)).get("at")
+    if isinstance(last, int | float) and 0 <= now - last < POINTER_EVERY.total_seconds():
+        return None
+    await fsm_storage.set_data(key, {"at": now})
+    me = await bot.me()
+    return message.answer(t("group.use_private", bot=me.username or ""))
+
+
+async def only_in_group(message: Message, t: Translator) -> SendMessage:
+    command = (message.text or "").split(maxsplit=1)[0].partition("@")[0].lower()
+    return message.answer(t("group.only_in_group", command=command))
+
+
+def register_private(router: Router) -> None:
+    """The group's commands sent in a private chat: say where they work."""
+    router.message.register(only_in_group, Command(*GROUP_COMMANDS))
+
+
+def setup(private_commands: Iterable[str] = ()) -> Router:
+    """`private_commands`: the commands answered in private, which get a pointer here."""
     router = Router(name=__name__)
     router.message.filter(GroupChat())
     router.my_chat_member.filter(GroupChat())
@@ -66,4 +102,7 @@ def setup() -> Router:
     router.message.register(bind, Command("bindchat"), IsManager(), flags=WRITES)
     router.message.register(unbind, Command("unbindchat"), flags=WRITES)
     router.message.register(bind_refused, Command("bindchat"))
+    pointed = tuple(name for name in private_commands if name not in GROUP_COMMANDS)
+    if pointed:
+        router.message.register(point_to_private, Command(*pointed))
     return router

@@ -2,15 +2,16 @@
 
 from aiogram import Router
 from aiogram.filters import CommandObject
-from aiogram.methods import SendMessage
-from aiogram.types import Message
+from aiogram.methods import SendMessage, TelegramMethod
+from aiogram.types import Message, ReplyKeyboardRemove
 
 from bot.filters import Command
 from bot.middlewares import WRITES
 from bot.services.periods import local_date
 from bot.services.roster import RoleChange, remove_member, roster, set_role
-from bot.texts import Translator
+from bot.texts import Translator, language_for, translator
 from bot.views import roster as views
+from bot.views.menu import drop_managers_menu, managers_menu
 from models import Person, Role, TeamInfo, UnitOfWork
 from models.base import utcnow
 from models.user import find_member
@@ -50,7 +51,7 @@ async def change_role(
     t: Translator,
     user: Person,
     team: TeamInfo,
-) -> SendMessage:
+) -> SendMessage | list[TelegramMethod]:
     member = await _member(message, command, session, t, team)
     if not isinstance(member, Person):
         return member
@@ -59,7 +60,11 @@ async def change_role(
     refused = _refusal(t, outcome, member)
     if refused is not None:
         return message.answer(refused)
-    return message.answer(t(f"{command.command}.{outcome.value}", name=member.first_name))
+    reply = message.answer(t(f"{command.command}.{outcome.value}", name=member.first_name))
+    if outcome is not RoleChange.DONE:
+        return reply
+    menu = managers_menu(member.id) if role is Role.MANAGER else drop_managers_menu(member.id)
+    return [reply, *menu]
 
 
 async def remove(
@@ -69,7 +74,7 @@ async def remove(
     t: Translator,
     user: Person,
     team: TeamInfo,
-) -> SendMessage:
+) -> SendMessage | list[TelegramMethod]:
     member = await _member(message, command, session, t, team)
     if not isinstance(member, Person):
         return member
@@ -79,7 +84,16 @@ async def remove(
         return message.answer(refused)
     if outcome is RoleChange.LAST_MANAGER:
         return message.answer(t("demote.last_manager", name=member.first_name))
-    return message.answer(t("remove.done", name=member.first_name, team=team.name))
+    # The removed person hears it, and loses the keyboard and menu of a team they left.
+    their_t = translator(language_for(member.language_code))
+    told = SendMessage(
+        chat_id=member.id,
+        text=views.removal_notice(their_t, team),
+        reply_markup=ReplyKeyboardRemove(),
+    )
+    menu = drop_managers_menu(member.id) if member.is_manager else []
+    # Told first: by the time the manager reads "removed", so has the member.
+    return [told, message.answer(t("remove.done", name=member.first_name, team=team.name)), *menu]
 
 
 def register_managers(router: Router) -> None:

@@ -3,14 +3,16 @@
 from aiogram import Router
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.filters.callback_data import CallbackData
-from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage
+from aiogram.methods import SendMessage, TelegramMethod
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.middlewares import WRITES
+from bot.outgoing.membership import announce_join
 from bot.services.teams import JoinOutcome, JoinResult, join_by_invite
 from bot.texts import Translator
 from bot.views.help import quick_commands
+from bot.views.menu import drop_managers_menu
 from models import Person, TeamInfo, UnitOfWork
 
 
@@ -53,9 +55,16 @@ def join_reply(t: Translator, result: JoinResult) -> str:
     return t("join.joined", team=result.team.name)
 
 
+async def _joined(session: UnitOfWork, result: JoinResult, user: Person) -> list[TelegramMethod]:
+    """After a join: the team's managers hear of it; a manager who moved loses their menu."""
+    assert result.team is not None
+    await announce_join(session, result.team, user)
+    return list(drop_managers_menu(user.id)) if user.is_manager else []
+
+
 async def start_with_invite(
     message: Message, command: CommandObject, session: UnitOfWork, t: Translator, user: Person
-) -> SendMessage:
+) -> SendMessage | list[TelegramMethod]:
     token = (command.args or "").strip()
     result = await join_by_invite(session, user.id, token, confirmed=False)
     if result.outcome is JoinOutcome.NEEDS_CONFIRMATION:
@@ -63,7 +72,8 @@ async def start_with_invite(
             join_reply(t, result), reply_markup=confirm_keyboard(t, result, token)
         )
     if result.outcome is JoinOutcome.JOINED:
-        return message.answer(join_reply(t, result), reply_markup=quick_commands())
+        after = await _joined(session, result, user)
+        return [message.answer(join_reply(t, result), reply_markup=quick_commands()), *after]
     return message.answer(join_reply(t, result))
 
 
@@ -80,7 +90,8 @@ async def answer_join(
     t: Translator,
     user: Person,
     team: TeamInfo | None,
-) -> tuple[AnswerCallbackQuery, EditMessageText] | AnswerCallbackQuery:
+) -> list[TelegramMethod]:
+    after: list[TelegramMethod] = []
     if not callback_data.confirm:
         text = t("join.stayed", team=team.name) if team else t("join.cancelled")
     else:
@@ -92,13 +103,17 @@ async def answer_join(
             leaving=team.id if team else None,
         )
         text = join_reply(t, result)
+        if result.outcome is JoinOutcome.JOINED:
+            after = await _joined(session, result, user)
     if not isinstance(query.message, Message):
-        return query.answer(text[:200])
-    return query.answer(), query.message.edit_text(text)
+        return [query.answer(text[:200]), *after]
+    return [query.answer(), query.message.edit_text(text), *after]
 
 
 def register(router: Router) -> None:
     """Anyone, in private (callback queries: anyone who presses)."""
-    router.message.register(start_with_invite, CommandStart(deep_link=True), flags=WRITES)
-    router.message.register(start, CommandStart())
+    router.message.register(
+        start_with_invite, CommandStart(deep_link=True, ignore_case=True), flags=WRITES
+    )
+    router.message.register(start, CommandStart(ignore_case=True))
     router.callback_query.register(answer_join, JoinTeam.filter(), flags=WRITES)

@@ -5,7 +5,7 @@ from aiogram.filters import CommandObject, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage
+from aiogram.methods import SendMessage, TelegramMethod
 from aiogram.types import CallbackQuery, LinkPreviewOptions, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -23,6 +23,7 @@ from bot.services.teams import (
 )
 from bot.texts import Translator
 from bot.views.help import quick_commands
+from bot.views.menu import managers_menu
 from models import Person, TeamInfo, UnitOfWork
 
 
@@ -54,7 +55,7 @@ async def _create_or_confirm(
     t: Translator,
     user: Person,
     team: TeamInfo | None,
-) -> SendMessage:
+) -> SendMessage | list[TelegramMethod]:
     name = clean_team_name(raw_name)
     if name is TeamNameError.TOO_LONG:
         return message.answer(t("newteam.too_long", max=MAX_TEAM_NAME))
@@ -67,7 +68,7 @@ async def _create_or_confirm(
         return message.answer(t("join.last_manager", current=team.name))
     if team is not None:
         await state.set_state(NewTeam.confirm_switch)
-        await state.update_data(name=name)
+        await state.update_data(name=name, leaving=team.id)
         builder = InlineKeyboardBuilder()
         builder.button(
             text=t.plain("newteam.button.switch"), callback_data=SwitchToNewTeam(confirm=True)
@@ -83,7 +84,8 @@ async def _create_or_confirm(
     result = await create_team(session, user.id, name, leaving=None)
     await state.clear()
     if isinstance(result, TeamInfo):
-        return message.answer(_created(t, result, team), reply_markup=quick_commands())
+        reply = message.answer(_created(t, result, team), reply_markup=quick_commands())
+        return [reply, *managers_menu(user.id)]
     return message.answer(_created(t, result, team))
 
 
@@ -95,7 +97,7 @@ async def new_team(
     t: Translator,
     user: Person,
     team: TeamInfo | None,
-) -> SendMessage:
+) -> SendMessage | list[TelegramMethod]:
     return await _create_or_confirm(message, command.args, session, state, t, user, team)
 
 
@@ -106,7 +108,7 @@ async def new_team_name(
     t: Translator,
     user: Person,
     team: TeamInfo | None,
-) -> SendMessage:
+) -> SendMessage | list[TelegramMethod]:
     return await _create_or_confirm(message, message.text, session, state, t, user, team)
 
 
@@ -118,17 +120,25 @@ async def confirm_new_team(
     t: Translator,
     user: Person,
     team: TeamInfo | None,
-) -> tuple[AnswerCallbackQuery, EditMessageText] | AnswerCallbackQuery:
-    name = (await state.get_data()).get("name")
+) -> list[TelegramMethod]:
+    asked = await state.get_data()
+    name = asked.get("name")
     await state.clear()
+    after: list[TelegramMethod] = []
+    leaving = team.id if team else None
     if not callback_data.confirm or not isinstance(name, str):
         text = t("newteam.stayed", team=team.name) if team else t("cancel.done")
+    elif asked.get("leaving") != leaving:  # asked in another team: that answer is not for this
+        text = t("error.changed")
     else:
-        leaving = team.id if team else None
-        text = _created(t, await create_team(session, user.id, name, leaving=leaving), team)
+        # Every rule is checked again now: the button may be old (create_team: under the lock).
+        result = await create_team(session, user.id, name, leaving=leaving)
+        text = _created(t, result, team)
+        if isinstance(result, TeamInfo):
+            after = list(managers_menu(user.id))
     if not isinstance(query.message, Message):
-        return query.answer(text[:200])
-    return query.answer(), query.message.edit_text(text)
+        return [query.answer(text[:200]), *after]
+    return [query.answer(), query.message.edit_text(text), *after]
 
 
 async def invite(

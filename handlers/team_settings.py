@@ -9,7 +9,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
-from bot.domain import ParseError
+from bot.domain import ButtonStep, ParseError, RowId
 from bot.filters import Command, IsManager
 from bot.middlewares import WRITES
 from bot.services.team_settings import (
@@ -39,9 +39,9 @@ class SettingsButton(StrEnum):
 class SettingsPress(CallbackData, prefix="st"):
     """A button under the settings of `team_id`: a stale or foreign message changes nothing."""
 
-    team_id: int
+    team_id: RowId
     button: SettingsButton
-    value: int = 0
+    value: ButtonStep = 0
 
 
 def _press(team_id: int, button: str, value: int) -> SettingsPress:

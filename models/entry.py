@@ -141,6 +141,26 @@ async def latest_live_entry(session: UnitOfWork, *, user_id: int, team_id: int) 
     return await session.scalar(query)
 
 
+async def recent_tags(
+    session: UnitOfWork, *, user_id: int, team_id: int, since: date, limit: int
+) -> list[str]:
+    """The person's tags in the team since `since`, the most recently used first."""
+    query = (
+        select(Entry.tag)
+        .where(
+            Entry.user_id == user_id,
+            Entry.team_id == team_id,
+            Entry.business_date >= since,
+            Entry.tag.is_not(None),
+            Entry.deleted_at.is_(None),
+        )
+        .group_by(Entry.tag)
+        .order_by(func.max(Entry.id).desc())
+        .limit(limit)
+    )
+    return [str(tag) for tag in await session.scalars(query)]
+
+
 @dataclass(frozen=True, slots=True)
 class PersonKindTotal:
     user_id: int

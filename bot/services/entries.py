@@ -1,7 +1,7 @@
 """Recording and undoing activity entries."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
@@ -11,6 +11,7 @@ from bot.services.parsing import ParsedEntry
 from models import Entry, EntryKind, UnitOfWork
 from models.base import columns_of, utcnow
 from models.entry import EntryFacts
+from models.entry import recent_tags as recent_tags_since
 from models.prepared import Prepared, bound
 
 # What an entry is made of when it is logged (the rest: the columns' own defaults).
@@ -122,3 +123,15 @@ _ANY_LIVE = Prepared(
     )
     .limit(1)
 )
+
+
+# The tags offered as buttons when a deal's amount is asked for: used in the last weeks.
+RECENT_TAG_DAYS = 60
+RECENT_TAG_BUTTONS = 6
+
+
+async def recent_tags(session: UnitOfWork, user_id: int, team_id: int, today: date) -> list[str]:
+    since = today - timedelta(days=RECENT_TAG_DAYS)
+    return await recent_tags_since(
+        session, user_id=user_id, team_id=team_id, since=since, limit=RECENT_TAG_BUTTONS
+    )

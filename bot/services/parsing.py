@@ -80,6 +80,8 @@ _RELATIVE_DAYS: dict[str, int] = {
     "вчера": 1,
     "позавчера": 2,
 }
+# Days ahead: a date all the same (refused as in the future), never the start of a note.
+_FUTURE_DAYS: dict[str, int] = {"tomorrow": 1, "завтра": 1, "послезавтра": 2}
 _ISO_DATE_RE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
 # D.M, DD.MM, DD.MM.YYYY, DD.MM.YY (20YY); an optional trailing dot is tolerated.
 _DOT_DATE_RE = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})(?:\.([0-9]{4}|[0-9]{2}))?\.?")
@@ -101,16 +103,25 @@ def _make_date(year: int, month: int, day: int, value: str) -> date:
 
 
 def _resolve_yearless(day: int, month: int, value: str, today: date) -> date:
-    """The most recent `day.month` that is not after `today`."""
-    for year in (today.year, today.year - 1):
-        if year < 1:
-            break
+    """The most recent `day.month` that is not after `today`; when that one is too old and
+    the coming one is nearer ("10.12" on 2 December), the date is in the future."""
+    past: date | None = None
+    coming: date | None = None
+    for year in (today.year + 1, today.year, today.year - 1):
+        if not 1 <= year <= 9999:
+            continue
         try:
             candidate = date(year, month, day)
         except ValueError:  # e.g. 29.02 in a common year
             continue
         if candidate <= today:
-            return candidate
+            past = past or candidate
+        else:
+            coming = candidate
+    if past is not None and (today - past).days <= MAX_DAYS_BACK:
+        return past
+    if coming is not None and (past is None or coming - today < today - past):
+        raise ParseError(ParseErrorCode.DATE_FUTURE, value=_clip(value))
     _make_date(2000, month, day, value)  # date_invalid if it exists in no year (2000 is leap)
     raise ParseError(ParseErrorCode.DATE_TOO_OLD, value=_clip(value), days=MAX_DAYS_BACK)
 
@@ -131,12 +142,15 @@ def parse_date_token(token: str, today: date) -> date | None:
 
     Returns None when the token is not date-shaped at all. Raises :class:`ParseError`
     (``date_invalid``, ``date_future``, ``date_too_old``) when it is date-shaped but is not a
-    real calendar date or falls outside ``[today - MAX_DAYS_BACK, today]``.
+    real calendar date or falls outside ``[today - MAX_DAYS_BACK, today]`` ("tomorrow" is a
+    date in the future, not a word of a note).
     """
     token = token.strip()
     days_back = _RELATIVE_DAYS.get(token.casefold())
     if days_back is not None:
         return _check_window(today.toordinal() - days_back, token, today)
+    if token.casefold() in _FUTURE_DAYS:
+        raise ParseError(ParseErrorCode.DATE_FUTURE, value=_clip(token))
     if match := _ISO_DATE_RE.fullmatch(token):
         year, month, day = (int(group) for group in match.groups())
         resolved = _make_date(year, month, day, token)
@@ -160,6 +174,10 @@ _AMOUNT_RE = re.compile(
     rf"""
     (?P<int>(?>
         [0-9]{{1,3}}(?:[{_GROUP_SEPARATORS}][0-9]{{3}}(?![0-9]))+  # 1 500 000
+      | [0-9]{{1,3}}(?:\.[0-9]{{3}}(?![0-9]))+(?=,[0-9])           # 1.500,50
+      | [0-9]{{1,3}}(?:,[0-9]{{3}}(?![0-9]))+(?=\.[0-9])           # 1,500.50
+      | [0-9]{{1,3}}(?:\.[0-9]{{3}}(?![0-9])){{2,}}                 # 1.500.000
+      | [0-9]{{1,3}}(?:,[0-9]{{3}}(?![0-9])){{2,}}                  # 1,500,000
       | [0-9]+                                                   # 1500000
     ))
     (?:[.,](?P<frac>[0-9]+))?
@@ -168,13 +186,17 @@ _AMOUNT_RE = re.compile(
       | {_HSPACE}(?P<word>тыс\.?|тысяч[аи]?|млн\.?|миллион(?:а|ов)?)
     )?
     (?:{_HSPACE}(?:₽|руб(?:л(?:ь|я|ей))?\.?|р\.?|rub\.?))?
+    (?:\.(?=\s|\Z))?                      # a full stop a phone's autocorrect added: "15000."
     (?=\s|\Z)
     """,
     re.IGNORECASE | re.VERBOSE,
 )
 _THOUSAND_WORDS = ("k", "к", "тыс")
 _MILLION_WORDS = ("m", "м", "млн", "миллион")
-_SEPARATOR_TABLE = str.maketrans("", "", _GROUP_SEPARATORS)
+_SEPARATOR_TABLE = str.maketrans("", "", _GROUP_SEPARATORS + ".,")
+# "15.000" / "15,000": one group of three after a separator reads as thousands (kopecks have
+# two digits, so as a decimal it would be refused anyway); "0.500" stays refused.
+_ONE_THOUSANDS_GROUP = re.compile(r"[1-9][0-9]{0,2}")
 # Enough for MAX_AMOUNT_RUB in any unit; longer integer parts are out of range without int().
 _MAX_SIGNIFICANT_DIGITS = 13
 
@@ -205,6 +227,8 @@ def parse_amount(text: str) -> tuple[int, str]:
     int_digits = match["int"].translate(_SEPARATOR_TABLE).lstrip("0")
     frac = match["frac"] or ""
     multiplier = _multiplier(match["short"] or match["word"] or "")
+    if multiplier == 1 and len(frac) == 3 and _ONE_THOUSANDS_GROUP.fullmatch(match["int"]):
+        int_digits, frac = int_digits + frac, ""
     max_decimals = 2 if multiplier == 1 else 3
     if len(frac) > max_decimals:
         raise ParseError(ParseErrorCode.AMOUNT_PRECISION, value=value)
@@ -222,10 +246,27 @@ def parse_amount(text: str) -> tuple[int, str]:
 # ---------------------------------------------------------------------------------------- count
 
 _NUMBER_RE = re.compile(r"[+-]?([0-9]+)(?:[.,][0-9]+)?")
+# Number words where the count goes ("/call five"): refused, not taken for a note of one call.
+_NUMBER_WORDS = frozenset(
+    """
+    one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen
+    sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety
+    hundred dozen
+    один одна одно два две три четыре пять шесть семь восемь девять десять одиннадцать
+    двенадцать тринадцать четырнадцать пятнадцать шестнадцать семнадцать восемнадцать
+    девятнадцать двадцать тридцать сорок пятьдесят шестьдесят семьдесят восемьдесят девяносто
+    сто пара пару десяток дюжина
+    """.split()
+)
 
 
 def _parse_count(token: str) -> int | None:
-    """The count if `token` is number-shaped, else None; ParseError if it is not 1..MAX_COUNT."""
+    """The count if `token` is number-shaped, else None; ParseError if it is not 1..MAX_COUNT
+    (or is a number word)."""
+    if token.casefold() in _NUMBER_WORDS:
+        raise ParseError(ParseErrorCode.COUNT_WORD, value=_clip(token))
+    if token.endswith(".") and token[:-1].isascii() and token[:-1].isdigit():
+        token = token[:-1]  # a full stop a phone's autocorrect added: "/call 2."
     match = _NUMBER_RE.fullmatch(token)
     if match is None:
         return None

@@ -57,7 +57,7 @@ def period_text(t: Translator, request: ExportRequest) -> str:
         return t(
             "export.period.week", start=t.day(request.dates.start), end=t.day(request.dates.end)
         )
-    return t.month(request.dates.start)
+    return t.month_in_text(request.dates.start)
 
 
 def caption(

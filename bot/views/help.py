@@ -15,13 +15,15 @@ def help_text(t: Translator, user: Person | None, has_team: bool) -> str:
         parts.append(t("help.no_team"))
     if user is not None and user.is_manager:
         parts.append(t("help.manager"))
-    parts.append(t("help.general"))
+    general = t("help.general")
+    # Teamless, /newteam is already under "Getting started".
+    parts.append(t("help.another_team") + "\n" + general if has_team else general)
     return "\n\n".join(parts)
 
 
 def quick_commands() -> ReplyKeyboardMarkup:
     """One-thumb logging: the commands a salesperson taps most, always under the input field."""
-    rows = [["/call", "/meeting", "/lead"], ["/today", "/week", "/undo"]]
+    rows = [["/call", "/meeting", "/lead", "/deal"], ["/today", "/week", "/undo"]]
     return ReplyKeyboardMarkup(
         keyboard=[[KeyboardButton(text=text) for text in row] for row in rows],
         resize_keyboard=True,

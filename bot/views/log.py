@@ -24,6 +24,9 @@ TEXT_BUDGET = 3500
 _TAG_RE = re.compile(r"<[^>]*>")
 # The ❌ button's payload for an entry id (its CallbackData lives beside the handler).
 DeleteButton = Callable[[int], CallbackData]
+# A button under "how much was the deal?": the index of a recent tag, or None for "cancel".
+DealButton = Callable[[int | None], CallbackData]
+TAG_BUTTONS_PER_ROW = 3
 
 
 def kind_total(t: Translator, kind: EntryKind, total: DayTotal) -> str:
@@ -45,6 +48,26 @@ def recorded(t: Translator, entry: AnyEntry, total: DayTotal, today: date) -> st
         )
     )
     return "\n".join(lines)
+
+
+def ask_deal_amount(
+    t: Translator, tags: list[str], chosen: str | None, button: DealButton
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The question a bare /deal asks, with the person's recent tags and a cancel button."""
+    text = t("deal.ask") if chosen is None else t("deal.ask_tagged", tag=f"#{chosen}")
+    builder = InlineKeyboardBuilder()
+    for index, tag in enumerate(tags):
+        mark = "✓ " if tag == chosen else ""
+        builder.button(text=f"{mark}#{tag}", callback_data=button(index))
+    builder.button(text=t.plain("deal.button.cancel"), callback_data=button(None))
+    full, rest = divmod(len(tags), TAG_BUTTONS_PER_ROW)
+    builder.adjust(*[TAG_BUTTONS_PER_ROW] * full, *([rest] if rest else []), 1)
+    return text, builder.as_markup()
+
+
+def deal_amount_problem(t: Translator, error: ParseError) -> str:
+    """A typed amount that is not one: what is wrong, and the question again."""
+    return parse_problem(t, error) + "\n" + t("deal.ask_again")
 
 
 def undone(t: Translator, entry: AnyEntry, today: date) -> str:

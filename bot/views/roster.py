@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 from bot.services.roster import RosterRow
 from bot.texts import Safe, Translator
 from bot.views.common import kpi_parts, quantities
-from models import Role, TeamInfo
+from models import Person, Role, TeamInfo
 
 
 def _today(t: Translator, row: RosterRow) -> str:
@@ -38,3 +38,14 @@ def roster(t: Translator, team: TeamInfo, rows: list[RosterRow]) -> str:
     lines += [_row(t, row, team) for row in rows]
     lines += ["", t("roster.hint")]
     return "\n".join(lines)
+
+
+def join_notice(t: Translator, team: TeamInfo, newcomer: Person) -> str:
+    """To a manager: who joined their team."""
+    name = newcomer.first_name + (f" (@{newcomer.username})" if newcomer.username else "")
+    return t("join.notice", team=team.name, name=name)
+
+
+def removal_notice(t: Translator, team: TeamInfo) -> str:
+    """To whoever a manager removed from the team."""
+    return t("remove.notice", team=team.name)

@@ -29,7 +29,7 @@ from handlers.team_settings import SettingsButton, SettingsPress
 from models import Entry, Role, Target, Team, User, Vacation
 from models.base import Clock
 from tests.e2e.conftest import RunningBot
-from tests.e2e.test_walkthrough import invite_token, set_up_team
+from tests.e2e.test_walkthrough import invite_token, join_team, set_up_team
 from tests.fake_telegram import BotMessage, FakeUser
 
 NOON_18_NOV = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
@@ -120,7 +120,7 @@ async def two_teams(kpi: RunningBot) -> World:
     sam = tg.user(3001, "Sam", username="sam")
 
     alpha = await set_up_team(kpi, anna, bob, "Alpha")
-    assert "You've joined team «Alpha»" in ((await carl.say(f"/start {alpha}")).plain or "")
+    assert "You've joined team «Alpha»" in ((await join_team(kpi, carl, alpha, anna)).plain or "")
     await set_up_team(kpi, mia, max_, "Bravo")
     assert "/newteam" in ((await sam.say("/start")).plain or "")
 
@@ -554,7 +554,9 @@ async def test_who_left_the_team_cannot_delete_its_entries(kpi: RunningBot, how:
     else:
         bravo = invite_token((await world.mia.say("/invite")).plain or "")
         await carl.say(f"/start {bravo}")
+        mark = kpi.tg.mark()
         assert "You've joined team «Bravo»" in ((await carl.press("Move to Bravo")).plain or "")
+        await kpi.tg.next_in_chat(world.mia.id, mark)  # "new in the team"
     before = await snapshot(kpi)
 
     query_id = carl.press_nowait("❌ 2")
@@ -586,7 +588,9 @@ async def test_who_moves_takes_no_history_along(kpi: RunningBot) -> None:
     bob, mia = world.bob, world.mia
     bravo = invite_token((await mia.say("/invite")).plain or "")
     await bob.say(f"/start {bravo}")
+    mark = kpi.tg.mark()
     assert "You've joined team «Bravo»" in ((await bob.press("Move to Bravo")).plain or "")
+    await kpi.tg.next_in_chat(mia.id, mark)  # "new in the team"
     alpha_history = ("111,111", "41 calls", "Calls: 41", "Deals: 4", "23 November", "Alpha")
 
     for text in ("/today", "/week", "/month", "/targets", "/vacation", "/log", "/chart"):
@@ -696,7 +700,9 @@ async def test_group_commands_reach_only_the_bound_team(kpi: RunningBot) -> None
         assert (await group.say(user, text)).plain == expected, (user, text)
     assert await snapshot(kpi) == before
 
-    # Nothing else gets an answer in a group: no numbers for whoever else is in it.
+    # Nothing else gets an answer in a group: no numbers for whoever else is in it; one
+    # pointer to the private chat at most (a group takes 20 messages a minute).
+    mark = kpi.tg.mark()
     for user, text in (
         (world.anna, "/leaderboard"),
         (world.anna, "/team"),
@@ -711,4 +717,7 @@ async def test_group_commands_reach_only_the_bound_team(kpi: RunningBot) -> None
     ):
         group.send(user, text)
     await kpi.tg.wait_until_consumed()
+    pointer = await kpi.tg.next_in_chat(group.id, mark)
+    assert (pointer.plain or "").startswith("📬 I answer commands in a private chat")
     await kpi.tg.expect_silence(group.id, 0.5)
+    assert [m.seq for m in group.messages if m.seq > mark] == [pointer.seq]

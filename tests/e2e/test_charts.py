@@ -10,7 +10,7 @@ import pytest
 
 from models.base import Clock
 from tests.e2e.conftest import RunningBot
-from tests.e2e.test_walkthrough import set_up_team
+from tests.e2e.test_walkthrough import join_team, set_up_team
 from tests.fake_telegram import BotMessage, FakeUser
 
 NOON_25_NOV = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -41,7 +41,7 @@ async def sales_team(kpi: RunningBot) -> tuple[FakeUser, FakeUser, FakeUser]:
     bob = kpi.tg.user(1002, "Bob", username="bob")
     ivan = kpi.tg.user(1003, "Иван", username="ivan", language_code="ru")
     token = await set_up_team(kpi, anna, bob, "Sales")
-    await ivan.say(f"/start {token}")
+    await join_team(kpi, ivan, token, anna)
     await anna.say("/target calls 50 week")
     await bob.say("/call 12")
     await bob.say("/deal 15 000")

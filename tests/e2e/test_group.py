@@ -60,6 +60,9 @@ async def test_manager_binds_group_and_bob_is_celebrated_once(kpi: RunningBot) -
     group.send(bob, "hi all, 3 calls done")
     group.send(bob, "/help")
     group.send(bob, "/call 5")
+    # One pointer to the private chat for the commands; nothing for the talk, nothing logged.
+    pointer = await tg.wait_for(lambda m: m.chat_id == group.chat_id, timeout=5)
+    assert (pointer.plain or "").startswith("📬 I answer commands in a private chat")
     await tg.expect_silence(group.chat_id, 0.5)
 
     await anna.say("/target calls 10 day")

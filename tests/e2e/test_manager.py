@@ -12,7 +12,7 @@ from sqlalchemy import select
 from models import Entry, Target
 from models.base import Clock
 from tests.e2e.conftest import RunningBot
-from tests.e2e.test_walkthrough import set_up_team
+from tests.e2e.test_walkthrough import join_team, set_up_team
 from tests.fake_telegram import FakeUser
 
 NOON_18_NOV = datetime(2026, 11, 18, 9, 0, tzinfo=UTC)
@@ -29,7 +29,7 @@ async def team_of_three(kpi: RunningBot) -> tuple[FakeUser, FakeUser, FakeUser]:
     bob = kpi.tg.user(1002, "Bob", username="bob")
     carl = kpi.tg.user(1003, "Carl", username="carl")
     token = await set_up_team(kpi, anna, bob, "Sales")
-    await carl.say(f"/start {token}")
+    await join_team(kpi, carl, token, anna)
     return anna, bob, carl
 
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.e2e.conftest import RunningBot, run_bot
-from tests.e2e.test_walkthrough import set_up_team
+from tests.e2e.test_walkthrough import join_team, set_up_team
 from tests.fake_telegram import FakeTelegram, FakeUser
 
 
@@ -24,7 +24,7 @@ async def test_bad_input_gets_specific_reply_and_stores_nothing(kpi: RunningBot)
         "/call 0": "The number must be from 1 to 1000; “0” is not.",
         "/call 1001": "The number must be from 1 to 1000; “1001” is not.",
         "/meeting 2.5": "The number must be whole; “2.5” is not.",
-        "/deal": "Add the deal amount in rubles.",
+        "/deal ₽": "“₽” is not an amount.",
         "/deal abc": "“abc” is not an amount.",
         "/deal 0": "The amount must be more than 0",
         "/deal 2000000000": "at most 1,000,000,000 ₽",
@@ -82,7 +82,7 @@ async def test_forged_and_revoked_invites_change_nothing(kpi: RunningBot) -> Non
         assert "This invite link doesn't work" in (reply.plain or "")
     assert "You're not in a team yet" in ((await carl.say("/call")).plain or "")
     new_token = (reset.plain or "").split("start=")[1].split()[0]
-    assert "You've joined" in ((await carl.say(f"/start {new_token}")).plain or "")
+    assert "You've joined" in ((await join_team(kpi, carl, new_token, anna)).plain or "")
 
 
 async def test_switching_teams_asks_first_and_keeps_history(kpi: RunningBot) -> None:

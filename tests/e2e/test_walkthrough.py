@@ -6,7 +6,7 @@ from datetime import timedelta
 from bot.services.periods import Period, local_date, period_range
 from models.base import utcnow
 from tests.e2e.conftest import RunningBot
-from tests.fake_telegram import FakeUser
+from tests.fake_telegram import BotMessage, FakeUser
 
 NBSP = "\u00a0"
 
@@ -21,12 +21,25 @@ def moscow_today():  # type: ignore[no-untyped-def]
     return local_date(utcnow(), "Europe/Moscow")
 
 
+async def join_team(
+    kpi: RunningBot, member: FakeUser, token: str, *managers: FakeUser
+) -> BotMessage:
+    """`member` opens the invite; the managers' "new in the team" notices (sent through the
+    outbox, on their own time) are in before the script goes on."""
+    mark = kpi.tg.mark()
+    reply = await member.say(f"/start {token}")
+    for manager in managers:
+        notice = await kpi.tg.next_in_chat(manager.id, mark, context=f"{manager} told")
+        assert "👋" in (notice.plain or ""), notice.plain
+    return reply
+
+
 async def set_up_team(kpi: RunningBot, manager: FakeUser, member: FakeUser, name: str) -> str:
     await manager.say("/start")
     await manager.say(f"/newteam {name}")
     reply = await manager.say("/invite")
     token = invite_token(reply.plain or "")
-    await member.say(f"/start {token}")
+    await join_team(kpi, member, token, manager)
     return token
 
 
@@ -44,9 +57,9 @@ async def test_english_walkthrough(kpi: RunningBot) -> None:
     token = invite_token(link.plain or "")
     assert len(token) >= 22
 
-    joined = await bob.say(f"/start {token}")
+    joined = await join_team(kpi, bob, token, anna)
     assert "You've joined team «Sales North»" in (joined.plain or "")
-    assert ["/call", "/meeting", "/lead"] in joined.reply_buttons()
+    assert ["/call", "/meeting", "/lead", "/deal"] in joined.reply_buttons()
 
     reply = await bob.say("/call")
     assert reply.plain == "✅ Recorded: 1 call\nToday in total: 1 call"
@@ -114,7 +127,7 @@ async def test_russian_walkthrough(kpi: RunningBot) -> None:
     created = await olga.say("/newteam Продажи Север")
     assert "Команда «Продажи Север» создана" in (created.plain or "")
     token = invite_token((await olga.say("/invite")).plain or "")
-    joined = await ivan.say(f"/start {token}")
+    joined = await join_team(kpi, ivan, token, olga)
     assert "Вы в команде «Продажи Север»" in (joined.plain or "")
 
     assert (await ivan.say("/call")).plain == "✅ Записано: 1 звонок\nСегодня всего: 1 звонок"

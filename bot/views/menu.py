@@ -1,0 +1,73 @@
+"""The phone's "/" menu: the members' for every private chat, the managers' in each manager's
+own chat (a chat scope, set for each language: a scope without a language would outrank the
+Russian menu of all private chats)."""
+
+from aiogram.methods import DeleteMyCommands, SetMyCommands
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
+
+from bot.texts import DEFAULT_LANGUAGE, LANGUAGES, translator
+
+MEMBER_COMMANDS = (
+    "call",
+    "meeting",
+    "lead",
+    "deal",
+    "undo",
+    "today",
+    "week",
+    "month",
+    "log",
+    "targets",
+    "chart",
+    "help",
+)
+MANAGER_COMMANDS = (
+    *MEMBER_COMMANDS[:-1],
+    "team",
+    "leaderboard",
+    "teamchart",
+    "target",
+    "invite",
+    "settings",
+    "help",
+)
+
+
+def _code(language: str) -> str | None:
+    return None if language == DEFAULT_LANGUAGE else language
+
+
+def _commands(language: str, names: tuple[str, ...]) -> list[BotCommand]:
+    t = translator(language)
+    return [BotCommand(command=name, description=t.plain(f"menu.{name}")) for name in names]
+
+
+def members_menu() -> list[SetMyCommands]:
+    scope = BotCommandScopeAllPrivateChats()
+    return [
+        SetMyCommands(
+            commands=_commands(language, MEMBER_COMMANDS),
+            scope=scope,
+            language_code=_code(language),
+        )
+        for language in LANGUAGES
+    ]
+
+
+def managers_menu(chat_id: int) -> list[SetMyCommands]:
+    """For someone who became a manager (their private chat's id is their user id)."""
+    scope = BotCommandScopeChat(chat_id=chat_id)
+    return [
+        SetMyCommands(
+            commands=_commands(language, MANAGER_COMMANDS),
+            scope=scope,
+            language_code=_code(language),
+        )
+        for language in LANGUAGES
+    ]
+
+
+def drop_managers_menu(chat_id: int) -> list[DeleteMyCommands]:
+    """For someone who is a manager no more: the members' menu shows again."""
+    scope = BotCommandScopeChat(chat_id=chat_id)
+    return [DeleteMyCommands(scope=scope, language_code=_code(language)) for language in LANGUAGES]
