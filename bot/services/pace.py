@@ -173,13 +173,15 @@ class Pace:
 
     @property
     def behind(self) -> int:
-        """What is missing to be on pace tonight (0 when on pace)."""
-        return 0 if self.on_track else self.due_by_now - self.done
+        """What is missing to be on pace tonight, in whole units (0 when on pace)."""
+        return 0 if self.on_track else needed(self.expected - self.done, self.unit)
 
     @property
     def ahead(self) -> int:
-        """How much more than due by tonight (0 when behind)."""
-        return max(self.done - self.due_by_now, 0)
+        """The whole units done beyond what is due by tonight (0 when behind)."""
+        if not self.on_track:
+            return 0
+        return math.floor((self.done - self.expected) / self.unit) * self.unit
 
     @property
     def short(self) -> int:

@@ -6,8 +6,8 @@ from datetime import timedelta
 from bot.services.periods import Period, local_date, period_range
 from models.base import utcnow
 from tests.e2e.conftest import RunningBot
-from tests.people import back_then, month_start
 from tests.fake_telegram import FakeUser
+from tests.people import back_then, month_start
 
 NBSP = "\u00a0"
 

@@ -1,7 +1,7 @@
 """Services against a real, migrated database (SQLite and PostgreSQL)."""
 
-from fractions import Fraction
 from datetime import date
+from fractions import Fraction
 
 import pytest
 from sqlalchemy import func, select

@@ -250,7 +250,12 @@ def test_pace_january_2026():
     # left 20-23, 26-30 = 9; expected through the 20th = 7 * 10 = 70.
     result = pace([span(150)], JAN_2026, date(2026, 1, 20), 55, RU, NONE)
     assert result == Pace(
-        target=Fraction(150), done=55, expected=Fraction(70), days_total=15, days_gone=6, days_left=9
+        target=Fraction(150),
+        done=55,
+        expected=Fraction(70),
+        days_total=15,
+        days_gone=6,
+        days_left=9,
     )
     assert result.share == Fraction(55, 150)
     assert (result.due_by_now, result.behind, result.ahead) == (70, 15, 0)
