@@ -6,9 +6,7 @@ from bot.services.periods import Period
 from bot.services.progress import ProgressReport
 from bot.texts import Safe, Translator
 from bot.views.common import (
-    ALL_FIGURES,
     KIND_PLURAL_KEY,
-    Figure,
     kpi_parts,
     metric_amount,
     metric_quantity,
@@ -19,7 +17,7 @@ from models import EntryKind, Metric
 MAX_TAGS_NAMED = 3
 
 
-def _tag_line(t: Translator, tag: str | None, totals: Totals, figures: frozenset[Figure]) -> str:
+def _tag_line(t: Translator, tag: str | None, totals: Totals) -> str:
     parts = [
         t.plural(KIND_PLURAL_KEY[kind], count)
         for kind, count in (
@@ -33,7 +31,7 @@ def _tag_line(t: Translator, tag: str | None, totals: Totals, figures: frozenset
     summary = ", ".join(parts)
     if totals.revenue_kopecks:
         summary += t("total.revenue", amount=t.money(totals.revenue_kopecks))
-    summary = " · ".join([summary, *kpi_parts(t, totals, figures)])
+    summary = " · ".join([summary, *kpi_parts(t, totals)])
     name = f"#{tag}" if tag else t("report.untagged")
     return t("report.tag_line", tag=name, summary=Safe(summary))
 
@@ -94,7 +92,7 @@ def _tag_lines(t: Translator, rep: ProgressReport) -> list[str]:
     """Each tag's numbers, its conversion where it means something; where deals outnumber the
     leads (leads not tagged like the deals), a line saying so (unless there are no leads at
     all: the conversion line above says that)."""
-    lines = [_tag_line(t, tag, totals, ALL_FIGURES) for tag, totals in rep.by_tag.items()]
+    lines = [_tag_line(t, tag, totals) for tag, totals in rep.by_tag.items()]
     gaps = [
         f"#{tag}" if tag else t("report.untagged")
         for tag, totals in rep.by_tag.items()
@@ -103,7 +101,7 @@ def _tag_lines(t: Translator, rep: ProgressReport) -> list[str]:
     if gaps and rep.totals.leads:
         shown = ", ".join(gaps[:MAX_TAGS_NAMED])
         if len(gaps) > MAX_TAGS_NAMED:
-            shown = t("report.more", names=shown, n=t.number(len(gaps) - MAX_TAGS_NAMED))
+            shown = Safe(t("report.more", names=shown, n=t.number(len(gaps) - MAX_TAGS_NAMED)))
         lines.append(t("report.by_tag.no_conversion", tags=shown))
     return lines
 
