@@ -25,6 +25,7 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import TYPE_CHECKING, TypeVar
 
 from babel import Locale, UnknownLocaleError
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     from matplotlib.font_manager import FontProperties
     from matplotlib.lines import Line2D
     from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from bot.domain import round_half_up
 
 __all__ = [
     "COUNT_METRICS",
@@ -126,7 +129,7 @@ X_TICK_PX = 12  # tick length + pad below an axis, above its labels
 class PersonWeek:
     name: str
     values: dict[str, int]  # metric -> value for the period; "revenue" in kopecks
-    targets: dict[str, int | None]  # metric -> target for the period or None
+    targets: dict[str, float | None]  # metric -> target for the period (exact) or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -611,10 +614,15 @@ class _Numbers:
             self.locale = Locale.parse("en")
 
     def full(self, value: float) -> str:
-        return _clean(format_decimal(round(value), format="#,##0", locale=self.locale))
+        # Half up, as every number the bot shows (Python's round() goes half to even).
+        whole = round_half_up(Fraction(value))
+        return _clean(format_decimal(whole, format="#,##0", locale=self.locale))
 
     def short(self, value: float) -> str:
         if abs(value) >= self.COMPACT_FROM:
+            # Rounded half up to the one decimal shown (1.25M -> 1.3M) before Babel sees it.
+            step = 10 ** (3 * ((len(str(int(abs(value)))) - 1) // 3)) // 10
+            value = round_half_up(Fraction(value) / step) * step
             compact = format_compact_decimal(value, fraction_digits=1, locale=self.locale)
             return _clean(compact)
         return self.full(value)

@@ -5,8 +5,11 @@ Plain values only: no database, no texts. Who is talking (a `Person` and their `
 read) lives beside their tables in `models`.
 """
 
+import math
 from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
+from fractions import Fraction
 from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field
@@ -87,6 +90,54 @@ def _rebuild_parse_error(code: str, params: dict[str, str | int]) -> ParseError:
 
 # --- numbers --------------------------------------------------------------------------------
 
+# Every number is exact (int, Fraction) until it is shown; then it is rounded here, once, by one
+# rule: half up (away from zero, as spreadsheets round), in chat, charts and workbooks alike.
+# (Babel and Python's round() round half to even: 112.5 % would read 112 in chat, 113 in Excel.)
+
+RUBLE = 100  # kopecks
+
+
+def round_half_up(value: Fraction | int) -> int:
+    """The nearest whole number, halves away from zero: 2.5 -> 3, -2.5 -> -3."""
+    magnitude = math.floor(abs(Fraction(value)) + Fraction(1, 2))
+    return -magnitude if value < 0 else magnitude
+
+
+def rounded(value: Fraction | int, places: int) -> Decimal:
+    """`value` to `places` decimals, half up: the digits that are shown, as a Decimal."""
+    return Decimal(round_half_up(Fraction(value) * 10**places)).scaleb(-places)
+
+
+def shown_share(value: Fraction | int) -> Decimal:
+    """A count (or a share of a target) as shown: whole from 10 on, one decimal below, and
+    below 0.05 its first significant digit, so that a share is never shown as 0 when it isn't:
+    37.5 -> 38, 2.27 -> 2.3, 0.45 -> 0.5, 0.045 -> 0.05, 3 -> 3."""
+    value = Fraction(value)
+    places = 1
+    while value and not rounded(value, places) and places < 6:
+        places += 1
+    shown = rounded(value, places)
+    if abs(shown) >= 10 or shown == shown.to_integral_value():
+        return Decimal(round_half_up(value))
+    return shown
+
+
+def whole_rubles(kopecks: Fraction | int) -> int:
+    """A computed amount of money in whole rubles (as kopecks): kopecks are shown only where
+    someone typed them."""
+    return round_half_up(Fraction(kopecks) / RUBLE) * RUBLE
+
+
+def needed(value: Fraction | int, unit: int = 1) -> int:
+    """The least whole number of `unit`s that is at least `value` (what has to be done: 90.2
+    calls due means 91 calls; a ruble is the unit of money asked for)."""
+    return math.ceil(Fraction(value) / unit) * unit
+
+
+def percent_of(part: Fraction | int, whole: Fraction | int) -> Fraction:
+    return Fraction(part) * 100 / Fraction(whole)
+
+
 METRIC_OF_KIND = {
     EntryKind.CALL: Metric.CALLS,
     EntryKind.MEETING: Metric.MEETINGS,
@@ -101,6 +152,13 @@ class DayTotal:
 
     count: int
     amount_kopecks: int
+
+
+class ConversionGap(StrEnum):
+    """Why lead -> deal conversion is not shown."""
+
+    NO_LEADS = "no_leads"  # deals, but no leads logged (or none tagged alike)
+    MORE_DEALS = "more_deals"  # more deals than leads: the deals came from leads not counted here
 
 
 @dataclass(slots=True)
@@ -148,8 +206,20 @@ class Totals:
         return not (self.calls or self.meetings or self.leads or self.deals)
 
     @property
-    def average_deal_kopecks(self) -> int | None:
-        """Revenue per deal, rounded to the kopeck; undefined without deals."""
+    def conversion(self) -> Fraction | ConversionGap | None:
+        """Deals per lead, exact, where it means something (at most 100 %); otherwise why not;
+        None with neither leads nor deals."""
+        if not self.deals and not self.leads:
+            return None
+        if not self.leads:
+            return ConversionGap.NO_LEADS
+        if self.deals > self.leads:
+            return ConversionGap.MORE_DEALS
+        return Fraction(self.deals, self.leads)
+
+    @property
+    def average_deal(self) -> Fraction | None:
+        """Revenue per deal in kopecks, exact; undefined without deals."""
         if not self.deals:
             return None
-        return (self.revenue_kopecks + self.deals // 2) // self.deals
+        return Fraction(self.revenue_kopecks, self.deals)

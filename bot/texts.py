@@ -4,6 +4,7 @@ import gettext
 import html
 from datetime import date
 from decimal import Decimal
+from fractions import Fraction
 from functools import cache, lru_cache
 from io import BytesIO
 from pathlib import Path
@@ -20,6 +21,8 @@ from babel.numbers import (
     get_group_symbol,
     get_minus_sign_symbol,
 )
+
+from bot.domain import percent_of, rounded
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 LANGUAGES = ("en", "ru")
@@ -92,9 +95,13 @@ class Translator:
         return text.format(n=self.number(n), **params)
 
     def number(self, value: int | Decimal) -> str:
+        """A whole number, or a Decimal with exactly its digits (rounded before, never here:
+        Babel would round half to even)."""
         if isinstance(value, int):
             return self._whole(value)
-        return format_decimal(value, locale=self._locale, group_separator=True)
+        return format_decimal(
+            value, format="#,##0.######", locale=self._locale, decimal_quantization=False
+        )
 
     def money(self, kopecks: int) -> str:
         """Whole rubles, or rubles and kopecks when there are any: `15 000 ₽`, `15 000,50 ₽`."""
@@ -104,9 +111,12 @@ class Translator:
             text += f"{self._decimal}{cents:02d}"
         return f"{self._minus}{text} ₽" if kopecks < 0 else f"{text} ₽"
 
-    def percent(self, part: int, whole: int) -> str:
-        share = Decimal(part * 100) / Decimal(whole)
-        return f"{format_decimal(share, format='#,##0.#', locale=self._locale)}%"
+    def percent(self, part: int | Fraction, whole: int | Fraction, places: int = 1) -> str:
+        """`part` of `whole` in per cent, to `places` decimals (half up; trailing 0 dropped)."""
+        shown = rounded(percent_of(part, whole), places)
+        if shown == shown.to_integral_value():
+            return f"{self._whole(int(shown))}%"
+        return f"{self.number(shown)}%"
 
     def day(self, value: date) -> str:
         return _formatted_date(value, "d MMMM", self.language)

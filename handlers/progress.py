@@ -26,7 +26,7 @@ async def show_progress(
 ) -> SendMessage:
     period = PERIOD_COMMANDS[command.command.lower()]
     today = local_date(utcnow(), team.timezone)
-    report = await progress_report(session, user.id, team, period, today)
+    report = await progress_report(session, user, team, period, today)
     return message.answer(views.report(t, report))
 
 

@@ -9,12 +9,12 @@ from bot.domain import ParseError
 from bot.filters import Command
 from bot.middlewares import WRITES
 from bot.services.periods import local_date
+from bot.services.standing import targets_view
 from bot.services.targets import parse_target_command, set_target
 from bot.texts import Translator
 from bot.views import targets as views
 from models import Person, TeamInfo, UnitOfWork
 from models.base import utcnow
-from models.target import team_targets
 from models.user import find_member, team_members
 
 
@@ -36,21 +36,19 @@ async def set_or_remove(
         if person is None:
             return message.answer(t("error.user_unknown", value=request.username))
     today = local_date(utcnow(), team.timezone)
-    result = await set_target(
+    change = await set_target(
         session, team.id, user.id, request, person.id if person else None, today
     )
-    return message.answer(
-        views.target_changed(t, request.metric, result, person, removed=request.value is None)
-    )
+    return message.answer(views.target_changed(t, request.metric, change, person))
 
 
 async def show_targets(
     message: Message, session: UnitOfWork, t: Translator, user: Person, team: TeamInfo
 ) -> SendMessage:
     today = local_date(utcnow(), team.timezone)
-    targets = await team_targets(session, team.id, today, today)
+    view = await targets_view(session, team, user, today)
     members = await team_members(session, team.id) if user.is_manager else []
-    return message.answer(views.targets_list(t, targets, user, members, today))
+    return message.answer(views.targets_list(t, view, user, members))
 
 
 def register(router: Router) -> None:

@@ -73,6 +73,10 @@ class Clock:
     def unfreeze(self) -> None:
         self._frozen = None
 
+    @property
+    def frozen(self) -> datetime | None:
+        return self._frozen
+
 
 clock = Clock()
 

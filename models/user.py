@@ -1,9 +1,20 @@
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import BigInteger, Enum, ForeignKey, String, Time, bindparam, case, func, select
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Enum,
+    ForeignKey,
+    String,
+    Time,
+    bindparam,
+    case,
+    func,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, columns_of, utcnow
@@ -33,6 +44,8 @@ class User(Base):
     blocked_bot: Mapped[bool] = mapped_column(default=False)  # 403: no messages until they write
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The team's local day they joined their current team (None: before this was recorded).
+    joined_on: Mapped[date | None] = mapped_column(Date)
 
     @property
     def is_manager(self) -> bool:
@@ -56,6 +69,7 @@ class Person:
     blocked_bot: bool
     created_at: datetime
     last_seen_at: datetime
+    joined_on: date | None
 
     @property
     def is_manager(self) -> bool:
@@ -67,6 +81,13 @@ PERSON_COLUMNS = columns_of(User)
 
 def person(row: Row) -> Person:
     return Person(*row)
+
+
+def person_of(user: User | Person) -> Person:
+    """The facts of a loaded row (a Person stays as it is)."""
+    if isinstance(user, Person):
+        return user
+    return Person(*(getattr(user, column.key) for column in PERSON_COLUMNS))
 
 
 # --- the sender of an update: every update reads it; first contact and changes write it -------

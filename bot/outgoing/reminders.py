@@ -20,12 +20,12 @@ async def queue_reminders(session: UnitOfWork, team: TeamInfo, now: datetime) ->
         return 0
     members = await team_members(session, team.id)
     standing = await load_standing(session, team, period_range(Period.DAY, today))
-    off = {user.id: today in standing.days_off(user.id) for user in members}
+    off = {user.id: today in standing.days_off(user) for user in members}
     queued = 0
     for user in due_members(team, members, now_local, off):
         text = reminder(
             translator(language_for(user.language_code)),
-            await reminder_standing(session, team, user.id, today),
+            await reminder_standing(session, team, user, today),
             user.on_track_notes,
         )
         if text is None:

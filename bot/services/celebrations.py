@@ -3,14 +3,15 @@ unit of work as the entry that crossed it, and held through the team's quiet hou
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select, update
 
-from bot.domain import Totals
+from bot.domain import Totals, needed
 from bot.services.periods import DateRange, period_range
-from bot.services.standing import Standing, load_standing
+from bot.services.standing import Standing, load_standing, metric_unit, takes_team_targets
 from bot.services.targets import in_force
 from bot.services.team_settings import in_quiet_hours
 from models import Celebration, Metric, Period, Person, Target, TeamInfo, UnitOfWork
@@ -79,6 +80,19 @@ def _record(insert: Any) -> Any:
 _RECORD = Prepared(_record)
 
 
+def _counted(
+    team: TeamInfo, targets: list[Target], members: list[Person], metric: Metric, today: date
+) -> list[Person]:
+    """Who the team's target for `metric` is made of: everyone but the managers without a
+    target of their own for it (managers who don't sell)."""
+    return [
+        member
+        for member in members
+        if takes_team_targets(team, member)
+        or in_force(targets, member.id, metric, today, team_defaults=False) is not None
+    ]
+
+
 def _team_period(
     targets: list[Target], members: list[Person], metric: Metric, today: date
 ) -> Period | None:
@@ -122,23 +136,31 @@ async def record_crossings(session: UnitOfWork, team: TeamInfo, user: Person, to
         )
 
     for metric in Metric:
-        own = in_force(targets, user.id, metric, today)
+        unit = metric_unit(metric)
+        own = in_force(
+            targets, user.id, metric, today, team_defaults=takes_team_targets(team, user)
+        )
         if own is not None:
             dates = period_range(own.period, today)
             data = await _period_data(session, team, dates, cache)
-            target = data.standing.target(user.id, metric)
+            target = data.standing.target(user, metric)
             if target and data.done(user.id, metric) >= target:
-                await celebrate(user.id, user.first_name, metric, own.period, dates, target)
-        period = _team_period(targets, members, metric, today)
-        if period is None:
+                crossed = needed(target, unit)
+                await celebrate(user.id, user.first_name, metric, own.period, dates, crossed)
+        counted = _counted(team, targets, members, metric, today)
+        period = _team_period(targets, counted, metric, today)
+        if period is None or len(counted) < 2:  # a team target of one is that person's own
             continue
         dates = period_range(period, today)
         data = await _period_data(session, team, dates, cache)
         # Current members only, on both sides: their targets against their work.
-        team_target = sum(data.standing.target(m.id, metric) or 0 for m in members)
-        done = sum(data.done(m.id, metric) for m in members)
+        team_target = sum(
+            (data.standing.target(m, metric) or Fraction(0) for m in counted), Fraction(0)
+        )
+        done = sum(data.done(m.id, metric) for m in counted)
         if team_target and done >= team_target:
-            await celebrate(TEAM_SUBJECT, team.name, metric, period, dates, team_target)
+            crossed = needed(team_target, unit)
+            await celebrate(TEAM_SUBJECT, team.name, metric, period, dates, crossed)
 
 
 _TAKE_PENDING = Prepared(

@@ -4,7 +4,10 @@ The caller queries the database, translates every user-facing word (sheet names,
 kind names) from its locale files and hands over plain rows; this module only lays them out.
 Rows are written in the order given: sorting is the caller's job.
 
-Money arrives as exact integer kopecks and is turned into rubles only at the cell/field level.
+Money arrives as exact integer kopecks and is turned into rubles only at the cell/field level;
+targets, percentages, conversion and average deal arrive exact (Fraction) and are rounded here,
+half up by `bot.domain`'s one rule, to the value the cell shows (the cell holds that value, so
+the spreadsheet has nothing left to round). Computed money is in whole rubles.
 Instants (``logged_at``) must be timezone-aware; they are shown in the team's local time
 (as a naive local datetime in Excel, which has no time zones).
 
@@ -19,7 +22,8 @@ import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -28,6 +32,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+
+from bot.domain import RUBLE, percent_of, rounded, shown_share, whole_rubles
 
 if TYPE_CHECKING:
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -42,6 +48,7 @@ ENTRY_COLUMNS = 8
 DATE_FORMAT = "YYYY-MM-DD"
 DATETIME_FORMAT = "YYYY-MM-DD HH:MM"
 MONEY_FORMAT = "#,##0.00"
+WHOLE_MONEY_FORMAT = "#,##0"  # computed amounts: whole rubles
 PERCENT_FORMAT = "0%"
 CONVERSION_FORMAT = "0.0%"
 
@@ -73,9 +80,9 @@ class ExportEntry:
 class SummaryRow:
     person: str
     values: dict[str, int]  # metric key -> value (counts; revenue in kopecks); missing = 0
-    targets: dict[str, int | None]  # metric key -> period target (revenue in kopecks) or None
-    conversion: Decimal | None  # deals per lead as a fraction (0.4 = 40 %), None if no leads
-    average_deal_kopecks: int | None
+    targets: dict[str, Fraction | None]  # metric key -> exact period target (kopecks) or None
+    conversion: Fraction | None  # deals per lead (2/5 = 40 %); None where it means nothing
+    average_deal: Fraction | None  # kopecks, exact; None without deals
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,10 +167,20 @@ def _sheet_title(name: str) -> str | None:
     return title[:_SHEET_TITLE_MAX] or None
 
 
-def _ratio(numerator: int, denominator: int | None) -> float | None:
-    if denominator is None or denominator <= 0:
+def _percent_cell(part: int, whole: Fraction | None) -> Decimal | None:
+    """part / whole as the whole per cent shown (1.13 for 113 %), rounded half up."""
+    if whole is None or whole <= 0:
         return None
-    return numerator / denominator
+    return rounded(percent_of(part, whole), 0).scaleb(-2)
+
+
+def _conversion_cell(conversion: Fraction | None) -> Decimal | None:
+    """Per cent to one decimal, as shown (0.333 for 33.3 %)."""
+    return None if conversion is None else rounded(conversion * 100, 1).scaleb(-2)
+
+
+def _whole_rubles(kopecks: Fraction) -> Decimal:
+    return Decimal(whole_rubles(kopecks) // RUBLE)
 
 
 # --------------------------------------------------------------------------- workbook
@@ -276,30 +293,26 @@ def _write_entries(
 @dataclass(frozen=True, slots=True)
 class SummaryTotals:
     values: dict[str, int]
-    targets: dict[str, int | None]
-    conversion: Decimal | None
-    average_deal_kopecks: int | None
+    targets: dict[str, Fraction | None]
+    conversion: Fraction | None
+    average_deal: Fraction | None
 
 
 def summary_totals(summary: Sequence[SummaryRow]) -> SummaryTotals:
     """Team totals: summed values; a target total only when every person has that target
     (a partial sum would overstate the team's progress); conversion and average deal are
-    recomputed from the totals (average rounded half-up to the kopeck)."""
+    recomputed from the totals (conversion only up to 100 %)."""
     values = {key: sum(row.values.get(key, 0) for row in summary) for key in METRIC_KEYS}
-    targets: dict[str, int | None] = {}
+    targets: dict[str, Fraction | None] = {}
     for key in METRIC_KEYS:
         person_targets = [row.targets.get(key) for row in summary]
         if summary and all(target is not None for target in person_targets):
-            targets[key] = sum(t for t in person_targets if t is not None)
+            targets[key] = sum((t for t in person_targets if t is not None), Fraction(0))
         else:
             targets[key] = None
     leads, deals = values["leads"], values["deals"]
-    conversion = Decimal(deals) / Decimal(leads) if leads > 0 else None
-    average = (
-        int((Decimal(values["revenue"]) / deals).quantize(Decimal(1), ROUND_HALF_UP))
-        if deals > 0
-        else None
-    )
+    conversion = Fraction(deals, leads) if 0 < leads and deals <= leads else None
+    average = Fraction(values["revenue"], deals) if deals > 0 else None
     return SummaryTotals(values, targets, conversion, average)
 
 
@@ -307,9 +320,9 @@ def _summary_row(
     make: _CellMaker,
     person: str,
     values: Mapping[str, int],
-    targets: Mapping[str, int | None],
-    conversion: Decimal | None,
-    average_deal_kopecks: int | None,
+    targets: Mapping[str, Fraction | None],
+    conversion: Fraction | None,
+    average_deal: Fraction | None,
     *,
     bold: bool = False,
 ) -> list[Any]:
@@ -322,19 +335,17 @@ def _summary_row(
             row.append(
                 None
                 if target is None
-                else make.number(kopecks_to_rubles(target), MONEY_FORMAT, bold=bold)
+                else make.number(_whole_rubles(target), WHOLE_MONEY_FORMAT, bold=bold)
             )
         else:
             row.append(make.plain(value, bold=bold))
-            row.append(make.plain(target, bold=bold))
-        row.append(make.number(_ratio(value, target), PERCENT_FORMAT, bold=bold))
-    row.append(
-        None if conversion is None else make.number(float(conversion), CONVERSION_FORMAT, bold=bold)
-    )
+            row.append(None if target is None else make.plain(shown_share(target), bold=bold))
+        row.append(make.number(_percent_cell(value, target), PERCENT_FORMAT, bold=bold))
+    row.append(make.number(_conversion_cell(conversion), CONVERSION_FORMAT, bold=bold))
     row.append(
         None
-        if average_deal_kopecks is None
-        else make.number(kopecks_to_rubles(average_deal_kopecks), MONEY_FORMAT, bold=bold)
+        if average_deal is None
+        else make.number(_whole_rubles(average_deal), WHOLE_MONEY_FORMAT, bold=bold)
     )
     return row
 
@@ -358,7 +369,7 @@ def _write_summary(
                 item.values,
                 item.targets,
                 item.conversion,
-                item.average_deal_kopecks,
+                item.average_deal,
             )
         )
     totals = summary_totals(summary)
@@ -369,7 +380,7 @@ def _write_summary(
             totals.values,
             totals.targets,
             totals.conversion,
-            totals.average_deal_kopecks,
+            totals.average_deal,
             bold=True,
         )
     )

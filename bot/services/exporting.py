@@ -4,7 +4,7 @@ import asyncio
 import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from fractions import Fraction
 
 from bot.domain import ParseError, ParseErrorCode, Totals
 from bot.services.export import (
@@ -20,7 +20,7 @@ from bot.services.standing import load_standing
 from models import Entry, Metric, Person, TeamInfo, UnitOfWork, User
 from models.entry import KindTotal
 from models.entry_log import period_entries
-from models.user import team_members
+from models.user import person_of, team_members
 
 _CSV_WORDS = frozenset({"csv"})
 _XLSX_WORDS = frozenset({"xlsx", "excel"})
@@ -74,13 +74,14 @@ class ExportData:
     summary: list[SummaryRow]
 
 
-def _summary_row(name: str, totals: Totals, targets: dict[str, int | None]) -> SummaryRow:
+def _summary_row(name: str, totals: Totals, targets: dict[str, Fraction | None]) -> SummaryRow:
+    conversion = totals.conversion
     return SummaryRow(
         person=name,
         values={key: totals.value(Metric(key)) for key in METRIC_KEYS},
         targets=targets,
-        conversion=Decimal(totals.deals) / totals.leads if totals.leads else None,
-        average_deal_kopecks=totals.average_deal_kopecks,
+        conversion=conversion if isinstance(conversion, Fraction) else None,
+        average_deal=totals.average_deal,
     )
 
 
@@ -115,7 +116,7 @@ async def load_export(
         _summary_row(
             person_name(user),
             totals.get(user.id, Totals()),
-            {key: standing.target(user.id, Metric(key)) for key in METRIC_KEYS},
+            {key: standing.target(person_of(user), Metric(key)) for key in METRIC_KEYS},
         )
         for user in ordered
     ]

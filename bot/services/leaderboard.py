@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date
+from fractions import Fraction
 
 from sqlalchemy import select
 
@@ -42,13 +43,7 @@ class Ranked:
     user: Person
     totals: Totals
     value: int
-    target: int | None
-
-    @property
-    def percent(self) -> int | None:
-        if not self.target:
-            return None
-        return self.value * 100 // self.target
+    target: Fraction | None  # exact, over the period (days off applied); None: no target
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +76,7 @@ async def leaderboard(
     rows = []
     for user in people:
         person_totals = totals.get(user.id, Totals())
-        target = standing.target(user.id, metric) if standing else None
+        target = standing.target(user, metric) if standing else None
         rows.append(Ranked(user, person_totals, person_totals.value(metric), target))
 
     def rank_key(row: Ranked) -> tuple[int, int, str, int]:

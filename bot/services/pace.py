@@ -2,7 +2,7 @@
 
 Every target becomes a daily share on each working day (`daily_share`); any period's target is
 the sum of those shares over the person's working days in it. Exact `Fraction` arithmetic
-throughout; rounding (half up, to a whole unit or kopeck) happens only in `Pace`.
+throughout; `Pace` keeps them exact, and only what is shown is rounded (`bot.domain`).
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from functools import lru_cache
 
 import holidays
 
+from bot.domain import needed
 from bot.services.periods import DateRange, Period, period_range
 
 _ALL_WEEKDAYS = frozenset(range(7))
-_HALF = Fraction(1, 2)
 
 
 @lru_cache(maxsize=1)
@@ -140,22 +140,62 @@ def period_target(
     )
 
 
-def round_half_up(value: Fraction) -> int:
-    return math.floor(value + _HALF)
-
-
 @dataclass(frozen=True, slots=True)
 class Pace:
-    target: int  # period target rounded half up to a whole unit (for revenue: to the kopeck)
+    """Progress against a period's target, exact: shown values are rounded by the views
+    (`bot.domain`), amounts asked for are whole `unit`s rounded up."""
+
+    target: Fraction  # the period's target (for revenue, kopecks)
     done: int
-    percent: int  # done*100/target rounded down; 0 if target == 0
+    expected: Fraction  # the share of the target due by the end of today
     days_total: int  # the person's working days in the period (vacation excluded)
     days_gone: int  # of those, days strictly before today
     days_left: int  # of those, today and after (today counts as left while it lasts)
-    expected_by_now: int  # target share of the working days up to and including today
-    ahead: int  # done - expected_by_now (negative when behind)
-    need_per_day: int | None  # None when the period is effectively over and target > done
-    on_track: bool  # done >= expected_by_now
+    unit: int = 1  # the least that can be asked for: one action, or a ruble (100 kopecks)
+
+    @property
+    def reached(self) -> bool:
+        return self.done >= self.target
+
+    @property
+    def on_track(self) -> bool:
+        return self.done >= self.expected
+
+    @property
+    def share(self) -> Fraction | None:
+        """done / target; None without a target."""
+        return Fraction(self.done) / self.target if self.target else None
+
+    @property
+    def due_by_now(self) -> int:
+        """What has to be done by tonight to be on pace, in whole units."""
+        return needed(self.expected, self.unit)
+
+    @property
+    def behind(self) -> int:
+        """What is missing to be on pace tonight, in whole units (0 when on pace)."""
+        return 0 if self.on_track else needed(self.expected - self.done, self.unit)
+
+    @property
+    def ahead(self) -> int:
+        """The whole units done beyond what is due by tonight (0 when behind)."""
+        if not self.on_track:
+            return 0
+        return math.floor((self.done - self.expected) / self.unit) * self.unit
+
+    @property
+    def short(self) -> int:
+        """What is missing to the whole target, in whole units."""
+        return max(needed(self.target - self.done, self.unit), 0)
+
+    @property
+    def need_per_day(self) -> int | None:
+        """What each working day left needs to reach the target; None when none is left."""
+        if self.reached:
+            return 0
+        if self.days_left == 0:
+            return None
+        return needed((self.target - self.done) / self.days_left, self.unit)
 
 
 def pace(
@@ -165,6 +205,7 @@ def pace(
     done: int,
     calendar: WorkCalendar,
     vacation: frozenset[date] = frozenset(),
+    unit: int = 1,
 ) -> Pace | None:
     """Progress against the target for `dates` as of `today` (before, inside or after it)."""
     if not any(span.touches(dates) for span in spans):
@@ -173,33 +214,21 @@ def pace(
     shares = [daily_share(spans, d, calendar) for d in days]
     exact_target = sum(shares, Fraction(0))
     exact_expected = sum((s for d, s in zip(days, shares, strict=True) if d <= today), Fraction(0))
-    target = round_half_up(exact_target)
-    expected = round_half_up(exact_expected)
     days_gone = sum(1 for d in days if d < today)
-    days_left = len(days) - days_gone
-    if done >= target:
-        need_per_day: int | None = 0
-    elif days_left > 0:
-        need_per_day = -((done - target) // days_left)  # ceiling division
-    else:
-        need_per_day = None
     return Pace(
-        target=target,
+        target=exact_target,
         done=done,
-        percent=done * 100 // target if target else 0,
+        expected=exact_expected,
         days_total=len(days),
         days_gone=days_gone,
-        days_left=days_left,
-        expected_by_now=expected,
-        ahead=done - expected,
-        need_per_day=need_per_day,
-        on_track=done >= expected,
+        days_left=len(days) - days_gone,
+        unit=unit,
     )
 
 
-def bar(percent: int, width: int = 10) -> str:
-    """A text progress bar, e.g. 50 -> "▓▓▓▓▓░░░░░"; full only at 100% and above."""
+def bar(share: Fraction, width: int = 10) -> str:
+    """A text progress bar of done/target, e.g. 1/2 -> "▓▓▓▓▓░░░░░"; full only once reached."""
     if width < 0:
         raise ValueError(f"width must not be negative: {width}")
-    filled = min(max(percent, 0) * width // 100, width)
+    filled = min(math.floor(max(share, Fraction(0)) * width), width)
     return "▓" * filled + "░" * (width - filled)

@@ -7,7 +7,7 @@ from bot.domain import Totals
 from bot.services.pace import Pace
 from bot.services.periods import DateRange, Period, period_range
 from bot.services.standing import standing_of, standing_queries
-from models import Metric, TeamInfo, UnitOfWork
+from models import Metric, Person, TeamInfo, UnitOfWork
 from models.entry import KindTotal, kind_totals_query
 
 
@@ -35,17 +35,17 @@ def build_report(period: Period, dates: DateRange, rows: list[KindTotal]) -> Pro
 
 
 async def progress_report(
-    session: UnitOfWork, user_id: int, team: TeamInfo, period: Period, today: date
+    session: UnitOfWork, user: Person, team: TeamInfo, period: Period, today: date
 ) -> ProgressReport:
     dates = period_range(period, today)
     rows, targets, vacations = await session.together(
-        kind_totals_query(team_id=team.id, user_id=user_id, start=dates.start, end=dates.end),
-        *standing_queries(team, dates, user_id),
+        kind_totals_query(team_id=team.id, user_id=user.id, start=dates.start, end=dates.end),
+        *standing_queries(team, dates, user.id),
     )
     report = build_report(period, dates, rows)
     standing = standing_of(team, dates, targets, vacations)
-    for metric in standing.metrics_with_targets(user_id):
-        found = standing.pace(user_id, metric, today, report.totals.value(metric))
+    for metric in standing.metrics_with_targets(user):
+        found = standing.pace(user, metric, today, report.totals.value(metric))
         if found is not None:
             report.paces[metric] = found
     return report

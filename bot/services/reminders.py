@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from bot.domain import Totals
+from bot.services.pace import Pace
 from bot.services.periods import period_range
 from bot.services.standing import load_standing
 from bot.services.targets import in_force
@@ -37,8 +38,7 @@ async def _totals(
 @dataclass(frozen=True, slots=True)
 class Behind:
     metric: Metric
-    left: int  # what is missing to be on pace today
-    target: int  # the target of its period
+    pace: Pace  # over the target's own period
     period: Period
 
 
@@ -52,29 +52,34 @@ class Standing:
 
 
 async def reminder_standing(
-    session: UnitOfWork, team: TeamInfo, user_id: int, today: date
+    session: UnitOfWork, team: TeamInfo, user: Person, today: date
 ) -> Standing:
-    today_totals = await _totals(session, team, user_id, today, today)
+    today_totals = await _totals(session, team, user.id, today, today)
     month = period_range(Period.MONTH, today)
-    standing = await load_standing(session, team, month, user_id)
-    has_targets = bool(standing.metrics_with_targets(user_id))
+    standing = await load_standing(session, team, month, user.id)
+    metrics = standing.metrics_with_targets(user)
     behind = []
-    for metric in standing.metrics_with_targets(user_id):
-        target = in_force(standing.targets, user_id, metric, today)
+    for metric in metrics:
+        target = in_force(
+            standing.targets,
+            user.id,
+            metric,
+            today,
+            team_defaults=standing.takes_team_targets(user),
+        )
         if target is None:
             continue
         dates = period_range(target.period, today)
         period_standing = standing
         if dates != month:
-            period_standing = await load_standing(session, team, dates, user_id)
-        done = (await _totals(session, team, user_id, dates.start, dates.end)).value(metric)
-        pace = period_standing.pace(user_id, metric, today, done)
+            period_standing = await load_standing(session, team, dates, user.id)
+        done = (await _totals(session, team, user.id, dates.start, dates.end)).value(metric)
+        pace = period_standing.pace(user, metric, today, done)
         if pace is None or pace.days_total == 0:
             continue
-        left = pace.expected_by_now - done
-        if left > 0:
-            behind.append(Behind(metric, left, pace.target, target.period))
-    return Standing(today_totals, behind, has_targets)
+        if not pace.on_track:
+            behind.append(Behind(metric, pace, target.period))
+    return Standing(today_totals, behind, bool(metrics))
 
 
 def due_members(

@@ -92,9 +92,11 @@ def parse_target_command(args: str | None) -> TargetCommand:
     return TargetCommand(metric, _parse_value(metric, value_text), period, username)
 
 
-def _close(target: Target, today: date) -> None:
-    # Set and replaced the same day: the old row keeps an empty span, for the record.
-    target.valid_to = max(today, target.valid_from)
+@dataclass(frozen=True, slots=True)
+class TargetChange:
+    start: date  # the day the change applies from
+    target: Target | None  # the new target; None when removed
+    previous: Target | None  # the target it ended, if any
 
 
 async def set_target(
@@ -104,22 +106,29 @@ async def set_target(
     command: TargetCommand,
     user_id: int | None,
     today: date,
-) -> Target | None:
-    """Apply /target (set or off) from `today` on; returns the closed target when removing.
-    `user_id` None: the team default. One change per team at a time (its row is locked)."""
+) -> TargetChange:
+    """Apply /target (set, change or off). `user_id` None: the team default.
+
+    One rule for all three: the change applies from the first day of the current period (the
+    day, week or month of the target set or ended), so the whole period is judged by it; past
+    periods keep what they had (never earlier than the last change). One change per team at a
+    time (its row is locked)."""
     await lock_teams(session, team_id)
     current = await open_target(session, team_id, user_id, command.metric)
+    previous_end = await last_target_end(session, team_id, user_id, command.metric)
+    starts = [previous_end or date.min]
     if current is not None:
-        _close(current, today)
+        starts.append(max(period_range(current.period, today).start, current.valid_from))
+    if command.value is not None:
+        starts.append(period_range(command.period, today).start)
+    start = max(starts)
+    if current is not None:
+        # Ended before it began (set and changed within one period): an empty span, kept for
+        # the record.
+        current.valid_to = max(start, current.valid_from)
     if command.value is None:
         await session.flush()
-        return current
-    # A first target counts from the start of its current period ("150 calls this month");
-    # a change counts from today, so the days before keep the target they had.
-    start = today
-    if current is None:
-        previous_end = await last_target_end(session, team_id, user_id, command.metric)
-        start = max(period_range(command.period, today).start, previous_end or date.min)
+        return TargetChange(start, None, current)
     target = Target(
         team_id=team_id,
         user_id=user_id,
@@ -131,19 +140,23 @@ async def set_target(
     )
     session.add(target)
     await session.flush()
-    return target
+    return TargetChange(start, target, current)
 
 
 def _span(target: Target, start: date, end: date | None) -> TargetSpan:
     return TargetSpan(target.value, target.period, start, end)
 
 
-def person_spans(targets: list[Target], user_id: int, metric: Metric) -> list[TargetSpan]:
-    """The spans in force for one person: personal targets, and the team default elsewhere."""
+def person_spans(
+    targets: list[Target], user_id: int, metric: Metric, *, team_defaults: bool = True
+) -> list[TargetSpan]:
+    """The spans in force for one person: personal targets, and the team default elsewhere
+    (unless `team_defaults` is False: a manager)."""
     personal = [t for t in targets if t.user_id == user_id and t.metric == metric]
     spans = [_span(t, t.valid_from, t.valid_to) for t in personal]
     covered = sorted((t.valid_from, t.valid_to or date.max) for t in personal)
-    for default in (t for t in targets if t.user_id is None and t.metric == metric):
+    defaults = [t for t in targets if t.user_id is None and t.metric == metric]
+    for default in defaults if team_defaults else []:
         start, end = default.valid_from, default.valid_to or date.max
         for cover_start, cover_end in covered:
             if cover_end <= start or cover_start >= end:
@@ -162,15 +175,21 @@ def person_spans(targets: list[Target], user_id: int, metric: Metric) -> list[Ta
 
 
 def in_force(
-    targets: list[Target], user_id: int | None, metric: Metric, day: date
+    targets: list[Target],
+    user_id: int | None,
+    metric: Metric,
+    day: date,
+    *,
+    team_defaults: bool = True,
 ) -> Target | None:
-    """The row in force on `day` for a person (personal first) or for the team default."""
+    """The row in force on `day` for a person (personal first, then the team default unless
+    `team_defaults` is False) or, for `user_id` None, the team default."""
     candidates = [
         t
         for t in targets
         if t.metric == metric and t.valid_from <= day and (t.valid_to is None or t.valid_to > day)
     ]
     personal = [t for t in candidates if user_id is not None and t.user_id == user_id]
-    default = [t for t in candidates if t.user_id is None]
+    default = [t for t in candidates if t.user_id is None and (team_defaults or user_id is None)]
     chosen = personal or default
     return chosen[-1] if chosen else None

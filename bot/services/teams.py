@@ -11,7 +11,9 @@ from enum import StrEnum
 
 from sqlalchemy import bindparam, case, delete, func, insert, select, update
 
+from bot.services.periods import local_date
 from models import Person, Role, TeamInfo, UnitOfWork
+from models.base import utcnow
 from models.prepared import Prepared
 from models.team import TEAM_COLUMNS, Team, lock_teams, team_by_id, team_by_invite, team_info
 from models.user import User, person_by_id
@@ -54,7 +56,11 @@ _MOVE = Prepared(
         User.id == bindparam("person"),
         User.team_id.is_not_distinct_from(bindparam("from_team", type_=User.team_id.type)),
     )
-    .values(team_id=bindparam("to_team"), role=bindparam("new_role", type_=User.role.type))
+    .values(
+        team_id=bindparam("to_team"),
+        role=bindparam("new_role", type_=User.role.type),
+        joined_on=bindparam("joined_on", type_=User.joined_on.type),
+    )
     .returning(User.id)
 )
 
@@ -82,11 +88,15 @@ async def is_last_manager(session: UnitOfWork, person: Person) -> bool:
     return not await may_leave(session, person)
 
 
-async def _move(
-    session: UnitOfWork, person: Person, to_team: int | None, role: Role | None
-) -> bool:
+async def _move(session: UnitOfWork, person: Person, to: TeamInfo, role: Role) -> bool:
+    """Into `to` as `role`, joined today (the team's day: pace counts from it)."""
     rows = await session.run(
-        _MOVE, person=person.id, from_team=person.team_id, to_team=to_team, new_role=role
+        _MOVE,
+        person=person.id,
+        from_team=person.team_id,
+        to_team=to.id,
+        new_role=role,
+        joined_on=local_date(utcnow(), to.timezone),
     )
     return bool(rows)
 
@@ -120,7 +130,7 @@ async def create_team(
         return CreateRefusal.LAST_MANAGER
     [row] = await session.run(_ADD_TEAM, name=name, token=new_invite_token())
     team = team_info(row)
-    if not await _move(session, founder, team.id, Role.MANAGER):
+    if not await _move(session, founder, team, Role.MANAGER):
         await session.run(_DROP_TEAM, team=team.id)
         return CreateRefusal.CHANGED
     return team
@@ -199,7 +209,7 @@ async def join_by_invite(
         return JoinResult(JoinOutcome.LAST_MANAGER, team, current)
     if current is not None and not confirmed:
         return JoinResult(JoinOutcome.NEEDS_CONFIRMATION, team, current)
-    if not await _move(session, person, team.id, Role.EMPLOYEE):
+    if not await _move(session, person, team, Role.EMPLOYEE):
         return JoinResult(JoinOutcome.CHANGED, team, current)
     return JoinResult(JoinOutcome.JOINED, team, current)
 

@@ -96,8 +96,8 @@ async def load_results(
         for day_totals in by_day.values():
             totals.merge(day_totals)
         paces = {}
-        for metric in standing.metrics_with_targets(person.id):
-            found = standing.pace(person.id, metric, today, totals.value(metric))
+        for metric in standing.metrics_with_targets(person):
+            found = standing.pace(person, metric, today, totals.value(metric))
             if found is not None:
                 paces[metric] = found
         results.append(PersonResult(person, totals, by_day, paces))

@@ -1,6 +1,5 @@
 """Charts of a week or a month and their captions, from the results the services load."""
 
-import html
 import itertools
 from collections.abc import Sequence
 from datetime import date
@@ -9,13 +8,12 @@ from fractions import Fraction
 from babel.dates import format_date, format_interval
 
 from bot.charts import PersonChartData, PersonWeek, TeamChartData
-from bot.domain import Totals
-from bot.services.pace import daily_share, round_half_up
+from bot.domain import Totals, round_half_up
+from bot.services.pace import daily_share
 from bot.services.periods import DateRange, Period, period_range
-from bot.services.targets import person_spans
 from bot.services.weekly import CHART_METRICS, PeriodResults, PersonResult
 from bot.texts import Safe, Translator
-from bot.views.common import metric_quantity
+from bot.views.common import MAX_CAPTION, metric_quantity, telegram_length
 from models import Metric
 
 MAX_NAMES_IN_CAPTION = 10  # a caption is at most 1024 characters
@@ -46,7 +44,7 @@ def team_chart(results: PeriodResults, t: Translator) -> TeamChartData:
             name=person.name,
             values={metric.value: person.totals.value(metric) for metric in CHART_METRICS},
             targets={
-                metric.value: found.target if (found := person.paces.get(metric)) else None
+                metric.value: float(found.target) if (found := person.paces.get(metric)) else None
                 for metric in CHART_METRICS
             },
         )
@@ -76,7 +74,7 @@ def person_chart(results: PeriodResults, person: PersonResult, t: Translator) ->
     days = results.dates.days()
     shown = [day for day in days if day <= results.today]
     standing = results.standing
-    days_off = standing.days_off(person.user.id)
+    days_off = standing.days_off(person.user)
     series: dict[str, list[int]] = {}
     pace: dict[str, list[float]] = {}
     for metric in CHART_METRICS:
@@ -87,7 +85,7 @@ def person_chart(results: PeriodResults, person: PersonResult, t: Translator) ->
         series[metric.value] = _rubles_per_day(values) if divisor == 100 else values
         if metric not in person.paces:
             continue
-        spans = person_spans(standing.targets, person.user.id, metric)
+        spans = standing.spans(person.user, metric)
         shares = (
             Fraction(0) if day in days_off else daily_share(spans, day, standing.calendar)
             for day in days
@@ -116,12 +114,25 @@ def _totals_text(t: Translator, totals: Totals) -> Safe:
     )
 
 
-def _names(t: Translator, names: list[str]) -> Safe:
-    shown = ", ".join(html.escape(name, quote=False) for name in names[:MAX_NAMES_IN_CAPTION])
-    rest = len(names) - MAX_NAMES_IN_CAPTION
+def _names(t: Translator, names: list[str], shown: int) -> Safe:
+    listed = ", ".join(names[:shown])
+    rest = len(names) - shown
     if rest > 0:
-        return Safe(t("chart.caption.more", names=Safe(shown), n=t.number(rest)))
-    return Safe(shown)
+        return Safe(t("chart.caption.more", names=Safe(listed), n=t.number(rest)))
+    return Safe(listed)
+
+
+def _behind_names(t: Translator, results: PeriodResults) -> list[str]:
+    """'Bob (calls, deals)': who is behind pace on what, alphabetically (HTML)."""
+    behind = sorted((p for p in results.people if p.behind), key=lambda p: p.name.casefold())
+    return [
+        t(
+            "chart.caption.person_behind",
+            name=person.name,
+            metrics=", ".join(t.plain(f"metric.{m.value}").lower() for m in person.behind),
+        )
+        for person in behind
+    ]
 
 
 def team_caption(t: Translator, results: PeriodResults) -> str:
@@ -145,11 +156,17 @@ def team_caption(t: Translator, results: PeriodResults) -> str:
     else:
         lines.append(t("chart.caption.no_top"))
     if any(person.paces for person in results.people):  # no targets: nothing to be behind of
-        behind = sorted((p.name for p in results.people if p.behind), key=str.casefold)
-        if behind:
-            lines.append(t("chart.caption.behind", names=_names(t, behind)))
-        else:
+        behind = _behind_names(t, results)
+        if not behind:
             lines.append(t("chart.caption.all_on_pace"))
+            return "\n".join(lines)
+        # As many names as the caption's limit leaves room for; "and N more" for the rest.
+        shown = min(len(behind), MAX_NAMES_IN_CAPTION)
+        while True:
+            text = "\n".join([*lines, t("chart.caption.behind", names=_names(t, behind, shown))])
+            if shown == 0 or telegram_length(text) <= MAX_CAPTION:
+                return text
+            shown -= 1
     return "\n".join(lines)
 
 

@@ -1,8 +1,10 @@
 """Pieces every feature's texts are made of: quantities with their units, days, KPIs."""
 
 from datetime import date, timedelta
+from enum import StrEnum
+from fractions import Fraction
 
-from bot.domain import ParseError, Totals
+from bot.domain import ParseError, Totals, shown_share, whole_rubles
 from bot.texts import Translator
 from models import EntryKind, Metric
 from models.entry import AnyEntry
@@ -57,7 +59,16 @@ def entry_summary(t: Translator, entry: AnyEntry, today: date) -> str:
 
 
 def metric_amount(t: Translator, metric: Metric, value: int) -> str:
+    """A value as logged or typed: a count, or money with its kopecks if any."""
     return t.money(value) if metric is Metric.REVENUE else t.number(value)
+
+
+def metric_target(t: Translator, metric: Metric, value: Fraction | int) -> str:
+    """A computed target or share of one: money in whole rubles; a count whole from 10 on,
+    else with one decimal, never 0 when it isn't (0.5 deals a day)."""
+    if metric is Metric.REVENUE:
+        return t.money(whole_rubles(value))
+    return t.number(shown_share(value))
 
 
 def metric_quantity(t: Translator, metric: Metric, value: int) -> str:
@@ -79,14 +90,27 @@ def quantities(t: Translator, totals: Totals) -> list[str]:
     return parts
 
 
-def kpi_parts(t: Translator, totals: Totals) -> list[str]:
-    """Conversion, average deal and repeat share, where defined."""
+class Figure(StrEnum):
+    """The figures beside a count: each board shows those of its metric."""
+
+    CONVERSION = "conversion"
+    AVERAGE = "average"
+    REPEAT = "repeat"
+
+
+ALL_FIGURES = frozenset(Figure)
+
+
+def kpi_parts(t: Translator, totals: Totals, figures: frozenset[Figure] = ALL_FIGURES) -> list[str]:
+    """Conversion (where it means something), average deal and repeat share, where defined."""
     parts = []
-    if totals.leads:
-        parts.append(t("kpi.conversion", percent=t.percent(totals.deals, totals.leads)))
-    if totals.average_deal_kopecks is not None:
-        parts.append(t("kpi.average", amount=t.money(totals.average_deal_kopecks)))
-    if totals.repeat_deals:
+    conversion = totals.conversion
+    if Figure.CONVERSION in figures and isinstance(conversion, Fraction):
+        parts.append(t("kpi.conversion", percent=t.percent(conversion, 1)))
+    average = totals.average_deal
+    if Figure.AVERAGE in figures and average is not None:
+        parts.append(t("kpi.average", amount=t.money(whole_rubles(average))))
+    if Figure.REPEAT in figures and totals.repeat_deals:
         parts.append(t("kpi.repeat", percent=t.percent(totals.repeat_deals, totals.deals)))
     return parts
 

@@ -1,13 +1,23 @@
 """/leaderboard: everyone ranked by one metric, with % of target and the team total."""
 
-from bot.domain import Totals
+from bot.domain import ConversionGap, Totals
 from bot.services.leaderboard import Leaderboard, Ranked
 from bot.services.periods import Period
 from bot.texts import Safe, Translator
-from bot.views.common import kpi_parts, metric_quantity
+from bot.views.common import ALL_FIGURES, Figure, kpi_parts, metric_quantity
 from models import Metric
 
 MEDALS = ("🥇", "🥈", "🥉")
+
+# The figures each board shows beside its metric (None: the default board, deals and revenue).
+FIGURES: dict[Metric | None, frozenset[Figure]] = {
+    None: ALL_FIGURES,
+    Metric.DEALS: ALL_FIGURES,
+    Metric.REVENUE: frozenset({Figure.AVERAGE, Figure.REPEAT}),
+    Metric.LEADS: frozenset({Figure.CONVERSION}),
+    Metric.CALLS: frozenset(),
+    Metric.MEETINGS: frozenset(),
+}
 
 
 def _value(t: Translator, board: Leaderboard, totals: Totals) -> str:
@@ -22,9 +32,9 @@ def _value(t: Translator, board: Leaderboard, totals: Totals) -> str:
 def _row(t: Translator, board: Leaderboard, place: int, row: Ranked) -> str:
     marker = MEDALS[place] if place < len(MEDALS) and row.value > 0 else f"{place + 1}."
     extras = []
-    if row.percent is not None:
-        extras.append(t("lb.of_target", percent=row.percent))
-    extras += kpi_parts(t, row.totals)
+    if row.target:
+        extras.append(t("lb.of_target", percent=Safe(t.percent(row.value, row.target, 0))))
+    extras += kpi_parts(t, row.totals, FIGURES[board.query.metric])
     text = _value(t, board, row.totals)
     if extras:
         text = " · ".join([text, *extras])
@@ -45,6 +55,12 @@ def leaderboard(t: Translator, board: Leaderboard) -> str:
         title += f" · #{board.query.tag}"
     lines = [title, ""]
     lines += [_row(t, board, place, row) for place, row in enumerate(board.rows)]
-    total = " · ".join([_value(t, board, board.total), *kpi_parts(t, board.total)])
+    figures = FIGURES[metric]
+    total = " · ".join([_value(t, board, board.total), *kpi_parts(t, board.total, figures)])
     lines += ["", t("lb.total", value=Safe(total))]
+    gaps = [row.totals for row in board.rows] + [board.total]
+    if Figure.CONVERSION in figures and any(
+        isinstance(totals.conversion, ConversionGap) for totals in gaps
+    ):
+        lines.append(t("lb.no_conversion"))
     return "\n".join(lines)

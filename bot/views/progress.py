@@ -1,12 +1,20 @@
 """/today, /week, /month: the numbers against the targets, the pace, the #tags."""
 
-from bot.domain import Totals
+from bot.domain import ConversionGap, Totals, whole_rubles
 from bot.services.pace import Pace, bar
 from bot.services.periods import Period
 from bot.services.progress import ProgressReport
 from bot.texts import Safe, Translator
-from bot.views.common import KIND_PLURAL_KEY, kpi_parts, metric_amount, metric_quantity
+from bot.views.common import (
+    KIND_PLURAL_KEY,
+    kpi_parts,
+    metric_amount,
+    metric_quantity,
+    metric_target,
+)
 from models import EntryKind, Metric
+
+MAX_TAGS_NAMED = 3
 
 
 def _tag_line(t: Translator, tag: str | None, totals: Totals) -> str:
@@ -29,39 +37,73 @@ def _tag_line(t: Translator, tag: str | None, totals: Totals) -> str:
 
 
 def _with_target(t: Translator, metric: Metric, line: str, found: Pace | None) -> str:
-    if found is None or found.days_total == 0:
+    if found is None or found.days_total == 0 or found.share is None:
         return line
     return line + t(
         "report.of_target",
-        target=metric_amount(t, metric, found.target),
-        bar=bar(found.percent),
-        percent=found.percent,
+        target=metric_target(t, metric, found.target),
+        bar=bar(found.share),
+        percent=Safe(t.percent(found.done, found.target, 0)),
     )
 
 
 def _pace_line(t: Translator, metric: Metric, found: Pace) -> str:
     name = t(f"metric.{metric.value}")
-    if found.done >= found.target:
+    if found.reached:
         return t("pace.reached", metric=name)
     if found.on_track:
         return t(
             "pace.on_track",
             metric=name,
             ahead=metric_amount(t, metric, found.ahead),
-            expected=metric_amount(t, metric, found.expected_by_now),
+            expected=metric_amount(t, metric, found.due_by_now),
         )
     if found.need_per_day is None:
-        return t(
-            "pace.missed", metric=name, left=metric_amount(t, metric, found.target - found.done)
-        )
+        return t("pace.missed", metric=name, left=metric_amount(t, metric, found.short))
     return t(
         "pace.behind",
         metric=name,
-        behind=metric_amount(t, metric, -found.ahead),
-        expected=metric_amount(t, metric, found.expected_by_now),
+        behind=metric_amount(t, metric, found.behind),
+        expected=metric_amount(t, metric, found.due_by_now),
         need=Safe(metric_quantity(t, metric, found.need_per_day)),
         days=Safe(t.plural("n_working_days_left", found.days_left)),
     )
+
+
+def _conversion_line(t: Translator, totals: Totals) -> str | None:
+    conversion = totals.conversion
+    if conversion is None:
+        return None
+    if isinstance(conversion, ConversionGap):
+        return t(
+            f"report.conversion.{conversion.value}",
+            deals=t.number(totals.deals),
+            leads=t.number(totals.leads),
+        )
+    return t(
+        "report.conversion",
+        percent=t.percent(conversion, 1),
+        deals=t.number(totals.deals),
+        leads=t.number(totals.leads),
+    )
+
+
+def _tag_lines(t: Translator, rep: ProgressReport) -> list[str]:
+    """Each tag's numbers, its conversion where it means something; where deals outnumber the
+    leads (leads not tagged like the deals), a line saying so (unless there are no leads at
+    all: the conversion line above says that)."""
+    lines = [_tag_line(t, tag, totals) for tag, totals in rep.by_tag.items()]
+    gaps = [
+        f"#{tag}" if tag else t("report.untagged")
+        for tag, totals in rep.by_tag.items()
+        if isinstance(totals.conversion, ConversionGap)
+    ]
+    if gaps and rep.totals.leads:
+        shown = ", ".join(gaps[:MAX_TAGS_NAMED])
+        if len(gaps) > MAX_TAGS_NAMED:
+            shown = Safe(t("report.more", names=shown, n=t.number(len(gaps) - MAX_TAGS_NAMED)))
+        lines.append(t("report.by_tag.no_conversion", tags=shown))
+    return lines
 
 
 def report(t: Translator, rep: ProgressReport) -> str:
@@ -79,17 +121,11 @@ def report(t: Translator, rep: ProgressReport) -> str:
     for metric in Metric:
         line = t(f"report.{metric.value}", value=metric_amount(t, metric, totals.value(metric)))
         lines.append(_with_target(t, metric, line, rep.paces.get(metric)))
-    if totals.leads:
-        lines.append(
-            t(
-                "report.conversion",
-                percent=t.percent(totals.deals, totals.leads),
-                deals=t.number(totals.deals),
-                leads=t.number(totals.leads),
-            )
-        )
-    if totals.average_deal_kopecks is not None:
-        lines.append(t("report.average", amount=t.money(totals.average_deal_kopecks)))
+    conversion = _conversion_line(t, totals)
+    if conversion is not None:
+        lines.append(conversion)
+    if totals.average_deal is not None:
+        lines.append(t("report.average", amount=t.money(whole_rubles(totals.average_deal))))
     if totals.repeat_deals:
         lines.append(
             t(
@@ -114,5 +150,5 @@ def report(t: Translator, rep: ProgressReport) -> str:
         lines += [_pace_line(t, metric, found) for metric, found in paced.items()]
     if rep.has_tags:
         lines += ["", t("report.by_tag")]
-        lines += [_tag_line(t, tag, tag_totals) for tag, tag_totals in rep.by_tag.items()]
+        lines += _tag_lines(t, rep)
     return "\n".join(lines)

@@ -1,8 +1,32 @@
 """The daily reminder's text."""
 
-from bot.services.reminders import Standing
-from bot.texts import Translator
-from bot.views.common import metric_quantity, quantities
+from bot.services.reminders import Behind, Standing
+from bot.texts import Safe, Translator
+from bot.views.common import metric_amount, metric_quantity, metric_target, quantities
+
+
+def _behind_line(t: Translator, behind: Behind) -> str:
+    """As /month says it: how far behind, and what each working day left needs."""
+    pace, metric = behind.pace, behind.metric
+    target = t(
+        f"remind.target.{behind.period.value}", target=Safe(metric_target(t, metric, pace.target))
+    )
+    if pace.need_per_day is None:
+        return t(
+            "remind.missed",
+            metric=t(f"metric.{metric.value}"),
+            left=metric_amount(t, metric, pace.short),
+            target=Safe(target),
+        )
+    return t(
+        "remind.behind",
+        metric=t(f"metric.{metric.value}"),
+        behind=metric_amount(t, metric, pace.behind),
+        expected=metric_amount(t, metric, pace.due_by_now),
+        need=Safe(metric_quantity(t, metric, pace.need_per_day)),
+        days=Safe(t.plural("n_working_days_left", pace.days_left)),
+        target=Safe(target),
+    )
 
 
 def reminder(t: Translator, standing: Standing, on_track_notes: bool) -> str | None:
@@ -11,15 +35,7 @@ def reminder(t: Translator, standing: Standing, on_track_notes: bool) -> str | N
     numbers = ", ".join(parts) if parts else t("remind.nothing_yet")
     if standing.behind:
         lines = [t("remind.title", numbers=numbers), t("remind.to_pace")]
-        lines += [
-            t(
-                "remind.left",
-                left=metric_quantity(t, behind.metric, behind.left),
-                target=metric_quantity(t, behind.metric, behind.target),
-                period=t(f"remind.period.{behind.period.value}"),
-            )
-            for behind in standing.behind
-        ]
+        lines += [_behind_line(t, behind) for behind in standing.behind]
         return "\n".join([*lines, t("remind.commands")])
     if standing.has_targets:
         return t("remind.on_track", numbers=numbers) if on_track_notes else None

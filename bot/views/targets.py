@@ -1,11 +1,10 @@
 """/target and /targets."""
 
-from datetime import date
-
 from bot.domain import ParseError, ParseErrorCode
-from bot.services.targets import in_force
-from bot.texts import Translator
-from bot.views.common import metric_amount, parse_problem
+from bot.services.standing import OwnTarget, TargetsView
+from bot.services.targets import TargetChange
+from bot.texts import Safe, Translator
+from bot.views.common import metric_amount, metric_target, parse_problem
 from models import Metric, Person, Target
 
 
@@ -24,44 +23,51 @@ def target_problem(t: Translator, error: ParseError) -> str:
 
 
 def target_changed(
-    t: Translator, metric: Metric, result: Target | None, person: Person | None, removed: bool
+    t: Translator, metric: Metric, change: TargetChange, person: Person | None
 ) -> str:
     name = person.first_name if person else ""
     metric_name = t(f"metric.{metric.value}")
-    if removed:
-        if result is None:
+    day = t.day(change.start)
+    if change.target is None:
+        if change.previous is None:
             return t("target.none", metric=metric_name)
-        key = "target.removed_person" if person else "target.removed_team"
-        return t(key, metric=metric_name, name=name)
-    assert result is not None
-    key = "target.set_person" if person else "target.set_team"
-    return t(key, target=describe(t, result), day=t.day(result.valid_from), name=name)
+        if person is None:
+            return t("target.removed_team", metric=metric_name, day=day)
+        if person.is_manager:
+            return t("target.removed_manager", metric=metric_name, day=day, name=name)
+        return t("target.removed_person", metric=metric_name, day=day, name=name)
+    target = describe(t, change.target)
+    if person is None:
+        return t("target.set_team", target=target, day=day)
+    if person.is_manager:
+        return t("target.set_manager", target=target, day=day, name=name)
+    return t("target.set_person", target=target, day=day, name=name)
 
 
-def _lines(t: Translator, targets: list[Target], user_id: int | None, today: date) -> list[str]:
-    lines = []
-    for metric in Metric:
-        target = in_force(targets, user_id, metric, today)
-        if target is not None:
-            scope = t("target.personal") if target.user_id is not None else t("target.team")
-            lines.append(f"• {describe(t, target)} {scope}")
-    return lines
+def _own_line(t: Translator, own: OwnTarget) -> str:
+    scope = t("target.personal") if own.target.user_id is not None else t("target.team")
+    line = f"• {describe(t, own.target)} {scope}"
+    if own.for_you is not None and own.for_you != own.target.value:
+        line += t(
+            f"targets.for_you.{own.target.period.value}",
+            value=Safe(metric_target(t, own.target.metric, own.for_you)),
+        )
+    return line
 
 
-def targets_list(
-    t: Translator, targets: list[Target], viewer: Person, members: list[Person], today: date
-) -> str:
-    """What is in force for the viewer; for a manager the team defaults and everyone's own."""
-    own = _lines(t, targets, viewer.id, today)
+def targets_list(t: Translator, view: TargetsView, viewer: Person, members: list[Person]) -> str:
+    """What is in force for the viewer (their days off applied, as /month does); for a manager
+    the team defaults and everyone's own."""
+    own = [_own_line(t, item) for item in view.own]
     parts = [t("targets.own_title"), "\n".join(own) if own else t("targets.none")]
     if viewer.is_manager:
-        defaults = _lines(t, [x for x in targets if x.user_id is None], None, today)
+        defaults = [f"• {describe(t, target)}" for target in view.defaults]
         parts += ["", t("targets.team_title"), "\n".join(defaults) or t("targets.none")]
         people = {member.id: member for member in members}
         personal = []
-        for target in targets:
+        for target in view.personal:
             member = people.get(target.user_id) if target.user_id else None
-            if member is not None and in_force(targets, member.id, target.metric, today) is target:
+            if member is not None:
                 personal.append(f"• {member.first_name}: {describe(t, target)}")
         if personal:
             parts += ["", t("targets.personal_title"), "\n".join(personal)]

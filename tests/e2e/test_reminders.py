@@ -22,11 +22,12 @@ async def test_russian_reminder_arrives_once_at_18_moscow(
     frozen_clock.freeze(datetime(2026, 11, 18, 15, 0, tzinfo=UTC))  # 18:00 in Moscow
     assert await run_reminders(kpi.db, "test", timedelta(minutes=3), kpi.outbox.wake) == 1
     reminder = await kpi.tg.wait_for(lambda m: m.chat_id == ivan.id, timeout=10)
-    # 150 * 12/20 = 90 due by tonight; 90 - 21 = 69 more.
+    # 150 * 12/20 = 90 due by tonight, 69 behind; (150 - 21) / 9 days left = 14.3 -> 15 a day.
     assert reminder.plain == (
         "⏰ Сегодня пока: 21 звонок\n"
-        "Чтобы идти в темпе:\n"
-        "• ещё 69 звонков сегодня — к цели 150 звонков на месяц\n"
+        "Отставание от темпа:\n"
+        "• Звонки: отставание 69 от плана на сегодня (90). Нужно 15 звонков в день, "
+        "осталось 9 рабочих дней (цель: 150 на месяц)\n"
         "/call · /meeting · /lead · /deal 15000 · /today"
     )
     assert await run_reminders(kpi.db, "test", timedelta(minutes=3), kpi.outbox.wake) == 0

@@ -7,6 +7,7 @@ from bot.services.periods import Period, local_date, period_range
 from models.base import utcnow
 from tests.e2e.conftest import RunningBot
 from tests.fake_telegram import BotMessage, FakeUser
+from tests.people import back_then, month_start
 
 NBSP = "\u00a0"
 
@@ -35,11 +36,13 @@ async def join_team(
 
 
 async def set_up_team(kpi: RunningBot, manager: FakeUser, member: FakeUser, name: str) -> str:
-    await manager.say("/start")
-    await manager.say(f"/newteam {name}")
-    reply = await manager.say("/invite")
-    token = invite_token(reply.plain or "")
-    await join_team(kpi, member, token, manager)
+    """The team, set up on the first of the month (so both are paced over the whole month)."""
+    with back_then(month_start()):
+        await manager.say("/start")
+        await manager.say(f"/newteam {name}")
+        reply = await manager.say("/invite")
+        token = invite_token(reply.plain or "")
+        await join_team(kpi, member, token, manager)
     return token
 
 
@@ -105,6 +108,7 @@ async def test_english_walkthrough(kpi: RunningBot) -> None:
         "By tag",
         "#avito2: 4 calls, 4 leads, 1 deal · 15,000 ₽ · conv. 25% · avg 15,000 ₽",
         "no tag: 1 call, 2 meetings, 1 deal · 1,500 ₽ · avg 1,500 ₽ · repeat 100%",
+        "Conversion is left out where deals outnumber leads: no tag.",
     ]
     for command, period in (("/week", Period.WEEK), ("/month", Period.MONTH)):
         text = (await bob.say(command)).plain or ""

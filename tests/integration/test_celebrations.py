@@ -16,6 +16,7 @@ from bot.services.teams import bind_chat
 from models import Celebration, EntryKind, Metric, OutboxMessage, Period, Person, TeamInfo
 from models.base import Clock
 from models.database import Database
+from models.user import person_by_id
 from tests.people import join, new_team, register, reread
 
 GROUP = -1001
@@ -47,14 +48,19 @@ async def sales_team(
             await bind_chat(session, team.id, GROUP)
     async with database.read() as session:
         team = await reread(session, team)
+        anna = await person_by_id(session, anna.id) or anna  # now the team's manager
     assert team.chat_id == (GROUP if bound else None)
     return anna, bob, team
 
 
-async def target(database: Database, team: TeamInfo, manager: Person, args: str) -> None:
+async def target(
+    database: Database, team: TeamInfo, manager: Person, args: str, who: Person | None = None
+) -> None:
+    """/target `args` for the team, or for `who` (a manager who sells gets their own)."""
     async with database.write() as session:
         command = parse_target_command(args)
-        await set_target(session, team.id, manager.id, command, None, WEDNESDAY)
+        user_id = who.id if who else None
+        await set_target(session, team.id, manager.id, command, user_id, WEDNESDAY)
 
 
 async def queued_count(database: Database) -> int:
@@ -106,6 +112,7 @@ async def test_month_target_celebrates_once_even_after_undo(database: Database) 
     await target(database, team, anna, "calls 20")
     assert await log(database, bob, team, EntryKind.CALL, "15") is False
     assert await log(database, bob, team, EntryKind.CALL, "5") is True
+    # Anna manages and has no target of her own: the team's target would be Bob's alone.
     assert await outbox_texts(database) == ["🎉 Bob hit the target: 20 calls a month!"]
 
     async with database.write() as session:
@@ -135,6 +142,7 @@ async def test_team_target_celebrated_with_the_person_who_completed_it(
 ) -> None:
     anna, bob, team = await sales_team(database, name="Sales <North> & Co")
     await target(database, team, anna, "calls 5 day")
+    await target(database, team, anna, "calls 5 day", who=anna)  # a manager who sells
     assert await log(database, bob, team, EntryKind.CALL, "6") is True
     assert await log(database, anna, team, EntryKind.CALL, "4") is True  # team 10 of 10
     texts = await outbox_texts(database)
@@ -149,12 +157,32 @@ async def test_team_target_celebrated_with_the_person_who_completed_it(
 
 async def test_team_target_needs_everyone_to_have_one(database: Database) -> None:
     anna, bob, team = await sales_team(database)
-    command = parse_target_command("deals 1 week @bob")
     async with database.write() as session:
-        await set_target(session, team.id, anna.id, command, bob.id, WEDNESDAY)
+        await register(session, 3, "Carl", username="carl")
+        await join(session, 3, team)
+    await target(database, team, anna, "deals 1 week", who=bob)
     assert await log(database, bob, team, EntryKind.DEAL, "15 000") is True
     assert await outbox_texts(database) == ["🎉 Bob hit the target: 1 deal a week!"]
-    assert [c[0] for c in await celebrations(database)] == [bob.id]  # Anna has none: no team sum
+    assert [c[0] for c in await celebrations(database)] == [bob.id]  # Carl has none: no team sum
+
+
+async def test_a_manager_without_a_target_of_their_own_is_not_in_the_team_target(
+    database: Database,
+) -> None:
+    anna, bob, team = await sales_team(database)
+    async with database.write() as session:
+        await register(session, 3, "Carl", username="carl")
+        carl = await join(session, 3, team)
+    await target(database, team, anna, "deals 1 week")
+    assert await log(database, anna, team, EntryKind.DEAL, "5 000") is False  # not hers
+    assert await log(database, bob, team, EntryKind.DEAL, "15 000") is True
+    # The team's target is Bob's and Carl's: 2 deals, Anna's deal not among them.
+    assert await log(database, carl, team, EntryKind.DEAL, "15 000") is True
+    assert await outbox_texts(database) == [
+        "🎉 Bob hit the target: 1 deal a week!",
+        "🎉 Carl hit the target: 1 deal a week!\n"
+        "🏆 Team «Sales» hit the team target: 2 deals a week!",
+    ]
 
 
 async def test_quiet_hours_hold_celebrations_and_group_them_in_the_morning(
@@ -162,6 +190,7 @@ async def test_quiet_hours_hold_celebrations_and_group_them_in_the_morning(
 ) -> None:
     anna, bob, team = await sales_team(database)
     await target(database, team, anna, "calls 2 day")
+    await target(database, team, anna, "calls 2 day", who=anna)
     await target(database, team, anna, "revenue 10 000")
     frozen_clock.freeze(LATE)
     assert await log(database, bob, team, EntryKind.CALL, "2") is False

@@ -141,6 +141,8 @@ async def test_pace_nudge_on_track_line_and_personal_settings(
     today = date(2026, 11, 18)
     async with database.write() as session:
         await set_target(session, team.id, 1, parse_target_command("calls 150"), None, today)
+        # Anna manages and sells: team targets leave managers out, her own one counts.
+        await set_target(session, team.id, 1, parse_target_command("calls 150"), 1, today)
         await record_entry(
             session, 1, team.id, EntryKind.CALL, parse_entry(EntryKind.CALL, "95", today)
         )
@@ -150,11 +152,13 @@ async def test_pace_nudge_on_track_line_and_personal_settings(
     assert await tick_at(database, frozen_clock, utc(2026, 11, 18, 15, 0)) == 1
     assert await tick_at(database, frozen_clock, utc(2026, 11, 18, 16, 0)) == 1
     texts = dict(await reminders(database))
-    # 150 * 12/20 = 90 due by tonight: Anna (95) is on track, Bob (0) needs 90 more.
+    # 150 * 12/20 = 90 due by tonight: Anna (95) is on track, Bob (0) is 90 behind, and the
+    # 9 working days left need 150 / 9 = 16.7 -> 17 a day (not the whole gap today).
     assert texts[1] == "✅ On track today: 95 calls. Keep it up!"
     assert texts[2] == (
-        "⏰ Today so far: nothing logged yet\nTo stay on pace:\n"
-        "• 90 calls more today, for 150 calls this month\n"
+        "⏰ Today so far: nothing logged yet\nBehind pace:\n"
+        "• Calls: 90 behind the 90 due by today. Need 17 calls a day for the 9 working days "
+        "left (target: 150 this month)\n"
         "/call · /meeting · /lead · /deal 15000 · /today"
     )
 

@@ -1,6 +1,7 @@
 """Services against a real, migrated database (SQLite and PostgreSQL)."""
 
 from datetime import date
+from fractions import Fraction
 
 import pytest
 from sqlalchemy import func, select
@@ -100,7 +101,7 @@ async def test_switching_team_needs_confirmation_and_keeps_old_entries(
         assert moved is not None and moved.team_id == other.id
         old_entries = (await session.scalars(select(Entry).where(Entry.user_id == bob.id))).all()
         assert [(e.team_id, e.count) for e in old_entries] == [(team.id, 3)]
-        report = await progress_report(session, bob.id, other, Period.DAY, TODAY)
+        report = await progress_report(session, bob, other, Period.DAY, TODAY)
     assert report.totals.is_empty
 
 
@@ -172,15 +173,15 @@ async def test_progress_report_week_month_tags_and_kpis(database: Database) -> N
         await log(session, anna, team, EntryKind.CALL, "1")
 
     async with database.read() as session:
-        day = await progress_report(session, bob.id, team, Period.DAY, TODAY)
-        week = await progress_report(session, bob.id, team, Period.WEEK, TODAY)
-        month = await progress_report(session, bob.id, team, Period.MONTH, TODAY)
+        day = await progress_report(session, bob, team, Period.DAY, TODAY)
+        week = await progress_report(session, bob, team, Period.WEEK, TODAY)
+        month = await progress_report(session, bob, team, Period.MONTH, TODAY)
     assert (day.totals.calls, week.totals.calls, month.totals.calls) == (10, 15, 22)
     assert month.totals.meetings == 0
     assert (month.totals.leads, month.totals.deals) == (4, 2)
     assert month.totals.revenue_kopecks == 2_500_001
     assert month.totals.repeat_deals == 1
-    assert month.totals.average_deal_kopecks == 1_250_001  # 12 500,005 rounded half up
+    assert month.totals.average_deal == Fraction(2_500_001, 2)  # exact: 12 500,005 ₽
     assert week.dates.start == date(2026, 11, 23) and week.dates.end == date(2026, 11, 29)
     assert list(month.by_tag) == ["avito", None]
     avito = month.by_tag["avito"]

@@ -5,6 +5,7 @@ import io
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +20,7 @@ from bot.services.export import (
     METRIC_KEYS,
     MONEY_FORMAT,
     PERCENT_FORMAT,
+    WHOLE_MONEY_FORMAT,
     ExportEntry,
     ExportLabels,
     SummaryRow,
@@ -97,9 +99,9 @@ def entry(
 def person_row(
     person: str,
     values: dict[str, int],
-    targets: dict[str, int | None] | None = None,
-    conversion: Decimal | None = None,
-    average: int | None = None,
+    targets: dict[str, Fraction | None] | None = None,
+    conversion: Fraction | None = None,
+    average: Fraction | None = None,
 ) -> SummaryRow:
     return SummaryRow(person, values, targets or {}, conversion, average)
 
@@ -108,16 +110,16 @@ SUMMARY = [
     person_row(
         "Анна Смирнова",
         {"calls": 10, "meetings": 3, "leads": 5, "deals": 2, "revenue": 3_000_050},
-        {"calls": 20, "meetings": None, "leads": 4, "deals": 4, "revenue": 6_000_100},
-        Decimal("0.4"),
-        1_500_025,
+        {"calls": 20, "meetings": None, "leads": 4, "deals": 4, "revenue": Fraction(6_000_100)},
+        Fraction(2, 5),
+        Fraction(3_000_050, 2),
     ),
     person_row(
         "Boris",
         {"calls": 30, "meetings": 1, "leads": 3, "deals": 1, "revenue": 1_000_000},
         {"calls": 20, "meetings": 2, "leads": 4, "deals": None, "revenue": 4_000_000},
-        Decimal(1) / Decimal(3),
-        1_000_000,
+        Fraction(1, 3),
+        Fraction(1_000_000),
     ),
 ]
 
@@ -339,21 +341,41 @@ def test_summary_person_rows() -> None:
     assert anna[COL["Meetings % of target"]] is None
     assert anna[COL["Leads % of target"]] == 1.25
     assert anna[COL["Revenue"]] == 30000.5
-    assert anna[COL["Revenue target"]] == 60001.0
+    # Computed money in whole rubles (60 001 ₽; 15 000.25 -> 15 000 ₽); typed revenue keeps
+    # its kopecks.
+    assert anna[COL["Revenue target"]] == 60001
     assert anna[COL["Revenue % of target"]] == 0.5
     assert anna[COL["Conversion"]] == 0.4
-    assert anna[COL["Average deal"]] == 15000.25
+    assert anna[COL["Average deal"]] == 15000
 
     boris = rows(ws)[2]
     assert boris[COL["Deals target"]] is None
-    assert boris[COL["Conversion"]] == pytest.approx(1 / 3)
+    assert boris[COL["Conversion"]] == 0.333  # the 33.3 % shown, not 1/3
 
     row2 = ws[2]
     assert row2[COL["Calls % of target"]].number_format == PERCENT_FORMAT
     assert row2[COL["Conversion"]].number_format == CONVERSION_FORMAT
     assert row2[COL["Revenue"]].number_format == MONEY_FORMAT
-    assert row2[COL["Revenue target"]].number_format == MONEY_FORMAT
-    assert row2[COL["Average deal"]].number_format == MONEY_FORMAT
+    assert row2[COL["Revenue target"]].number_format == WHOLE_MONEY_FORMAT
+    assert row2[COL["Average deal"]].number_format == WHOLE_MONEY_FORMAT
+
+
+def test_summary_cells_hold_the_rounded_values_they_show() -> None:
+    # 9 of 8 is 112.5 %: the cell holds 1.13 (113 %, half up, as chat says), not 1.125 for
+    # the spreadsheet to round; a share of a target as chat shows it (2.3, 0.5).
+    row = person_row(
+        "Лиза",
+        {"calls": 9, "meetings": 3, "leads": 3, "deals": 1},
+        {"calls": Fraction(8), "meetings": Fraction(50, 22), "deals": Fraction(10, 22)},
+        Fraction(1, 3),
+    )
+    ws = workbook([], [row])["Summary"]
+    cells = rows(ws)[1]
+    assert cells[COL["Calls % of target"]] == 1.13
+    assert cells[COL["Meetings target"]] == 2.3
+    assert cells[COL["Meetings % of target"]] == 1.32  # 3 against 2.27, not 3 against 2
+    assert cells[COL["Deals target"]] == 0.5
+    assert cells[COL["Deals % of target"]] == 2.2
 
 
 def test_summary_total_row() -> None:
@@ -374,11 +396,11 @@ def test_summary_total_row() -> None:
     assert total[COL["Meetings target"]] is None
     assert total[COL["Meetings % of target"]] is None
     assert total[COL["Deals target"]] is None
-    assert total[COL["Revenue target"]] == 100001.0
-    assert total[COL["Revenue % of target"]] == pytest.approx(4_000_050 / 10_000_100)
+    assert total[COL["Revenue target"]] == 100001
+    assert total[COL["Revenue % of target"]] == 0.4  # 40.0 %
     # Team conversion and average deal come from the totals, not from averaging people.
-    assert total[COL["Conversion"]] == 3 / 8
-    assert total[COL["Average deal"]] == 13333.5  # 4 000 050 / 3 = 1 333 350 kopecks
+    assert total[COL["Conversion"]] == 0.375
+    assert total[COL["Average deal"]] == 13334  # 4 000 050 / 3 = 13 333.50 ₽ -> 13 334 ₽
 
 
 def test_summary_totals_helper() -> None:
@@ -391,8 +413,8 @@ def test_summary_totals_helper() -> None:
         "revenue": 4_000_050,
     }
     assert totals.targets["leads"] == 8 and totals.targets["deals"] is None
-    assert totals.conversion == Decimal(3) / Decimal(8)
-    assert totals.average_deal_kopecks == 1_333_350
+    assert totals.conversion == Fraction(3, 8)
+    assert totals.average_deal == Fraction(4_000_050, 3)
 
 
 def test_summary_missing_metrics_and_zero_targets() -> None:

@@ -17,7 +17,6 @@ from bot.services.pace import (
     is_known_country,
     pace,
     period_target,
-    round_half_up,
     span_at,
 )
 from bot.services.periods import DateRange, Period, local_date, period_range
@@ -163,19 +162,20 @@ def test_month_target_with_a_vacation():
     assert period_target([span(150)], AUG_2026, RU, vacation) == Fraction(150 * 16, 21)
     result = pace([span(150)], AUG_2026, date(2026, 8, 3), 0, RU, vacation)
     assert result is not None
-    assert result.target == 114  # 2400/21 = 114.28...
+    assert result.target == Fraction(2400, 21)  # 114.28..., exact
     assert result.days_total == 16
     assert (result.days_gone, result.days_left) == (0, 16)
-    assert result.expected_by_now == 7  # Aug 3 alone: 150/21 = 7.14 -> 7
-    assert result.need_per_day == 8  # ceil(114 / 16) = ceil(7.125)
+    assert result.expected == Fraction(150, 21)  # Aug 3 alone: 7.14 ...
+    assert result.due_by_now == 8  # ... so 8 calls are due
+    assert result.need_per_day == 8  # ceil(114.28 / 16) = ceil(7.14)
     # Judged on the 24th, back from vacation: gone 3-7, 10-14 = 10 days, left 24-28, 31 = 6.
-    # Expected through the 24th: 11 * 150/21 = 78.57 -> 79. Done 70 -> behind by 9;
-    # need ceil((114 - 70) / 6) = ceil(7.33) = 8.
+    # Expected through the 24th: 11 * 150/21 = 78.57 -> 79 due. Done 70 -> behind by 9;
+    # need ceil((114.28 - 70) / 6) = ceil(7.38) = 8.
     result = pace([span(150)], AUG_2026, date(2026, 8, 24), 70, RU, vacation)
     assert result is not None
     assert (result.days_gone, result.days_left) == (10, 6)
-    assert result.expected_by_now == 79
-    assert result.ahead == -9
+    assert result.due_by_now == 79
+    assert (result.behind, result.ahead) == (9, 0)
     assert result.need_per_day == 8
     assert not result.on_track
 
@@ -185,16 +185,16 @@ def test_target_changed_mid_month():
     spans = [span(150, end=date(2026, 8, 15)), span(200, start=date(2026, 8, 15))]
     exact = period_target(spans, AUG_2026, RU, NONE)
     assert exact == Fraction(150 * 10, 21) + Fraction(200 * 11, 21) == Fraction(3700, 21)
-    # 3700/21 = 176.19 -> 176
+    # 3700/21 = 176.19, kept exact
     result = pace(spans, AUG_2026, date(2026, 8, 14), 90, RU, NONE)
     assert result is not None
-    assert result.target == 176
-    # Through Fri Aug 14 only the old target was in force: 10 * 150/21 = 71.43 -> 71.
-    assert result.expected_by_now == 71
-    assert result.ahead == 19
+    assert result.target == exact
+    # Through Fri Aug 14 only the old target was in force: 10 * 150/21 = 71.43 -> 72 due.
+    assert result.due_by_now == 72
+    assert (result.ahead, result.behind) == (18, 0)
     assert result.on_track
     assert (result.days_gone, result.days_left) == (9, 12)
-    assert result.need_per_day == 8  # ceil((176 - 90) / 12) = ceil(7.17)
+    assert result.need_per_day == 8  # ceil((176.19 - 90) / 12) = ceil(7.18)
     # A past month is judged by what was in force then: the new target alone would be 200.
     assert period_target(spans[1:], AUG_2026, RU, NONE) == Fraction(200 * 11, 21)
 
@@ -220,10 +220,11 @@ def test_month_target_viewed_for_a_week():
     assert period_target([span(210)], week, RU, NONE) == Fraction(1090, 23)
     result = pace([span(210)], week, date(2026, 7, 1), 30, RU, NONE)
     assert result is not None
-    # Expected through Wed July 1: 20 + 210/23 = 670/23 = 29.13 -> 29.
-    assert (result.target, result.expected_by_now, result.ahead) == (47, 29, 1)
+    # Expected through Wed July 1: 20 + 210/23 = 670/23 = 29.13 -> 30 due, 30 done.
+    assert (result.target, result.expected) == (Fraction(1090, 23), Fraction(670, 23))
+    assert (result.due_by_now, result.ahead, result.on_track) == (30, 0, True)
     assert (result.days_gone, result.days_left) == (2, 3)
-    assert result.need_per_day == 6  # ceil(17 / 3)
+    assert result.need_per_day == 6  # ceil(17.39 / 3)
 
 
 def test_no_span_touching_the_period():
@@ -249,29 +250,29 @@ def test_pace_january_2026():
     # left 20-23, 26-30 = 9; expected through the 20th = 7 * 10 = 70.
     result = pace([span(150)], JAN_2026, date(2026, 1, 20), 55, RU, NONE)
     assert result == Pace(
-        target=150,
+        target=Fraction(150),
         done=55,
-        percent=36,  # 5500 // 150
+        expected=Fraction(70),
         days_total=15,
         days_gone=6,
         days_left=9,
-        expected_by_now=70,
-        ahead=-15,
-        need_per_day=11,  # ceil(95 / 9) = ceil(10.56)
-        on_track=False,
     )
+    assert result.share == Fraction(55, 150)
+    assert (result.due_by_now, result.behind, result.ahead) == (70, 15, 0)
+    assert result.need_per_day == 11  # ceil(95 / 9) = ceil(10.56)
+    assert not result.on_track and not result.reached
 
 
 def test_pace_may_2026():
     # 150 over 19 days. On Fri May 15: gone 4-8, 12-14 = 8; left 15, 18-22, 25-29 = 11.
-    # Expected through the 15th: 9 * 150/19 = 1350/19 = 71.05 -> 71.
+    # Expected through the 15th: 9 * 150/19 = 1350/19 = 71.05 -> 72 due.
     result = pace([span(150)], MAY_2026, date(2026, 5, 15), 80, RU, NONE)
     assert result is not None
     assert (result.days_total, result.days_gone, result.days_left) == (19, 8, 11)
-    assert result.expected_by_now == 71
-    assert result.ahead == 9
+    assert result.due_by_now == 72
+    assert result.ahead == 8
     assert result.on_track
-    assert result.percent == 53  # 8000 // 150
+    assert result.share == Fraction(80, 150)
     assert result.need_per_day == 7  # ceil(70 / 11) = ceil(6.36)
 
 
@@ -281,13 +282,13 @@ def test_last_working_day_of_the_month():
     result = pace([span(200)], NOV_2026, date(2026, 11, 30), 185, RU, NONE)
     assert result is not None
     assert (result.days_total, result.days_gone, result.days_left) == (20, 19, 1)
-    assert result.expected_by_now == 200
+    assert result.due_by_now == 200
     assert result.need_per_day == 15
     # December 2026: Wed Dec 30 is the last working day (Dec 31 is off), 150 over 22 days.
     result = pace([span(150)], DEC_2026, date(2026, 12, 30), 140, RU, NONE)
     assert result is not None
     assert (result.days_gone, result.days_left) == (21, 1)
-    assert result.expected_by_now == 150
+    assert result.due_by_now == 150
     assert result.need_per_day == 10
     # On the 31st the month is effectively over.
     result = pace([span(150)], DEC_2026, date(2026, 12, 31), 140, RU, NONE)
@@ -299,37 +300,37 @@ def test_last_working_day_of_the_month():
 def test_today_before_and_after_the_period():
     before = pace([span(150)], JAN_2026, date(2025, 12, 20), 0, RU, NONE)
     assert before is not None
-    assert (before.days_gone, before.days_left, before.expected_by_now) == (0, 15, 0)
+    assert (before.days_gone, before.days_left, before.due_by_now) == (0, 15, 0)
     assert before.on_track
     assert before.need_per_day == 10  # 150 / 15
     after = pace([span(150)], JAN_2026, date(2026, 2, 5), 100, RU, NONE)
     assert after is not None
-    assert (after.days_gone, after.days_left, after.expected_by_now) == (15, 0, 150)
+    assert (after.days_gone, after.days_left, after.due_by_now) == (15, 0, 150)
     assert after.need_per_day is None
-    assert after.ahead == -50
+    assert (after.behind, after.short) == (50, 50)
     done = pace([span(150)], JAN_2026, date(2026, 2, 5), 160, RU, NONE)
     assert done is not None
-    assert (done.need_per_day, done.percent, done.on_track) == (0, 106, True)
+    assert (done.need_per_day, done.share, done.on_track) == (0, Fraction(160, 150), True)
+    assert done.reached
 
 
 def test_zero_target_and_whole_vacation():
     vacation = frozenset(JAN_2026.days())
     result = pace([span(150)], JAN_2026, date(2026, 1, 20), 3, RU, vacation)
     assert result is not None
-    assert (result.target, result.percent, result.days_total, result.need_per_day) == (0, 0, 0, 0)
+    assert (result.target, result.share, result.days_total, result.need_per_day) == (0, None, 0, 0)
     assert result.on_track
 
 
-def test_revenue_in_kopecks_rounds_half_up():
-    # 1 000 000.01 rubles over 15 days; by Jan 12 (1 day): 100000001 / 15 = 6666666.73 -> ...67.
-    result = pace([span(100_000_001)], JAN_2026, date(2026, 1, 12), 0, RU, NONE)
+def test_revenue_asks_for_whole_rubles():
+    # 1 000 000.01 rubles over 15 days; by Jan 12 (1 day): 100000001 / 15 = 6666666.73 kopecks,
+    # so 66 667 rubles are due; each day needs the same.
+    result = pace([span(100_000_001)], JAN_2026, date(2026, 1, 12), 0, RU, NONE, unit=100)
     assert result is not None
     assert result.target == 100_000_001
-    assert result.expected_by_now == 6_666_667
-    assert result.need_per_day == 6_666_667  # ceil(100000001 / 15)
-    assert round_half_up(Fraction(5, 2)) == 3
-    assert round_half_up(Fraction(3, 2)) == 2
-    assert round_half_up(Fraction(7, 3)) == 2
+    assert result.due_by_now == 6_666_700
+    assert result.need_per_day == 6_666_700
+    assert result.short == 100_000_100
 
 
 def test_country_none_and_custom_weekdays_change_the_pace():
@@ -337,11 +338,11 @@ def test_country_none_and_custom_weekdays_change_the_pace():
     # 220 a month -> 10 a day -> expected 140.
     plain = pace([span(220)], JAN_2026, date(2026, 1, 20), 0, NO_HOLIDAYS, NONE)
     assert plain is not None
-    assert (plain.days_total, plain.expected_by_now) == (22, 140)
+    assert (plain.days_total, plain.due_by_now) == (22, 140)
     # Mon-Sat with Russian holidays: 19 days; by Jan 20: 10, 12-17, 19, 20 = 9; 190 -> 90.
     six = pace([span(190)], JAN_2026, date(2026, 1, 20), 0, MON_SAT, NONE)
     assert six is not None
-    assert (six.days_total, six.days_gone, six.expected_by_now) == (19, 8, 90)
+    assert (six.days_total, six.days_gone, six.due_by_now) == (19, 8, 90)
 
 
 def test_far_east_time_zone():
@@ -354,23 +355,23 @@ def test_far_east_time_zone():
     west = pace([span(150)], JAN_2026, moscow, 0, RU, NONE)
     assert east is not None and west is not None
     # Vladivostok's first working day has begun: 10 expected, behind by 10.
-    assert (east.expected_by_now, east.ahead, east.on_track) == (10, -10, False)
+    assert (east.due_by_now, east.behind, east.on_track) == (10, 10, False)
     # Moscow is still on Sunday: nothing expected yet.
-    assert (west.expected_by_now, west.ahead, west.on_track) == (0, 0, True)
+    assert (west.due_by_now, west.ahead, west.on_track) == (0, 0, True)
     assert east.days_left == west.days_left == 15
 
 
 def test_bar():
-    assert bar(0) == "░" * 10
-    assert bar(50) == "▓▓▓▓▓░░░░░"
-    assert bar(99) == "▓" * 9 + "░"
-    assert bar(100) == "▓" * 10
-    assert bar(250) == "▓" * 10
-    assert bar(-5) == "░" * 10
-    assert bar(50, width=4) == "▓▓░░"
-    assert bar(10, width=0) == ""
+    assert bar(Fraction(0)) == "░" * 10
+    assert bar(Fraction(1, 2)) == "▓▓▓▓▓░░░░░"
+    assert bar(Fraction(999, 1000)) == "▓" * 9 + "░"  # shown as 100 %, not reached: not full
+    assert bar(Fraction(1)) == "▓" * 10
+    assert bar(Fraction(5, 2)) == "▓" * 10
+    assert bar(Fraction(-1, 20)) == "░" * 10
+    assert bar(Fraction(1, 2), width=4) == "▓▓░░"
+    assert bar(Fraction(1, 10), width=0) == ""
     with pytest.raises(ValueError):
-        bar(10, width=-1)
+        bar(Fraction(1, 10), width=-1)
 
 
 # --- properties ---------------------------------------------------------------------------------
@@ -415,15 +416,17 @@ def test_pace_invariants(spans, calendar, period, anchor, today, vacation, done)
     if result is None:
         assert exact is None
         return
-    assert exact is not None and result.target == round_half_up(exact)
+    assert exact is not None and result.target == exact
     assert 0 <= result.days_gone
     assert 0 <= result.days_left
     assert result.days_gone + result.days_left == result.days_total
-    assert 0 <= result.expected_by_now <= result.target
-    assert result.ahead == done - result.expected_by_now
+    assert 0 <= result.expected <= result.target
+    assert result.expected <= result.due_by_now < result.expected + 1
+    assert result.on_track == (result.behind == 0) == (done >= result.due_by_now)
     if result.need_per_day is not None and result.need_per_day > 0:
         assert result.need_per_day * result.days_left >= result.target - done
-    assert len(bar(result.percent)) == 10
+        assert (result.need_per_day - 1) * result.days_left < result.target - done
+    assert len(bar(result.share or Fraction(0))) == 10
 
 
 @settings(max_examples=60, deadline=None)
