@@ -5,6 +5,7 @@ import itertools
 from collections.abc import Sequence
 from datetime import date
 from fractions import Fraction
+from functools import partial
 
 from babel.dates import format_date, format_interval
 
@@ -16,9 +17,8 @@ from bot.services.targets import person_spans
 from bot.services.weekly import CHART_METRICS, PeriodResults, PersonResult
 from bot.texts import Safe, Translator
 from bot.views.common import metric_quantity
+from bot.views.paging import Caption, caption_with_list, fit_caption
 from models import Metric
-
-MAX_NAMES_IN_CAPTION = 10  # a caption is at most 1024 characters
 
 _NO_TOTALS = Totals()
 
@@ -116,15 +116,16 @@ def _totals_text(t: Translator, totals: Totals) -> Safe:
     )
 
 
-def _names(t: Translator, names: list[str]) -> Safe:
-    shown = ", ".join(html.escape(name, quote=False) for name in names[:MAX_NAMES_IN_CAPTION])
-    rest = len(names) - MAX_NAMES_IN_CAPTION
+def _behind_line(t: Translator, names: Sequence[str], rest: int) -> str:
+    shown = Safe(", ".join(names))
     if rest > 0:
-        return Safe(t("chart.caption.more", names=Safe(shown), n=t.number(rest)))
-    return Safe(shown)
+        shown = Safe(t("chart.caption.more", names=shown, n=t.number(rest)))
+    return t("chart.caption.behind", names=shown)
 
 
-def team_caption(t: Translator, results: PeriodResults) -> str:
+def team_caption(t: Translator, results: PeriodResults) -> Caption:
+    """What a caption holds of it (at most 1,024 characters); a long "behind pace" list is cut
+    to "…and N more" and follows the picture whole, in messages of its own."""
     """Title, team totals, the top performer (most deals, then revenue), who is behind pace."""
     total = Totals()
     for person in results.people:
@@ -147,13 +148,14 @@ def team_caption(t: Translator, results: PeriodResults) -> str:
     if any(person.paces for person in results.people):  # no targets: nothing to be behind of
         behind = sorted((p.name for p in results.people if p.behind), key=str.casefold)
         if behind:
-            lines.append(t("chart.caption.behind", names=_names(t, behind)))
-        else:
-            lines.append(t("chart.caption.all_on_pace"))
-    return "\n".join(lines)
+            names = [html.escape(name, quote=False) for name in behind]
+            full_list = [t("chart.behind_list", n=t.number(len(names))), *names]
+            return caption_with_list(lines, partial(_behind_line, t), names, full_list)
+        lines.append(t("chart.caption.all_on_pace"))
+    return fit_caption("\n".join(lines))
 
 
-def person_caption(t: Translator, results: PeriodResults, person: PersonResult) -> str:
+def person_caption(t: Translator, results: PeriodResults, person: PersonResult) -> Caption:
     lines = [
         t("chart.caption.own", period=period_text(t, results.dates)),
         _totals_text(t, person.totals),
@@ -164,4 +166,4 @@ def person_caption(t: Translator, results: PeriodResults, person: PersonResult) 
             lines.append(t("chart.caption.own_behind", metrics=", ".join(behind)))
         else:
             lines.append(t("chart.caption.own_on_pace"))
-    return "\n".join(lines)
+    return fit_caption("\n".join(lines))

@@ -5,6 +5,7 @@ from bot.services.leaderboard import Leaderboard, Ranked
 from bot.services.periods import Period
 from bot.texts import Safe, Translator
 from bot.views.common import kpi_parts, metric_quantity
+from bot.views.paging import split_message
 from models import Metric
 
 MEDALS = ("🥇", "🥈", "🥉")
@@ -31,7 +32,9 @@ def _row(t: Translator, board: Leaderboard, place: int, row: Ranked) -> str:
     return t("lb.row", place=marker, name=row.user.first_name, value=Safe(text))
 
 
-def leaderboard(t: Translator, board: Leaderboard) -> str:
+def leaderboard(t: Translator, board: Leaderboard) -> list[str]:
+    """The ranking, in as many messages as a big team's needs: read top down, it goes on in
+    the next message (a query with its #tag would not fit a page button's 64 bytes)."""
     metric = board.query.metric
     title_metric = t(f"metric.{metric.value}") if metric else t("lb.default_metric")
     if board.query.period is Period.DAY:
@@ -47,4 +50,4 @@ def leaderboard(t: Translator, board: Leaderboard) -> str:
     lines += [_row(t, board, place, row) for place, row in enumerate(board.rows)]
     total = " · ".join([_value(t, board, board.total), *kpi_parts(t, board.total)])
     lines += ["", t("lb.total", value=Safe(total))]
-    return "\n".join(lines)
+    return split_message(lines)
