@@ -31,7 +31,7 @@ async def export(
         return message.answer(parse_problem(t, error))
     data = await load_export(session, user, team, request.dates)
     content = await render_export(data, request, views.export_labels(t), views.export_rows(t, data))
-    document = BufferedInputFile(content, filename=export_filename(team, request))
+    document = BufferedInputFile(content, filename=export_filename(data, request))
     caption = views.caption(t, user, team, request, data)
     sent = message.answer_document(document, caption=caption.text)
     return [sent, *(message.answer(text) for text in caption.follow_up)]
