@@ -63,12 +63,18 @@ class KpiScheduler:
             logger.exception("Releasing the scheduler lease failed")
 
     async def reminders(self) -> int:
-        return await self._guarded(run_reminders(self.db, self.holder, LEASE_TTL, self.outbox.wake))
+        queued = await self._guarded(
+            run_reminders(self.db, self.holder, LEASE_TTL, self.outbox.wake)
+        )
+        logger.debug("Reminders tick: %d queued", queued)  # every minute: DEBUG only
+        return queued
 
     async def weekly(self) -> int:
-        return await self._guarded(
+        queued = await self._guarded(
             run_weekly_reports(self.db, self.holder, LEASE_TTL, self.executor, self.outbox.wake)
         )
+        logger.debug("Weekly reports tick: %d queued", queued)
+        return queued
 
     async def _guarded(self, work: Coroutine[Any, Any, int]) -> int:
         task = asyncio.current_task()

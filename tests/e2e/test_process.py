@@ -44,7 +44,11 @@ async def spawn(
 
 
 async def start_bot(
-    tg: FakeTelegram, tmp_path: Path, db_url: str, output: int = asyncio.subprocess.DEVNULL
+    tg: FakeTelegram,
+    tmp_path: Path,
+    db_url: str,
+    output: int = asyncio.subprocess.DEVNULL,
+    **env: str,
 ) -> asyncio.subprocess.Process:
     """The bot against the fake Bot API, on the database at `db_url`, run in tmp_path."""
     return await spawn(
@@ -53,6 +57,7 @@ async def start_bot(
         BOT_TOKEN=tg.token,
         TELEGRAM_API_URL=tg.base_url,
         DATABASE_URL=db_url,
+        **env,
     )
 
 
