@@ -46,11 +46,11 @@ async def set_or_remove(
 
 async def show_targets(
     message: Message, session: UnitOfWork, t: Translator, user: Person, team: TeamInfo
-) -> SendMessage:
+) -> list[SendMessage]:
     today = local_date(utcnow(), team.timezone)
     targets = await team_targets(session, team.id, today, today)
     members = await team_members(session, team.id) if user.is_manager else []
-    return message.answer(views.targets_list(t, targets, user, members, today))
+    return [message.answer(text) for text in views.targets_list(t, targets, user, members, today)]
 
 
 def register(router: Router) -> None:

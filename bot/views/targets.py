@@ -1,11 +1,13 @@
 """/target and /targets."""
 
+import html
 from datetime import date
 
 from bot.domain import ParseError, ParseErrorCode
 from bot.services.targets import in_force
 from bot.texts import Translator
 from bot.views.common import metric_amount, parse_problem
+from bot.views.paging import split_message
 from models import Metric, Person, Target
 
 
@@ -50,8 +52,9 @@ def _lines(t: Translator, targets: list[Target], user_id: int | None, today: dat
 
 def targets_list(
     t: Translator, targets: list[Target], viewer: Person, members: list[Person], today: date
-) -> str:
-    """What is in force for the viewer; for a manager the team defaults and everyone's own."""
+) -> list[str]:
+    """What is in force for the viewer; for a manager the team defaults and everyone's own (in
+    as many messages as a big team's personal targets take)."""
     own = _lines(t, targets, viewer.id, today)
     parts = [t("targets.own_title"), "\n".join(own) if own else t("targets.none")]
     if viewer.is_manager:
@@ -62,8 +65,9 @@ def targets_list(
         for target in targets:
             member = people.get(target.user_id) if target.user_id else None
             if member is not None and in_force(targets, member.id, target.metric, today) is target:
-                personal.append(f"• {member.first_name}: {describe(t, target)}")
+                name = html.escape(member.first_name, quote=False)
+                personal.append(f"• {name}: {describe(t, target)}")
         if personal:
             parts += ["", t("targets.personal_title"), "\n".join(personal)]
         parts += ["", t("targets.manager_hint")]
-    return "\n".join(parts)
+    return split_message("\n".join(parts).split("\n"))

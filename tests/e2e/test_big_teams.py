@@ -13,7 +13,8 @@ from sqlalchemy import update
 
 from bot.outgoing.weekly import queue_weekly_reports
 from bot.services.periods import Period, period_range
-from models import TeamInfo
+from bot.services.targets import TargetCommand, set_target
+from models import Metric, TeamInfo
 from models.base import Clock
 from models.user import User
 from tests.e2e.conftest import RunningBot
@@ -192,6 +193,26 @@ async def test_monday_caption_names_who_fits_and_sends_the_whole_list(kpi: Runni
         line.removesuffix(" Й.") for line in lines[1:]
     }  # initial of the last name
     assert all(m.seq > photo.seq for m in follow)
+    assert_nothing_refused(kpi.tg)
+
+
+async def test_targets_of_everyone_go_on_in_the_next_messages(kpi: RunningBot) -> None:
+    anna, names, team = await big_team(kpi, 100)
+    today = NOON_25_NOV.date()
+    async with kpi.db.write() as session:
+        for number in range(1, 100):
+            for metric, value in ((Metric.CALLS, 150 + number), (Metric.REVENUE, 100_000_000)):
+                command = TargetCommand(metric, value, Period.MONTH, None)
+                await set_target(session, team.id, MANAGER, command, 1000 + number, today)
+    first = await anna.say("/targets")
+    messages = [first]
+    while "/target" not in (messages[-1].plain or "").splitlines()[-1]:
+        messages.append(await anna.receive())
+    assert len(messages) > 1
+    lines = [line for message in messages for line in (message.plain or "").splitlines()]
+    for number, name in enumerate(names, 1):
+        assert f"• {name}: Calls: {150 + number} a month" in lines, name
+        assert f"• {name}: Revenue: 1,000,000 ₽ a month" in lines, name
     assert_nothing_refused(kpi.tg)
 
 
