@@ -196,6 +196,19 @@ async def test_monday_caption_names_who_fits_and_sends_the_whole_list(kpi: Runni
     assert_nothing_refused(kpi.tg)
 
 
+async def test_teamchart_caption_sends_the_whole_list_after_the_picture(kpi: RunningBot) -> None:
+    anna, names, _team = await big_team(kpi, 100)
+    await anna.say("/target calls 100 week")
+    photo = await anna.say("/teamchart", timeout=30)
+    assert photo.photo is not None
+    assert re.search(r"…and \d+ more$", photo.plain or ""), photo.plain
+    follow = [await anna.receive()]
+    while not all(any(name in (m.plain or "") for m in follow) for name in names):
+        follow.append(await anna.receive())
+    assert (follow[0].plain or "").startswith("⚠️ Behind pace, all ")
+    assert_nothing_refused(kpi.tg)
+
+
 async def test_targets_of_everyone_go_on_in_the_next_messages(kpi: RunningBot) -> None:
     anna, names, team = await big_team(kpi, 100)
     today = NOON_25_NOV.date()
