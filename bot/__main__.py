@@ -23,6 +23,11 @@ SHUTDOWN_GRACE_SECONDS = 15
 # a fraction of the time (measured: about a tenth of a /call), for a few MB more between steps.
 GC_YOUNG_THRESHOLD = 50_000
 
+# Loggers that write a line per update or per scheduler tick at INFO (aiogram's "Update id=...
+# is handled", APScheduler's "Running job" and "executed successfully": thousands a day).
+# Below DEBUG they are kept to warnings; at DEBUG they say everything.
+CHATTY_LOGGERS = ("aiogram.event", "apscheduler")
+
 ENV_NAMES = {
     "bot_token": "BOT_TOKEN",
     "telegram_api_url": "TELEGRAM_API_URL",
@@ -42,6 +47,15 @@ def config_error_line(error: ValidationError) -> str:
     if field == "bot_token":
         return f"error: {name} is malformed (expected the form 123456789:AA... from @BotFather)"
     return f"error: {name} is invalid ({first['msg']})"
+
+
+def configure_logging(level: str) -> None:
+    """Quiet by default: start-up, shutdown, warnings and errors; the detail at DEBUG."""
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger().setLevel(level.upper())
+    chatty = logging.NOTSET if level.upper() == "DEBUG" else logging.WARNING
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(chatty)
 
 
 def settle_memory() -> None:
@@ -103,8 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as error:
         print(config_error_line(error), file=sys.stderr)
         return EXIT_CONFIG_ERROR
-    level = getattr(settings, "log_level", "INFO").upper()
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(getattr(settings, "log_level", "INFO"))
     if isinstance(settings, DatabaseSettings):
         from models.database import upgrade_to_head
 

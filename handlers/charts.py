@@ -13,15 +13,22 @@ from bot.services.weekly import load_results, parse_chart_period
 from bot.texts import Translator
 from bot.views.charts import person_caption, person_chart, team_caption, team_chart
 from bot.views.common import parse_problem
+from bot.views.paging import Caption
 from models import Person, TeamInfo, UnitOfWork
 from models.base import utcnow
 
 FILENAME = "chart.png"
 
 
+def _photo(message: Message, png: bytes, caption: Caption) -> list[SendMessage | SendPhoto]:
+    """The chart, then what its caption could not hold."""
+    photo = message.answer_photo(BufferedInputFile(png, FILENAME), caption=caption.text)
+    return [photo, *(message.answer(text) for text in caption.follow_up)]
+
+
 async def show_team_chart(
     message: Message, command: CommandObject, session: UnitOfWork, t: Translator, team: TeamInfo
-) -> SendMessage | SendPhoto:
+) -> SendMessage | list[SendMessage | SendPhoto]:
     try:
         period = parse_chart_period(command.args)
     except ParseError as error:
@@ -29,7 +36,7 @@ async def show_team_chart(
     today = local_date(utcnow(), team.timezone)
     results = await load_results(session, team, period_range(period, today), today)
     png = await render_png(render_team_chart, team_chart(results, t))
-    return message.answer_photo(BufferedInputFile(png, FILENAME), caption=team_caption(t, results))
+    return _photo(message, png, team_caption(t, results))
 
 
 async def show_own_chart(
@@ -39,7 +46,7 @@ async def show_own_chart(
     t: Translator,
     user: Person,
     team: TeamInfo,
-) -> SendMessage | SendPhoto:
+) -> SendMessage | list[SendMessage | SendPhoto]:
     try:
         period = parse_chart_period(command.args)
     except ParseError as error:
@@ -48,9 +55,7 @@ async def show_own_chart(
     results = await load_results(session, team, period_range(period, today), today, user)
     person = results.of(user.id)
     png = await render_png(render_person_chart, person_chart(results, person, t))
-    return message.answer_photo(
-        BufferedInputFile(png, FILENAME), caption=person_caption(t, results, person)
-    )
+    return _photo(message, png, person_caption(t, results, person))
 
 
 def register(router: Router) -> None:

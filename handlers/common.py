@@ -13,8 +13,8 @@ from models import Person, TeamInfo
 
 async def show_help(
     message: Message, t: Translator, user: Person, team: TeamInfo | None
-) -> SendMessage:
-    return message.answer(help_text(t, user, team is not None))
+) -> list[SendMessage]:
+    return [message.answer(text) for text in help_text(t, user, team is not None)]
 
 
 async def cancel(message: Message, state: FSMContext, t: Translator) -> SendMessage:

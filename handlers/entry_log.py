@@ -1,6 +1,7 @@
 """/log [@username] [date]: a day's entries with a ❌ button each."""
 
 import html
+from collections.abc import Callable
 
 from aiogram import Router
 from aiogram.filters import CommandObject
@@ -18,6 +19,7 @@ from bot.services.entry_log import (
     delete_entry,
     open_log,
     parse_log_args,
+    reopen_log,
 )
 from bot.services.periods import local_date
 from bot.texts import Translator
@@ -33,8 +35,20 @@ class DeleteEntry(CallbackData, prefix="lgd"):
     entry_id: RowId
 
 
+class LogPage(CallbackData, prefix="lgp"):
+    """◀ ▶ under a /log list: whose day (a date's ordinal) and the page to show."""
+
+    owner: int
+    day: int
+    page: int
+
+
 def _delete_button(entry_id: int) -> DeleteEntry:
     return DeleteEntry(entry_id=entry_id)
+
+
+def _page_button(log: DayLog) -> Callable[[int], LogPage]:
+    return lambda page: LogPage(owner=log.owner.id, day=log.day.toordinal(), page=page)
 
 
 async def show_log(
@@ -56,8 +70,28 @@ async def show_log(
     if result is LogRefusal.NO_MEMBER:
         return message.answer(t("log.no_member", username=args.username or ""))
     assert isinstance(result, DayLog)
-    text, markup = views.day_log(t, result, user.id, today, _delete_button)
+    text, markup = views.day_log(t, result, user.id, today, _delete_button, _page_button(result))
     return message.answer(text, reply_markup=markup)
+
+
+async def turn_log_page(
+    query: CallbackQuery,
+    callback_data: LogPage,
+    session: UnitOfWork,
+    t: Translator,
+    user: Person,
+    team: TeamInfo | None,
+) -> AnswerCallbackQuery | tuple[AnswerCallbackQuery, EditMessageText]:
+    log = await reopen_log(session, user, team, callback_data.owner, callback_data.day)
+    if not isinstance(log, DayLog):
+        return query.answer(t.plain(f"log.toast.{log.value}"))
+    if not isinstance(query.message, Message):  # too old to edit
+        return query.answer()
+    today = local_date(utcnow(), log.timezone)
+    text, markup = views.day_log(
+        t, log, user.id, today, _delete_button, _page_button(log), callback_data.page
+    )
+    return query.answer(), query.message.edit_text(text, reply_markup=markup)
 
 
 async def delete_from_log(
@@ -76,7 +110,12 @@ async def delete_from_log(
     toast = query.answer(t.plain("log.toast.deleted", what=html.unescape(what)))
     if not isinstance(query.message, Message):
         return toast
-    text, markup = views.day_log(t, deletion.log, user.id, today, _delete_button)
+    # The page where the removed entry was: the entries logged before it stay in place.
+    log, removed = deletion.log, deletion.entry
+    before = sum((e.created_at, e.id) < (removed.created_at, removed.id) for e in log.entries)
+    text, markup = views.day_log(
+        t, log, user.id, today, _delete_button, _page_button(log), showing=before
+    )
     return toast, query.message.edit_text(text, reply_markup=markup)
 
 
@@ -84,3 +123,4 @@ def register(router: Router) -> None:
     """Members, in private (the ❌ buttons: anyone who presses; the deletion decides)."""
     router.message.register(show_log, Command("log"))
     router.callback_query.register(delete_from_log, DeleteEntry.filter(), flags=WRITES)
+    router.callback_query.register(turn_log_page, LogPage.filter())

@@ -23,7 +23,7 @@ async def export(
     t: Translator,
     user: Person,
     team: TeamInfo,
-) -> SendMessage | SendDocument:
+) -> SendMessage | list[SendMessage | SendDocument]:
     today = local_date(utcnow(), team.timezone)
     try:
         request = parse_export_args(command.args, today)
@@ -31,8 +31,10 @@ async def export(
         return message.answer(parse_problem(t, error))
     data = await load_export(session, user, team, request.dates)
     content = await render_export(data, request, views.export_labels(t), views.export_rows(t, data))
-    document = BufferedInputFile(content, filename=export_filename(team, request))
-    return message.answer_document(document, caption=views.caption(t, user, team, request, data))
+    document = BufferedInputFile(content, filename=export_filename(data, request))
+    caption = views.caption(t, user, team, request, data)
+    sent = message.answer_document(document, caption=caption.text)
+    return [sent, *(message.answer(text) for text in caption.follow_up)]
 
 
 def register(router: Router) -> None:

@@ -18,13 +18,13 @@ from models.base import utcnow
 
 async def show_leaderboard(
     message: Message, command: CommandObject, session: UnitOfWork, t: Translator, team: TeamInfo
-) -> SendMessage:
+) -> SendMessage | list[SendMessage]:
     try:
         query = parse_leaderboard_args(command.args)
     except ParseError as error:
         return message.answer(parse_problem(t, error))
     board = await leaderboard(session, team, query, local_date(utcnow(), team.timezone))
-    return message.answer(views.leaderboard(t, board))
+    return [message.answer(text) for text in views.leaderboard(t, board)]
 
 
 def register_managers(router: Router) -> None:

@@ -2,26 +2,61 @@
 
 from aiogram import Router
 from aiogram.filters import CommandObject
-from aiogram.methods import SendMessage, TelegramMethod
-from aiogram.types import Message, ReplyKeyboardRemove
+from aiogram.filters.callback_data import CallbackData
+from aiogram.methods import AnswerCallbackQuery, EditMessageText, SendMessage, TelegramMethod
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardRemove
 
-from bot.filters import Command
+from bot.filters import Command, IsManager
 from bot.middlewares import WRITES
 from bot.services.periods import local_date
 from bot.services.roster import RoleChange, remove_member, roster, set_role
 from bot.texts import Translator, language_for, translator
 from bot.views import roster as views
 from bot.views.menu import drop_managers_menu, managers_menu
+from bot.views.paging import page_buttons
 from models import Person, Role, TeamInfo, UnitOfWork
 from models.base import utcnow
 from models.user import find_member
 
 
+class RosterPage(CallbackData, prefix="rsp"):
+    """◀ ▶ under /team: the page to show, drawn again from the roster as it is now."""
+
+    page: int
+
+
+async def _roster_page(
+    session: UnitOfWork, t: Translator, team: TeamInfo, index: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    rows = await roster(session, team, local_date(utcnow(), team.timezone))
+    shown = views.roster(t, team, rows, index)
+    buttons = page_buttons(shown, lambda number: RosterPage(page=number))
+    return shown.text, InlineKeyboardMarkup(inline_keyboard=[buttons]) if buttons else None
+
+
 async def show_team(
     message: Message, session: UnitOfWork, t: Translator, team: TeamInfo
 ) -> SendMessage:
-    rows = await roster(session, team, local_date(utcnow(), team.timezone))
-    return message.answer(views.roster(t, team, rows))
+    text, markup = await _roster_page(session, t, team, 0)
+    return message.answer(text, reply_markup=markup)
+
+
+async def turn_roster_page(
+    query: CallbackQuery,
+    callback_data: RosterPage,
+    session: UnitOfWork,
+    t: Translator,
+    team: TeamInfo,
+) -> AnswerCallbackQuery | tuple[AnswerCallbackQuery, EditMessageText]:
+    if not isinstance(query.message, Message):  # too old to edit
+        return query.answer()
+    text, markup = await _roster_page(session, t, team, callback_data.page)
+    return query.answer(), query.message.edit_text(text, reply_markup=markup)
+
+
+async def refuse_roster_page(query: CallbackQuery, t: Translator) -> AnswerCallbackQuery:
+    """Someone who no longer manages a team pressed a roster page button."""
+    return query.answer(t.plain("manager_only"))
 
 
 async def _member(
@@ -99,5 +134,7 @@ async def remove(
 def register_managers(router: Router) -> None:
     """Managers, in private."""
     router.message.register(show_team, Command("team"))
+    router.callback_query.register(turn_roster_page, RosterPage.filter(), IsManager())
+    router.callback_query.register(refuse_roster_page, RosterPage.filter())
     router.message.register(change_role, Command("promote", "demote"), flags=WRITES)
     router.message.register(remove, Command("remove"), flags=WRITES)

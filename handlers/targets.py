@@ -44,11 +44,11 @@ async def set_or_remove(
 
 async def show_targets(
     message: Message, session: UnitOfWork, t: Translator, user: Person, team: TeamInfo
-) -> SendMessage:
+) -> list[SendMessage]:
     today = local_date(utcnow(), team.timezone)
     view = await targets_view(session, team, user, today)
     members = await team_members(session, team.id) if user.is_manager else []
-    return message.answer(views.targets_list(t, view, user, members))
+    return [message.answer(text) for text in views.targets_list(t, view, user, members)]
 
 
 def register(router: Router) -> None:

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from models.base import utcnow
 from models.entry import Entry
@@ -14,27 +14,19 @@ from models.unit_of_work import UnitOfWork
 from models.user import User
 
 
-@dataclass(frozen=True, slots=True)
-class DayEntries:
-    entries: list[Entry]  # the latest `limit` live entries, oldest first
-    total: int  # live entries of that day, shown or not
-
-
-async def day_entries(
-    session: UnitOfWork, *, team_id: int, user_id: int, day: date, limit: int
-) -> DayEntries:
-    """A person's live entries of one business day in one team."""
-    live = (
-        Entry.team_id == team_id,
-        Entry.user_id == user_id,
-        Entry.business_date == day,
-        Entry.deleted_at.is_(None),
+async def day_entries(session: UnitOfWork, *, team_id: int, user_id: int, day: date) -> list[Entry]:
+    """A person's live entries of one business day in one team, oldest first."""
+    query = (
+        select(Entry)
+        .where(
+            Entry.team_id == team_id,
+            Entry.user_id == user_id,
+            Entry.business_date == day,
+            Entry.deleted_at.is_(None),
+        )
+        .order_by(Entry.created_at, Entry.id)
     )
-    total = await session.scalar(select(func.count()).select_from(Entry).where(*live)) or 0
-    query = select(Entry).where(*live).order_by(Entry.created_at.desc(), Entry.id.desc())
-    latest = list((await session.scalars(query.limit(limit))).all())
-    latest.reverse()
-    return DayEntries(latest, int(total))
+    return list((await session.scalars(query)).all())
 
 
 def _may_delete() -> Any:

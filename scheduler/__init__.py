@@ -129,16 +129,20 @@ class KpiScheduler:
             logger.exception("Releasing the scheduler lease failed")
 
     async def reminders(self) -> int:
-        return await self._guarded(
+        queued = await self._guarded(
             run_reminders(self.db, self.holder, self.lease_ttl, self.outbox.wake)
         )
+        logger.debug("Reminders tick: %d queued", queued)  # every minute: DEBUG only
+        return queued
 
     async def weekly(self) -> int:
-        return await self._guarded(
+        queued = await self._guarded(
             run_weekly_reports(
                 self.db, self.holder, self.lease_ttl, self.executor, self.outbox.wake
             )
         )
+        logger.debug("Weekly reports tick: %d queued", queued)
+        return queued
 
     async def prune(self) -> int:
         return await self._guarded(prune_processed_updates(self.db, self.holder, self.lease_ttl))

@@ -13,6 +13,7 @@ from bot.services.periods import DateRange
 from bot.services.weekly import WeeklyPlan, is_manager_copy, plan_weekly_reports
 from bot.texts import language_for, translator
 from bot.views.charts import person_caption, person_chart, team_caption, team_chart
+from bot.views.paging import Caption
 from models import TeamInfo, UnitOfWork
 
 
@@ -22,7 +23,7 @@ class Outgoing:
     chat_id: int
     user_id: int | None
     photo: bytes
-    caption: str
+    caption: Caption  # its follow-up messages are queued right after the photo
 
 
 async def render_weekly_reports(
@@ -41,7 +42,7 @@ async def render_weekly_reports(
             )
         return team_renders[language]
 
-    jobs: list[tuple[str, int, int | None, Awaitable[bytes], str]] = []
+    jobs: list[tuple[str, int, int | None, Awaitable[bytes], Caption]] = []
     for key, member in plan.pending.items():
         if member is None:
             assert team.chat_id is not None
@@ -75,11 +76,21 @@ async def store_weekly_reports(
             session,
             message.key,
             message.chat_id,
-            text=message.caption,
+            text=message.caption.text,
             photo=message.photo,
             user_id=message.user_id,
             not_before=not_before,
         )
+        # Queued after the photo, for the same time: the sender goes by time, then by queue order.
+        for number, text in enumerate(message.caption.follow_up, 1):
+            await enqueue(
+                session,
+                f"{message.key}:more{number}",
+                message.chat_id,
+                text=text,
+                user_id=message.user_id,
+                not_before=not_before,
+            )
     return queued
 
 

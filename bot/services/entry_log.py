@@ -12,9 +12,6 @@ from models.entry_log import day_entries, soft_delete
 from models.team import team_by_id
 from models.user import find_member, person_by_id
 
-# Telegram allows 100 buttons per keyboard; 50 keeps the list readable.
-MAX_SHOWN = 50
-
 _USERNAME_RE = re.compile(r"@[A-Za-z0-9_]{1,32}")
 
 
@@ -44,18 +41,18 @@ class DayLog:
     owner: Person
     timezone: str  # the team's: entries show the time they were logged there
     day: date
-    entries: list[Entry]  # at most MAX_SHOWN, oldest first
-    total: int  # live entries that day
+    entries: list[Entry]  # the day's live entries, oldest first
 
 
 class LogRefusal(StrEnum):
     NOT_MANAGER = "not_manager"
     NO_MEMBER = "no_member"
+    GONE = "gone"  # a page button of a list its presser may no longer open
 
 
 async def load_day_log(session: UnitOfWork, owner: Person, team: TeamInfo, day: date) -> DayLog:
-    found = await day_entries(session, team_id=team.id, user_id=owner.id, day=day, limit=MAX_SHOWN)
-    return DayLog(owner, team.timezone, day, found.entries, found.total)
+    entries = await day_entries(session, team_id=team.id, user_id=owner.id, day=day)
+    return DayLog(owner, team.timezone, day, entries)
 
 
 def _is_self(viewer: Person, username: str) -> bool:
@@ -77,6 +74,24 @@ async def open_log(
             return LogRefusal.NO_MEMBER
         owner = member
     return await load_day_log(session, owner, team, args.day)
+
+
+async def reopen_log(
+    session: UnitOfWork, viewer: Person, team: TeamInfo | None, owner_id: int, day_number: int
+) -> DayLog | LogRefusal:
+    """The list behind a ◀ ▶ press, with the rights of now: the presser's own day, or a
+    current member's for a manager of the team (the button may be old or forged)."""
+    if team is None or not 0 < owner_id < 2**63 or not 0 < day_number <= date.max.toordinal():
+        return LogRefusal.GONE
+    day = date.fromordinal(day_number)
+    if owner_id == viewer.id:
+        return await load_day_log(session, viewer, team, day)
+    if not viewer.is_manager:
+        return LogRefusal.NOT_MANAGER
+    owner = await person_by_id(session, owner_id)
+    if owner is None or owner.team_id != team.id:
+        return LogRefusal.GONE
+    return await load_day_log(session, owner, team, day)
 
 
 class DeleteOutcome(StrEnum):

@@ -29,9 +29,10 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
 
 from bot.domain import RUBLE, percent_of, rounded, shown_share, whole_rubles
 
@@ -57,10 +58,7 @@ _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _SHEET_TITLE_MAX = 31
 _SHEET_TITLE_FORBIDDEN = str.maketrans({ch: " " for ch in "\\/?*[]:"})
 
-_ENTRY_WIDTHS = (12.0, 20.0, 14.0, 8.0, 14.0, 14.0, 40.0, 17.0, 8.0)
-_ENTRY_MAX_WIDTH = 60.0
-_SUMMARY_MIN_WIDTH = 10.0
-_SUMMARY_MAX_WIDTH = 40.0
+_TEXT_MAX_WIDTH = 60.0  # a longer name or note runs on past the column's edge
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,9 +245,40 @@ def _set_widths(ws: WriteOnlyWorksheet, widths: Sequence[float]) -> None:
         ws.column_dimensions[get_column_letter(index)].width = width
 
 
-def _text_width(texts: Iterable[str], base: float, cap: float) -> float:
-    longest = max((len(text) for text in texts), default=0)
-    return min(max(base, longest + 2.0), cap)
+def shown_length(value: Any, number_format: str = "General") -> int:
+    """How many characters a cell shows once its number format is applied (its longest line)."""
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        return len("ИСТИНА")  # the longest of TRUE/FALSE as a Russian LibreOffice shows them
+    if number_format in (DATE_FORMAT, DATETIME_FORMAT):
+        return len(number_format)
+    if isinstance(value, date):
+        return len(DATETIME_FORMAT if isinstance(value, datetime) else DATE_FORMAT)
+    if number_format == MONEY_FORMAT:
+        return len(f"{Decimal(value):,.2f}")
+    if number_format == PERCENT_FORMAT:
+        return len(f"{Decimal(value) * 100:.0f}%")
+    if number_format == CONVERSION_FORMAT:
+        return len(f"{Decimal(value) * 100:.1f}%")
+    return max((len(line) for line in str(value).split("\n")), default=0)
+
+
+def column_width(lengths: Iterable[int], header: str, cap: float | None = None) -> float:
+    """A column as wide as its longest value and its bold header (a little wider per
+    character), plus a margin; text may be capped (the cell then wraps or is cut at the
+    edge), numbers never are: a number too wide for its column prints as ###."""
+    width = max(max(lengths, default=0) + 2.0, len(header) * 1.2 + 2.0)
+    return width if cap is None else min(width, cap)
+
+
+def _print_setup(ws: WriteOnlyWorksheet) -> None:
+    """Landscape, as wide as one page, the header row repeated on every printed page."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # as many pages down as it takes
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_title_rows = "1:1"
 
 
 def _write_entries(
@@ -258,12 +287,29 @@ def _write_entries(
     make = _CellMaker(ws)
     headers = labels.entry_headers
     columns = len(headers)
-    widths = [
-        min(max(base, len(header) + 2.0), _ENTRY_MAX_WIDTH)
-        for base, header in zip(_ENTRY_WIDTHS, headers, strict=False)
+    values: list[Iterable[int]] = [
+        [len(DATE_FORMAT)] if entries else [],
+        (len(e.person) for e in entries),
+        (len(e.kind) for e in entries),
+        (len(str(e.count)) for e in entries),
+        (
+            shown_length(kopecks_to_rubles(e.amount_kopecks), MONEY_FORMAT)
+            for e in entries
+            if e.amount_kopecks is not None
+        ),
+        (len(e.tag) for e in entries if e.tag),
+        (shown_length(e.note) for e in entries if e.note),
+        [len(DATETIME_FORMAT)] if entries else [],
+        [shown_length(True)] if entries else [],
     ]
-    widths[1] = _text_width((e.person for e in entries), widths[1], 40.0)
-    _set_widths(ws, widths)
+    _set_widths(
+        ws,
+        [
+            column_width(lengths, header, _TEXT_MAX_WIDTH)
+            for lengths, header in zip(values, headers, strict=False)
+        ],
+    )
+    _print_setup(ws)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(columns)}{len(entries) + 1}"
     ws.append([make.text(header, bold=True) for header in headers])
@@ -355,25 +401,19 @@ def _write_summary(
 ) -> None:
     make = _CellMaker(ws)
     headers = labels.summary_headers()
-    widths = [min(max(_SUMMARY_MIN_WIDTH, len(h) + 2.0), _SUMMARY_MAX_WIDTH) for h in headers]
-    names = [row.person for row in summary] + [labels.total]
-    widths[0] = _text_width(names, widths[0], _SUMMARY_MAX_WIDTH)
-    _set_widths(ws, widths)
-    ws.freeze_panes = "B2"
-    ws.append([make.text(header, bold=True) for header in headers])
-    for item in summary:
-        ws.append(
-            _summary_row(
-                make,
-                item.person,
-                item.values,
-                item.targets,
-                item.conversion,
-                item.average_deal,
-            )
+    rows = [
+        _summary_row(
+            make,
+            item.person,
+            item.values,
+            item.targets,
+            item.conversion,
+            item.average_deal,
         )
+        for item in summary
+    ]
     totals = summary_totals(summary)
-    ws.append(
+    rows.append(
         _summary_row(
             make,
             labels.total,
@@ -384,6 +424,22 @@ def _write_summary(
             bold=True,
         )
     )
+    # A row's cells are fresh objects here (nothing reused), so they can be measured first.
+    lengths: list[list[int]] = [[] for _ in headers]
+    for row in rows:
+        for index, cell in enumerate(row):
+            if isinstance(cell, Cell):
+                lengths[index].append(shown_length(cell.value, cell.number_format))
+            else:
+                lengths[index].append(shown_length(cell))
+    widths = [column_width(found, header) for found, header in zip(lengths, headers, strict=True)]
+    widths[0] = min(widths[0], _TEXT_MAX_WIDTH)
+    _set_widths(ws, widths)
+    _print_setup(ws)
+    ws.freeze_panes = "B2"
+    ws.append([make.text(header, bold=True) for header in headers])
+    for row in rows:
+        ws.append(row)
 
 
 def build_workbook(

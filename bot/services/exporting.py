@@ -72,6 +72,7 @@ class ExportData:
     team: TeamInfo
     entries: list[tuple[Entry, str]]  # each with its author's name
     summary: list[SummaryRow]
+    person: Person | None = None  # whose own entries these are; None: the whole team's
 
 
 def _summary_row(name: str, totals: Totals, targets: dict[str, Fraction | None]) -> SummaryRow:
@@ -120,7 +121,7 @@ async def load_export(
         )
         for user in ordered
     ]
-    return ExportData(team, entries, summary)
+    return ExportData(team, entries, summary, viewer if own_only else None)
 
 
 _TRANSLIT = str.maketrans(
@@ -132,20 +133,31 @@ _TRANSLIT = str.maketrans(
 )
 
 
+def _slug(name: str) -> str:
+    """An ASCII file-name part: 'Продажи Север' -> 'prodazhi-sever'; empty if nothing is left."""
+    letters = name.casefold().translate(_TRANSLIT)
+    return re.sub(r"[^a-z0-9]+", "-", letters).strip("-")[:40].strip("-")
+
+
 def team_slug(team: TeamInfo) -> str:
-    """An ASCII file-name part: 'Продажи Север' -> 'prodazhi-sever'; the id if nothing is left."""
-    letters = team.name.casefold().translate(_TRANSLIT)
-    slug = re.sub(r"[^a-z0-9]+", "-", letters).strip("-")[:40].strip("-")
-    return slug or f"team-{team.id}"
+    return _slug(team.name) or f"team-{team.id}"
 
 
-def export_filename(team: TeamInfo, request: ExportRequest) -> str:
+def person_slug(person: Person) -> str:
+    return _slug(person_name(person)) or _slug(person.username or "") or f"user-{person.id}"
+
+
+def export_filename(data: ExportData, request: ExportRequest) -> str:
+    """`kpi-<team>-<month>.xlsx` for the team, `kpi-<team>-<person>-<month>.xlsx` for oneself."""
     if request.period is Period.WEEK:
         year, week, _ = request.dates.start.isocalendar()
         period = f"{year}-W{week:02d}"
     else:
         period = request.dates.start.strftime("%Y-%m")
-    return f"kpi-{team_slug(team)}-{period}.{'csv' if request.as_csv else 'xlsx'}"
+    parts = [team_slug(data.team)]
+    if data.person is not None:
+        parts.append(person_slug(data.person))
+    return f"kpi-{'-'.join(parts)}-{period}.{'csv' if request.as_csv else 'xlsx'}"
 
 
 async def render_export(

@@ -4,6 +4,7 @@ import itertools
 from collections.abc import Sequence
 from datetime import date
 from fractions import Fraction
+from functools import partial
 
 from babel.dates import format_date, format_interval
 
@@ -13,10 +14,9 @@ from bot.services.pace import daily_share
 from bot.services.periods import DateRange, Period, period_range
 from bot.services.weekly import CHART_METRICS, PeriodResults, PersonResult
 from bot.texts import Safe, Translator
-from bot.views.common import MAX_CAPTION, metric_quantity, telegram_length
+from bot.views.common import metric_quantity
+from bot.views.paging import Caption, caption_with_list, fit_caption
 from models import Metric
-
-MAX_NAMES_IN_CAPTION = 10  # a caption is at most 1024 characters
 
 _NO_TOTALS = Totals()
 
@@ -114,14 +114,6 @@ def _totals_text(t: Translator, totals: Totals) -> Safe:
     )
 
 
-def _names(t: Translator, names: list[str], shown: int) -> Safe:
-    listed = ", ".join(names[:shown])
-    rest = len(names) - shown
-    if rest > 0:
-        return Safe(t("chart.caption.more", names=Safe(listed), n=t.number(rest)))
-    return Safe(listed)
-
-
 def _behind_names(t: Translator, results: PeriodResults) -> list[str]:
     """'Bob (calls, deals)': who is behind pace on what, alphabetically (HTML)."""
     behind = sorted((p for p in results.people if p.behind), key=lambda p: p.name.casefold())
@@ -135,7 +127,16 @@ def _behind_names(t: Translator, results: PeriodResults) -> list[str]:
     ]
 
 
-def team_caption(t: Translator, results: PeriodResults) -> str:
+def _behind_line(t: Translator, names: Sequence[str], rest: int) -> str:
+    shown = Safe(", ".join(names))
+    if rest > 0:
+        shown = Safe(t("chart.caption.more", names=shown, n=t.number(rest)))
+    return t("chart.caption.behind", names=shown)
+
+
+def team_caption(t: Translator, results: PeriodResults) -> Caption:
+    """What a caption holds of it (at most 1,024 characters); a long "behind pace" list is cut
+    to "…and N more" and follows the picture whole, in messages of its own."""
     """Title, team totals, the top performer (most deals, then revenue), who is behind pace."""
     total = Totals()
     for person in results.people:
@@ -157,20 +158,14 @@ def team_caption(t: Translator, results: PeriodResults) -> str:
         lines.append(t("chart.caption.no_top"))
     if any(person.paces for person in results.people):  # no targets: nothing to be behind of
         behind = _behind_names(t, results)
-        if not behind:
-            lines.append(t("chart.caption.all_on_pace"))
-            return "\n".join(lines)
-        # As many names as the caption's limit leaves room for; "and N more" for the rest.
-        shown = min(len(behind), MAX_NAMES_IN_CAPTION)
-        while True:
-            text = "\n".join([*lines, t("chart.caption.behind", names=_names(t, behind, shown))])
-            if shown == 0 or telegram_length(text) <= MAX_CAPTION:
-                return text
-            shown -= 1
-    return "\n".join(lines)
+        if behind:
+            full_list = [t("chart.behind_list", n=t.number(len(behind))), *behind]
+            return caption_with_list(lines, partial(_behind_line, t), behind, full_list)
+        lines.append(t("chart.caption.all_on_pace"))
+    return fit_caption("\n".join(lines))
 
 
-def person_caption(t: Translator, results: PeriodResults, person: PersonResult) -> str:
+def person_caption(t: Translator, results: PeriodResults, person: PersonResult) -> Caption:
     lines = [
         t("chart.caption.own", period=period_text(t, results.dates)),
         _totals_text(t, person.totals),
@@ -181,4 +176,4 @@ def person_caption(t: Translator, results: PeriodResults, person: PersonResult) 
             lines.append(t("chart.caption.own_behind", metrics=", ".join(behind)))
         else:
             lines.append(t("chart.caption.own_on_pace"))
-    return "\n".join(lines)
+    return fit_caption("\n".join(lines))

@@ -4,6 +4,7 @@ from bot.services.export import METRIC_KEYS, ExportEntry, ExportLabels
 from bot.services.exporting import ExportData, ExportRequest
 from bot.services.periods import Period
 from bot.texts import Safe, Translator
+from bot.views.paging import Caption, fit_caption
 from models import EntryKind, Person, TeamInfo
 
 _ENTRY_HEADERS = (
@@ -62,7 +63,9 @@ def period_text(t: Translator, request: ExportRequest) -> str:
 
 def caption(
     t: Translator, viewer: Person, team: TeamInfo, request: ExportRequest, data: ExportData
-) -> str:
+) -> Caption:
     entries = t.plural("n_entries", len(data.entries))
     key = "export.caption.team" if viewer.is_manager else "export.caption.own"
-    return t(key, team=team.name, period=Safe(period_text(t, request)), entries=Safe(entries))
+    return fit_caption(
+        t(key, team=team.name, period=Safe(period_text(t, request)), entries=Safe(entries))
+    )

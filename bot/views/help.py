@@ -3,10 +3,12 @@
 from aiogram.types import KeyboardButton, ReplyKeyboardMarkup
 
 from bot.texts import Translator
+from bot.views.paging import split_message
 from models import Person
 
 
-def help_text(t: Translator, user: Person | None, has_team: bool) -> str:
+def help_text(t: Translator, user: Person | None, has_team: bool) -> list[str]:
+    """The commands, a section a paragraph; more than one message if they ever outgrow one."""
     parts = [t("help.title")]
     if has_team:
         parts.append(t("help.logging"))
@@ -18,7 +20,7 @@ def help_text(t: Translator, user: Person | None, has_team: bool) -> str:
     general = t("help.general")
     # Teamless, /newteam is already under "Getting started".
     parts.append(t("help.another_team") + "\n" + general if has_team else general)
-    return "\n\n".join(parts)
+    return split_message(parts, separator="\n\n")
 
 
 def quick_commands() -> ReplyKeyboardMarkup:

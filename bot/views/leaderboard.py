@@ -5,6 +5,7 @@ from bot.services.leaderboard import Leaderboard, Ranked
 from bot.services.periods import Period
 from bot.texts import Safe, Translator
 from bot.views.common import ALL_FIGURES, Figure, kpi_parts, metric_quantity
+from bot.views.paging import split_message
 from models import Metric
 
 MEDALS = ("🥇", "🥈", "🥉")
@@ -41,7 +42,9 @@ def _row(t: Translator, board: Leaderboard, place: int, row: Ranked) -> str:
     return t("lb.row", place=marker, name=row.user.first_name, value=Safe(text))
 
 
-def leaderboard(t: Translator, board: Leaderboard) -> str:
+def leaderboard(t: Translator, board: Leaderboard) -> list[str]:
+    """The ranking, in as many messages as a big team's needs: read top down, it goes on in
+    the next message (a query with its #tag would not fit a page button's 64 bytes)."""
     metric = board.query.metric
     title_metric = t(f"metric.{metric.value}") if metric else t("lb.default_metric")
     if board.query.period is Period.DAY:
@@ -63,4 +66,4 @@ def leaderboard(t: Translator, board: Leaderboard) -> str:
         isinstance(totals.conversion, ConversionGap) for totals in gaps
     ):
         lines.append(t("lb.no_conversion"))
-    return "\n".join(lines)
+    return split_message(lines)

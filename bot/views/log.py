@@ -1,7 +1,5 @@
 """Logging: the acknowledgement of an entry, /undo, and the /log list with its ❌ buttons."""
 
-import html
-import re
 from collections.abc import Callable
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -14,19 +12,20 @@ from bot.domain import DayTotal, ParseError
 from bot.services.entry_log import DayLog
 from bot.texts import Safe, Translator
 from bot.views.common import KIND_PLURAL_KEY, day_label, entry_summary, parse_problem, upper_first
+from bot.views.paging import page, page_buttons
 from models import Entry, EntryKind, Person
 from models.entry import AnyEntry
 
 BUTTONS_PER_ROW = 5
+# Telegram allows 100 buttons under a message: 8 rows of ❌ and the ◀ ▶ row.
+MAX_PER_PAGE = 40
 NOTE_PREVIEW = 80
-# Telegram cuts messages at 4096 visible characters; leave room for the title and footer.
-TEXT_BUDGET = 3500
-_TAG_RE = re.compile(r"<[^>]*>")
-# The ❌ button's payload for an entry id (its CallbackData lives beside the handler).
+# The ❌ button's payload for an entry id, and ◀ ▶'s for a page number (beside the handler).
 DeleteButton = Callable[[int], CallbackData]
 # A button under "how much was the deal?": the index of a recent tag, or None for "cancel".
 DealButton = Callable[[int | None], CallbackData]
 TAG_BUTTONS_PER_ROW = 3
+PageButton = Callable[[int], CallbackData]
 
 
 def kind_total(t: Translator, kind: EntryKind, total: DayTotal) -> str:
@@ -79,10 +78,6 @@ def entry_problem(t: Translator, error: ParseError, kind: EntryKind) -> str:
     return parse_problem(t, error) + "\n" + t(f"example.{kind.value}")
 
 
-def _visible_length(text: str) -> int:
-    return len(html.unescape(_TAG_RE.sub("", text)))
-
-
 def _day_text(t: Translator, day: date, today: date) -> str:
     """'today, 5 November' / '3 November'."""
     label = day_label(t, day, today)
@@ -106,9 +101,18 @@ def _entry_block(t: Translator, number: int, entry: Entry, zone: ZoneInfo) -> st
 
 
 def day_log(
-    t: Translator, log: DayLog, viewer_id: int, today: date, delete_button: DeleteButton
+    t: Translator,
+    log: DayLog,
+    viewer_id: int,
+    today: date,
+    delete_button: DeleteButton,
+    page_button: PageButton,
+    index: int | None = None,
+    *,
+    showing: int | None = None,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The list text and its ❌ keyboard: the newest entries that fit, numbered oldest first."""
+    """A page of the list (None: the newest entries, or the page with entry `showing`, an index
+    into the day's entries) and its ❌ keyboard, entries numbered oldest first."""
     day = _day_text(t, log.day, today)
     if log.owner.id == viewer_id:
         title = t("log.title.own", day=day)
@@ -117,22 +121,15 @@ def day_log(
     if not log.entries:
         return f"{title}\n\n{t('log.empty')}", None
     zone = ZoneInfo(log.timezone)
-    shown: list[Entry] = []
-    used = 0
-    for entry in reversed(log.entries):
-        size = _visible_length(_entry_block(t, len(log.entries), entry, zone)) + 1
-        if shown and used + size > TEXT_BUDGET:
-            break
-        shown.append(entry)
-        used += size
-    shown.reverse()
-    blocks = [_entry_block(t, number, entry, zone) for number, entry in enumerate(shown, 1)]
-    footer = [t("log.hint")]
-    if len(shown) < log.total:
-        footer.insert(0, t("log.truncated", shown=len(shown), total=log.total))
-    text = "\n".join([title, "", *blocks, "", *footer])
+    blocks = [_entry_block(t, n, entry, zone) for n, entry in enumerate(log.entries, 1)]
+    shown = page(t, title, blocks, t("log.hint"), index, max_blocks=MAX_PER_PAGE, showing=showing)
     builder = InlineKeyboardBuilder()
-    for number, entry in enumerate(shown, 1):
-        builder.button(text=t.plain("log.button", n=number), callback_data=delete_button(entry.id))
+    for number in shown.shown:
+        entry = log.entries[number]
+        builder.button(
+            text=t.plain("log.button", n=number + 1), callback_data=delete_button(entry.id)
+        )
     builder.adjust(BUTTONS_PER_ROW)
-    return text, builder.as_markup()
+    if turns := page_buttons(shown, page_button):
+        builder.row(*turns)
+    return shown.text, builder.as_markup()

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 from bot.services.roster import RosterRow
 from bot.texts import Safe, Translator
 from bot.views.common import kpi_parts, quantities
+from bot.views.paging import Page, page
 from models import Person, Role, TeamInfo
 
 
@@ -33,11 +34,10 @@ def _row(t: Translator, row: RosterRow, team: TeamInfo) -> str:
     )
 
 
-def roster(t: Translator, team: TeamInfo, rows: list[RosterRow]) -> str:
-    lines = [t("roster.title", team=team.name, people=t.plural("n_people", len(rows))), ""]
-    lines += [_row(t, row, team) for row in rows]
-    lines += ["", t("roster.hint")]
-    return "\n".join(lines)
+def roster(t: Translator, team: TeamInfo, rows: list[RosterRow], index: int) -> Page:
+    """Page `index` of the roster: a big team's does not fit one message."""
+    title = t("roster.title", team=team.name, people=t.plural("n_people", len(rows)))
+    return page(t, title, [_row(t, row, team) for row in rows], t("roster.hint"), index)
 
 
 def join_notice(t: Translator, team: TeamInfo, newcomer: Person) -> str:

@@ -1,10 +1,13 @@
 """/target and /targets."""
 
+import html
+
 from bot.domain import ParseError, ParseErrorCode
 from bot.services.standing import OwnTarget, TargetsView
 from bot.services.targets import TargetChange
 from bot.texts import Safe, Translator
 from bot.views.common import metric_amount, metric_target, parse_problem
+from bot.views.paging import split_message
 from models import Metric, Person, Target
 
 
@@ -55,9 +58,11 @@ def _own_line(t: Translator, own: OwnTarget) -> str:
     return line
 
 
-def targets_list(t: Translator, view: TargetsView, viewer: Person, members: list[Person]) -> str:
+def targets_list(
+    t: Translator, view: TargetsView, viewer: Person, members: list[Person]
+) -> list[str]:
     """What is in force for the viewer (their days off applied, as /month does); for a manager
-    the team defaults and everyone's own."""
+    the team defaults and everyone's own (in as many messages as a big team's take)."""
     own = [_own_line(t, item) for item in view.own]
     parts = [t("targets.own_title"), "\n".join(own) if own else t("targets.none")]
     if viewer.is_manager:
@@ -68,8 +73,9 @@ def targets_list(t: Translator, view: TargetsView, viewer: Person, members: list
         for target in view.personal:
             member = people.get(target.user_id) if target.user_id else None
             if member is not None:
-                personal.append(f"• {member.first_name}: {describe(t, target)}")
+                name = html.escape(member.first_name, quote=False)
+                personal.append(f"• {name}: {describe(t, target)}")
         if personal:
             parts += ["", t("targets.personal_title"), "\n".join(personal)]
         parts += ["", t("targets.manager_hint")]
-    return "\n".join(parts)
+    return split_message("\n".join(parts).split("\n"))

@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from bot.domain import ParseError
 from bot.services.entries import record_entry, undo_last_entry
 from bot.services.exporting import (
+    ExportData,
     ExportRequest,
     export_filename,
     load_export,
@@ -175,7 +176,7 @@ async def test_csv_has_bom_semicolons_and_cyrillic(database: Database) -> None:
     assert table[0][:3] == ["Дата", "Сотрудник", "Тип"]
     assert ["2026-11-20", "Bob", "Звонок", "30", "", "avito", "Иванов: перезвонить"] == table[2][:7]
     assert table[5][2:5] == ["Сделка", "1", "15000.50"]
-    assert export_filename(team, request) == "kpi-prodazhi-sever-2026-11.csv"
+    assert export_filename(ExportData(team, [], []), request) == "kpi-prodazhi-sever-2026-11.csv"
 
 
 async def test_russian_labels(database: Database) -> None:

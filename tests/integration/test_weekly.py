@@ -232,7 +232,7 @@ async def test_chart_data_targets_and_pace(database: Database) -> None:
     bob_now = results.of(bob.id)
     assert [m for m in bob_now.behind] == []
     assert results.of(carl.id).behind == [Metric.CALLS, Metric.DEALS]
-    caption = team_caption(EN, results)
+    caption = team_caption(EN, results).text
     assert "🏆 Top performer: Bob — 1 deal, 100,000 ₽" in spaced(caption)
     midweek = person_chart(bob_midweek, bob_midweek.of(bob.id), EN)
     assert midweek.series["calls"] == [12, 12] and len(midweek.pace["calls"]) == 7

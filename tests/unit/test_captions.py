@@ -44,9 +44,9 @@ def test_who_is_behind_on_what() -> None:
         ),
         PersonResult(member(4, "Dina"), Totals(), {}, {Metric.CALLS: ON_PACE}),
     ]
-    caption = team_caption(translator("en"), results(people))
+    caption = team_caption(translator("en"), results(people)).text
     assert caption.endswith("⚠️ Behind pace: Bob (calls, deals), Carl (deals)")
-    russian = team_caption(translator("ru"), results(people))
+    russian = team_caption(translator("ru"), results(people)).text
     assert russian.endswith("Bob (звонки, сделки), Carl (сделки)")
 
 
@@ -58,9 +58,12 @@ def test_any_team_size_fits_a_caption(size: int) -> None:
         for i in range(size)
     ]
     for language, more in (("en", "and {} more"), ("ru", "и ещё {}")):
-        caption = team_caption(translator(language), results(people))
+        made = team_caption(translator(language), results(people))
+        caption = made.text
         assert telegram_length(caption) <= MAX_CAPTION
         shown = caption.count("Александра-")
         assert 1 <= shown <= size
         if shown < size:  # the rest are counted, never cut silently
             assert caption.endswith(more.format(size - shown))
+            # and the whole list follows the picture
+            assert sum(m.count("Александра-") for m in made.follow_up) == size

@@ -183,7 +183,10 @@ def test_sheets_headers_title_and_layout() -> None:
     assert ws.freeze_panes == "A2"
     assert ws.auto_filter.ref == "A1:H2"
     assert ws.column_dimensions["A"].width >= 10
-    assert ws.column_dimensions["G"].width >= 30
+    assert ws.column_dimensions["G"].width == len("Note") * 1.2 + 2  # no notes: the header's
+    note = "Перезвонить после обеда, спросить про оптовую цену"
+    noted = workbook([entry(note=note)], SUMMARY)["Entries"]
+    assert noted.column_dimensions["G"].width == len(note) + 2  # sized to the longest note
     assert rows(wb["Summary"])[0] == tuple(SUMMARY_HEADERS)
     assert wb["Summary"].column_dimensions["A"].width >= len("Анна Смирнова")
 
