@@ -58,6 +58,8 @@ def create_dispatcher(
     dp.include_routers(*handlers.setup())
     dp["db"] = db
     dp["outbox"] = outbox = outbox or OutboxSender(db)
+    # Where charts are drawn (processes of their own in production; a thread when None).
+    dp["charts"] = chart_executor
 
     def wake_outbox(session: UnitOfWork) -> None:
         if session.info.get(QUEUED):

@@ -66,6 +66,9 @@ def defer_model_builds() -> None:
     for model in _subclasses(BaseModel):
         if model.__module__.startswith("aiogram."):
             own = model.__pydantic_parent_namespace__
+            if own is types:
+                continue
+            # One dict shared by all but the few that have names of their own.
             model.__pydantic_parent_namespace__ = {**types, **own} if own else types
     logger.debug("%d aiogram types left to build on first use", len(namespaces))
 

@@ -1,5 +1,7 @@
 """/chart [week|month] (own numbers) and /teamchart [week|month] (manager) as pictures."""
 
+from concurrent.futures import Executor
+
 from aiogram import Router
 from aiogram.filters import CommandObject
 from aiogram.methods import SendMessage, SendPhoto
@@ -27,7 +29,12 @@ def _photo(message: Message, png: bytes, caption: Caption) -> list[SendMessage |
 
 
 async def show_team_chart(
-    message: Message, command: CommandObject, session: UnitOfWork, t: Translator, team: TeamInfo
+    message: Message,
+    command: CommandObject,
+    session: UnitOfWork,
+    t: Translator,
+    team: TeamInfo,
+    charts: Executor | None = None,
 ) -> SendMessage | list[SendMessage | SendPhoto]:
     try:
         period = parse_chart_period(command.args)
@@ -35,7 +42,7 @@ async def show_team_chart(
         return message.answer(parse_problem(t, error, command=command.command.lower()))
     today = local_date(utcnow(), team.timezone)
     results = await load_results(session, team, period_range(period, today), today)
-    png = await render_png(render_team_chart, team_chart(results, t))
+    png = await render_png(render_team_chart, team_chart(results, t), charts)
     return _photo(message, png, team_caption(t, results))
 
 
@@ -46,6 +53,7 @@ async def show_own_chart(
     t: Translator,
     user: Person,
     team: TeamInfo,
+    charts: Executor | None = None,
 ) -> SendMessage | list[SendMessage | SendPhoto]:
     try:
         period = parse_chart_period(command.args)
@@ -54,7 +62,7 @@ async def show_own_chart(
     today = local_date(utcnow(), team.timezone)
     results = await load_results(session, team, period_range(period, today), today, user)
     person = results.of(user.id)
-    png = await render_png(render_person_chart, person_chart(results, person, t))
+    png = await render_png(render_person_chart, person_chart(results, person, t), charts)
     return _photo(message, png, person_caption(t, results, person))
 
 

@@ -27,17 +27,29 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.properties import PageSetupProperties
-
 from bot.domain import RUBLE, percent_of, rounded, shown_share, whole_rubles
 
 if TYPE_CHECKING:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, Cell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
     from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+
+def _load_openpyxl() -> None:
+    """openpyxl (about 25 MB with the numpy it takes along when installed) is loaded by the
+    first workbook: a bot whose people never export does without it."""
+    global Workbook, WriteOnlyCell, ERROR_CODES, ILLEGAL_CHARACTERS_RE, Cell, Font
+    global get_column_letter, PageSetupProperties
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, Cell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.properties import PageSetupProperties
 
 METRIC_KEYS: tuple[str, ...] = ("calls", "meetings", "leads", "deals", "revenue")
 """Summary metrics, in column order. ``revenue`` is money (kopecks); the rest are counts."""
@@ -454,6 +466,7 @@ def build_workbook(
     ``timezone`` is an IANA name (e.g. "Europe/Moscow"); an unknown one raises
     ``zoneinfo.ZoneInfoNotFoundError``. ``title`` goes to the workbook properties.
     """
+    _load_openpyxl()
     zone = ZoneInfo(timezone)
     # Fail before streaming starts: an error half-way would leave openpyxl's row writer open.
     for entry in entries:
