@@ -1510,7 +1510,8 @@ class FakeTelegram:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(changed.wait(), timeout)
             finally:
-                for task in list(posts):
+                # Deleting the webhook lets the POSTs in flight end; stopping the server does not.
+                for task in list(posts) if self._closing else []:
                     task.cancel()
                 await asyncio.gather(*posts, return_exceptions=True)
 
