@@ -64,7 +64,9 @@ def fsm_backends(redis_url: str | None) -> tuple[BaseStorage, BaseEventIsolation
     # Imported only when used: the redis package is an optional extra.
     from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 
-    return RedisStorage.from_url(redis_url), RedisEventIsolation.from_url(redis_url)
+    storage = RedisStorage.from_url(redis_url)
+    # One connection pool for both, closed with the storage (the isolation's close() does not).
+    return storage, RedisEventIsolation(storage.redis)
 
 
 def create_dispatcher(
