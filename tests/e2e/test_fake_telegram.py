@@ -6,7 +6,6 @@ import zlib
 
 import aiohttp
 import pytest
-from aiohttp import web
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -30,6 +29,7 @@ from aiogram.types import (
     Message,
     Update,
 )
+from aiohttp import web
 
 from tests.fake_telegram import FakeTelegram, parse_html
 
