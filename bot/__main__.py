@@ -117,13 +117,19 @@ async def serve_webhook(settings: Settings, dp: "Dispatcher", bot: "Bot", db: "D
     from bot.webhook import webhook_server
 
     assert settings.webhook_secret is not None
-    info = await bot.get_webhook_info()
-    if info.url != settings.webhook_url:
-        logger.warning(
-            "Telegram's webhook is %r, not this bot's %s: run `python -m bot set-webhook`",
-            info.url,
-            settings.webhook_url,
-        )
+    from aiogram.exceptions import TelegramAPIError
+
+    try:
+        info = await bot.get_webhook_info()
+    except TelegramAPIError as error:  # only a check: the updates may well arrive
+        logger.warning("Could not check Telegram's webhook: %s", error)
+    else:
+        if info.url != settings.webhook_url:
+            logger.warning(
+                "Telegram's webhook is %r, not this bot's %s: run `python -m bot set-webhook`",
+                info.url,
+                settings.webhook_url,
+            )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

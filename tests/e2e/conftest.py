@@ -11,6 +11,7 @@ import pytest
 from aiogram import Bot, Dispatcher
 from sqlalchemy import func, select
 
+from bot.config import WEBHOOK_PATH
 from bot.factory import create_bot, create_dispatcher
 from bot.retry import RetryMiddleware
 from bot.sender import OutboxSender
@@ -60,7 +61,7 @@ async def receiving(
         async with webhook_server(
             dp, bot, db, secret=WEBHOOK_SECRET, host="127.0.0.1", port=0, shutdown_timeout=5
         ) as server:
-            await set_webhook(bot, dp, server.base_url + "/telegram/webhook", WEBHOOK_SECRET)
+            await set_webhook(bot, dp, server.base_url + WEBHOOK_PATH, WEBHOOK_SECRET)
             yield server.base_url
             # As a deploy would before stopping the last instance: nothing is posted any more.
             with contextlib.suppress(Exception):
