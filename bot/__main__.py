@@ -1,16 +1,24 @@
-"""Entry point: `python -m bot` runs the bot, `python -m bot migrate` only migrates."""
+"""Entry point: `python -m bot` runs the bot, `python -m bot migrate` only migrates,
+`python -m bot set-webhook` registers the webhook (a deploy step of webhook mode)."""
 
 import argparse
 import asyncio
 import gc
 import logging
 import os
+import signal
 import sys
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from bot.config import DatabaseSettings, Settings
+
+if TYPE_CHECKING:
+    from aiogram import Bot, Dispatcher
+
+    from models.database import Database
 
 logger = logging.getLogger("bot")
 
@@ -35,12 +43,15 @@ ENV_NAMES = {
     "lease_seconds": "LEASE_SECONDS",
     "database": "DATABASE_URL",
 }
+PYDANTIC_VALUE_ERROR = "Value error, "
 
 
 def config_error_line(error: ValidationError) -> str:
     """One line naming the variable and the problem, never its value (it may be a secret)."""
     first = error.errors()[0]
-    field = str(first["loc"][0]) if first["loc"] else ""
+    if not first["loc"]:  # a rule across settings; its message names them
+        return f"error: {first['msg'].removeprefix(PYDANTIC_VALUE_ERROR)}"
+    field = str(first["loc"][0])
     name = ENV_NAMES.get(field, field.upper())
     if first["type"] == "missing":
         return f"error: {name} is not set (put it in .env or the environment; see .env.example)"
@@ -79,7 +90,7 @@ async def run_bot(settings: Settings) -> None:
     from bot.lazy_models import defer_model_builds
 
     defer_model_builds()  # before aiogram is imported
-    from bot.factory import create_bot, create_dispatcher
+    from bot.factory import create_bot, create_dispatcher, fsm_backends
     from bot.workers import ChartWorkers
     from models.database import Database, migrate_in_child
 
@@ -92,23 +103,94 @@ async def run_bot(settings: Settings) -> None:
     # event loop so that a Monday of rendering does not starve the chats.
     workers = max(1, (os.cpu_count() or 2) - 1)
     charts = ChartWorkers(workers)
+    storage, isolation = fsm_backends(settings.redis_url)
     dp = create_dispatcher(
-        db, chart_executor=charts, lease_ttl=timedelta(seconds=settings.lease_seconds)
+        db,
+        storage=storage,
+        events_isolation=isolation,
+        chart_executor=charts,
+        lease_ttl=timedelta(seconds=settings.lease_seconds),
     )
     settle_memory()
     try:
-        await dp.start_polling(bot, close_bot_session=False, handle_signals=True)
+        if settings.mode == "webhook":
+            await serve_webhook(settings, dp, bot, db)
+        else:
+            # A webhook left from webhook mode would answer every getUpdates with 409 Conflict.
+            await bot.delete_webhook(drop_pending_updates=False)
+            await dp.start_polling(bot, close_bot_session=False, handle_signals=True)
         await finish_in_flight(SHUTDOWN_GRACE_SECONDS)
     finally:
         await bot.session.close()
+        await storage.close()
+        await isolation.close()
         await db.close()
         charts.shutdown(cancel_futures=True)
         logger.info("Stopped")
 
 
+async def serve_webhook(settings: Settings, dp: "Dispatcher", bot: "Bot", db: "Database") -> None:
+    """Until SIGTERM/SIGINT: then stop accepting, finish the updates in flight, shut down."""
+    from bot.webhook import webhook_server
+
+    assert settings.webhook_secret is not None
+    from aiogram.exceptions import TelegramAPIError
+
+    try:
+        info = await bot.get_webhook_info()
+    except TelegramAPIError as error:  # only a check: the updates may well arrive
+        logger.warning("Could not check Telegram's webhook: %s", error)
+    else:
+        if info.url != settings.webhook_url:
+            logger.warning(
+                "Telegram's webhook is %r, not this bot's %s: run `python -m bot set-webhook`",
+                info.url,
+                settings.webhook_url,
+            )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with webhook_server(
+        dp,
+        bot,
+        db,
+        secret=settings.webhook_secret.get_secret_value(),
+        host=settings.web_host,
+        port=settings.web_port,
+        shutdown_timeout=SHUTDOWN_GRACE_SECONDS,
+    ):
+        await stop.wait()
+        logger.info("Stopping: finishing the updates in flight")
+
+
+async def register_webhook(settings: Settings) -> int:
+    """`python -m bot set-webhook`: once per deploy, from any one machine."""
+    from bot.factory import create_bot, create_dispatcher
+    from bot.webhook import allowed_updates, set_webhook
+    from models.database import Database
+
+    if settings.public_url is None or settings.webhook_secret is None:
+        print("error: set-webhook needs PUBLIC_URL and WEBHOOK_SECRET", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    api_url = str(settings.telegram_api_url) if settings.telegram_api_url else None
+    bot = create_bot(settings.bot_token.get_secret_value(), api_url)
+    db = Database(settings.database.url)  # not connected: the dispatcher only names its updates
+    try:
+        dp = create_dispatcher(db, with_scheduler=False)
+        await set_webhook(bot, dp, settings.webhook_url, settings.webhook_secret.get_secret_value())
+    finally:
+        await bot.session.close()
+        await db.close()
+    logger.info("Webhook set to %s for %s", settings.webhook_url, ", ".join(allowed_updates(dp)))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="KPI bot for sales teams")
-    parser.add_argument("command", nargs="?", choices=["run", "migrate"], default="run")
+    parser.add_argument(
+        "command", nargs="?", choices=["run", "migrate", "set-webhook"], default="run"
+    )
     args = parser.parse_args(argv)
     try:
         settings: Settings | DatabaseSettings = (
@@ -124,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
         upgrade_to_head(settings.url)
         logger.info("Database is at the latest revision")
         return 0
+    if args.command == "set-webhook":
+        return asyncio.run(register_webhook(settings))
     asyncio.run(run_bot(settings))
     return 0
 

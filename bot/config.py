@@ -1,14 +1,19 @@
 """Settings from the environment and an optional .env file."""
 
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, Field, SecretStr, field_validator
+from pydantic import AnyHttpUrl, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Bot API tokens look like "123456789:AA...": a numeric bot id, a colon, a 30+ char secret.
 TOKEN_PATTERN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,}$")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/kpi.db"
+# What Telegram accepts as a webhook's secret_token.
+WEBHOOK_SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+DEFAULT_WEB_PORT = 8080
+# Where Telegram posts updates, under PUBLIC_URL.
+WEBHOOK_PATH = "/telegram/webhook"
 
 
 class DatabaseSettings(BaseSettings):
@@ -30,6 +35,16 @@ class Settings(BaseSettings):
     log_level: Annotated[str, Field(pattern=r"(?i)^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")] = "INFO"
     # How long the instance running the scheduler and the outbox keeps that role unrenewed.
     lease_seconds: Annotated[int, Field(ge=3, le=600)] = 30
+    # How updates arrive: long polling (one instance) or Telegram's webhook (any number).
+    mode: Literal["polling", "webhook"] = "polling"
+    # The one HTTP server of the process (webhook, health, later features): the public HTTPS
+    # base it is reached at, and where it listens.
+    public_url: AnyHttpUrl | None = None
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=DEFAULT_WEB_PORT, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
+    # Conversation state and per-person order shared by every instance; in memory when unset.
+    redis_url: Annotated[str, Field(pattern=r"^(redis|rediss|unix)://")] | None = None
 
     @field_validator("bot_token")
     @classmethod
@@ -39,7 +54,35 @@ class Settings(BaseSettings):
             raise ValueError("malformed")
         return SecretStr(value.get_secret_value().strip())
 
-    @field_validator("telegram_api_url", mode="before")
+    @field_validator("telegram_api_url", "public_url", "webhook_secret", "redis_url", mode="before")
     @classmethod
-    def empty_url_is_default(cls, value: object) -> object:
+    def empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not WEBHOOK_SECRET_PATTERN.fullmatch(value.get_secret_value()):
+            # Never the value itself in the message.
+            raise ValueError("1-256 characters: letters, digits, _ and - only")
+        return value
+
+    @model_validator(mode="after")
+    def webhook_needs(self) -> "Settings":
+        if self.mode == "webhook":
+            missing = [
+                name
+                for name, value in (
+                    ("PUBLIC_URL", self.public_url),
+                    ("WEBHOOK_SECRET", self.webhook_secret),
+                )
+                if value is None
+            ]
+            if missing:
+                raise ValueError(f"MODE=webhook needs {' and '.join(missing)}")
+        return self
+
+    @property
+    def webhook_url(self) -> str:
+        assert self.public_url is not None
+        return str(self.public_url).rstrip("/") + WEBHOOK_PATH

@@ -16,7 +16,12 @@ from aiogram.fsm.storage.memory import (
 )
 
 import handlers
-from bot.middlewares import SenderMiddleware, SendReplies, UnitOfWorkMiddleware
+from bot.middlewares import (
+    HoldForRedelivery,
+    SenderMiddleware,
+    SendReplies,
+    UnitOfWorkMiddleware,
+)
 from bot.retry import RetryMiddleware
 from bot.sender import OutboxSender
 from bot.services.outbox import QUEUED
@@ -36,6 +41,19 @@ def create_bot(token: str, api_url: str | None = None, retry: RetryMiddleware | 
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
+def fsm_backends(redis_url: str | None) -> tuple[BaseStorage, BaseEventIsolation]:
+    """Conversation state and the per-person lock: in Redis, shared by every instance, when
+    `redis_url` is set; in this process's memory otherwise."""
+    if not redis_url:
+        return MemoryStorage(), SimpleEventIsolation()
+    # Imported only when used: the redis package is an optional extra.
+    from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+
+    storage = RedisStorage.from_url(redis_url)
+    # One connection pool for both, closed with the storage (the isolation's close() does not).
+    return storage, RedisEventIsolation(storage.redis)
+
+
 def create_dispatcher(
     db: Database,
     storage: BaseStorage | None = None,
@@ -44,11 +62,16 @@ def create_dispatcher(
     chart_executor: Executor | None = None,
     in_order: bool = True,
     lease_ttl: timedelta = LEASE_TTL,
+    events_isolation: BaseEventIsolation | None = None,
 ) -> Dispatcher:
     """`in_order`: each person's updates one after another (different people's side by side);
-    off only in tests that prove the database alone keeps things right."""
-    isolation: BaseEventIsolation = SimpleEventIsolation() if in_order else DisabledEventIsolation()
+    off only in tests that prove the database alone keeps things right. `storage` and
+    `events_isolation` default to this process's memory (see `fsm_backends`)."""
+    isolation = events_isolation or (
+        SimpleEventIsolation() if in_order else DisabledEventIsolation()
+    )
     dp = Dispatcher(storage=storage or MemoryStorage(), events_isolation=isolation)
+    dp.errors.outer_middleware(HoldForRedelivery())
     # Outer middlewares run inside aiogram's per-person lock, in this order.
     dp.update.outer_middleware(SendReplies())
     dp.update.outer_middleware(SenderMiddleware(db))

@@ -6,16 +6,20 @@
    contact or a changed profile is written first, in a small unit of work of its own.
 3. `UnitOfWorkMiddleware` (inner, around the chosen handler): a reader, or for a handler
    flagged `{"db": "write"}` a writer that claims the update, and commits once, at the end.
+
+`HoldForRedelivery` sits on the errors observer: a webhook update that failed is left to
+Telegram's redelivery instead of being answered with the error line.
 """
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.methods import TelegramMethod
-from aiogram.types import TelegramObject, Update
+from aiogram.types import ErrorEvent, TelegramObject, Update
 from aiogram.types import User as TelegramUser
 
 from bot.services.people import TelegramProfile, sync_sender
@@ -108,3 +112,30 @@ class UnitOfWorkMiddleware(BaseMiddleware):
                 return None
             data["session"] = session
             return await handler(event, data)
+
+
+@dataclass
+class Delivery:
+    """One webhook delivery of an update, passed to the dispatcher as `delivery`. `final`: the
+    last attempt this instance allows, when a failure is answered as in polling mode."""
+
+    final: bool
+    failed: bool = False
+
+
+class HoldForRedelivery(BaseMiddleware):
+    """A failed update delivered by webhook, not on its final attempt: noted, not answered, so
+    the webhook can refuse it and Telegram delivers it again (nothing of it was committed)."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        delivery = data.get("delivery")
+        if not isinstance(delivery, Delivery) or delivery.final:
+            return await handler(event, data)
+        assert isinstance(event, ErrorEvent)
+        delivery.failed = True
+        logger.warning(
+            "Update %s failed; left to Telegram's redelivery",
+            event.update.update_id,
+            exc_info=event.exception,
+        )
+        return None

@@ -14,6 +14,7 @@ from models.database import Database
 from tests.db import BACKENDS, fresh_postgres_url, migrated_database, sqlite_url, start_postgres
 from tests.fake_telegram import FakeTelegram
 from tests.postgres import PostgresServer
+from tests.redis_server import RedisServer, start_redis
 
 
 @pytest.fixture
@@ -54,3 +55,18 @@ async def database(db_url: str) -> AsyncIterator[Database]:
     """A migrated database, open."""
     async with migrated_database(db_url) as db:
         yield db
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    yield from start_redis()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The session's Redis server, emptied for this test."""
+    import redis
+
+    with redis.Redis.from_url(redis_server.url) as client:
+        client.flushall()
+    return redis_server.url

@@ -11,7 +11,10 @@ for a user's script to be replayed:
             reply = await bob.press("Yes")
 
 What is modelled: long polling with ``offset``/``limit``/``timeout``/``allowed_updates`` and the
-409 conflict of two concurrent pollers; per-chat message ids; HTML parse mode (the text is parsed
+409 conflict of two concurrent pollers; a webhook instead (``setWebhook`` with ``secret_token``,
+``allowed_updates`` and ``max_connections``: each update POSTed to the bot's URL with the secret
+header, one at a time per chat, again after a pause until it is answered 2xx; getUpdates answers
+409 while a webhook is set); per-chat message ids; HTML parse mode (the text is parsed
 into plain text + entities, and malformed HTML answers 400 "can't parse entities", as Telegram
 does); "message is not modified" on edits; inline keyboard validation (callback_data 1-64
 bytes); "chat not found" for chats nobody created (``strict_chats``); uploads; callback answers;
@@ -42,7 +45,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiohttp import web
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 __all__ = [
     "BotMessage",
@@ -107,6 +110,7 @@ _INT_FIELDS = frozenset(
         "cache_time",
         "user_id",
         "until_date",
+        "max_connections",
     }
 )
 _BOOL_FIELDS = frozenset(
@@ -164,6 +168,12 @@ _DEFAULT_DESCRIPTIONS = {
     502: "Bad Gateway",
 }
 _CONFLICT = _DEFAULT_DESCRIPTIONS[409]
+_WEBHOOK_CONFLICT = (
+    "Conflict: can't use getUpdates method while webhook is active; "
+    "use deleteWebhook to delete the webhook first"
+)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+_SECRET_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 def _u16len(text: str) -> int:
@@ -482,10 +492,23 @@ class CallbackAnswer:
 
 
 @dataclass
+class WebhookPost:
+    """One POST of an update to the bot's webhook and how the bot answered it."""
+
+    update_id: int
+    attempt: int  # 1 for the first delivery of this queued copy
+    status: int  # HTTP status; 0 when the connection failed
+    time: float  # time.monotonic() when answered
+
+
+@dataclass
 class _Queued:
     update: JsonDict
     forced: bool  # queued with push_raw: delivered once even below the confirmed offset
     delivered: bool = False
+    posting: bool = False  # a webhook POST of it is in flight
+    attempts: int = 0  # webhook POSTs so far
+    retry_at: float = 0.0  # loop time before which it is not posted again
 
     @property
     def update_id(self) -> int:
@@ -494,6 +517,18 @@ class _Queued:
     @property
     def kind(self) -> str:
         return next((key for key in self.update if key != "update_id"), "")
+
+    @property
+    def chat_key(self) -> int:
+        """Telegram keeps each chat's updates in order: the chat (or sender) they belong to."""
+        body = self.update.get(self.kind)
+        if isinstance(body, dict):
+            for holder in (body, body.get("message")):
+                if isinstance(holder, dict) and isinstance(holder.get("chat"), dict):
+                    return int(holder["chat"]["id"])
+            if isinstance(body.get("from"), dict):
+                return int(body["from"]["id"])
+        return -self.update_id
 
 
 @dataclass
@@ -706,6 +741,7 @@ class FakeTelegram:
         per_chat_per_second: int = 1,
         per_group_per_minute: int = 20,
         strict_chats: bool = True,
+        webhook_retry_delay: float = 0.05,
     ) -> None:
         self.bot_id = bot_id
         self.bot_username = bot_username
@@ -717,6 +753,8 @@ class FakeTelegram:
         self.per_chat_per_second = per_chat_per_second
         self.per_group_per_minute = per_group_per_minute
         self.strict_chats = strict_chats
+        # Telegram waits longer before it delivers a refused update again; tests need not.
+        self.webhook_retry_delay = webhook_retry_delay
 
         self.base_url = ""
         self.requests: list[Request] = []
@@ -727,6 +765,9 @@ class FakeTelegram:
         self.commands: dict[tuple[str, str], list[JsonDict]] = {}  # (scope json, lang) -> cmds
         self.stats: Counter[str] = Counter()
         self.allowed_updates: frozenset[str] = _DEFAULT_UPDATE_TYPES
+        self.webhook: JsonDict | None = None  # the setWebhook parameters in force
+        self.webhook_posts: list[WebhookPost] = []
+        self._delivery: asyncio.Task[None] | None = None
 
         self._runner: web.AppRunner | None = None
         self._closing = False
@@ -751,7 +792,8 @@ class FakeTelegram:
         self._handlers: dict[str, Callable[[JsonDict, dict[str, tuple[str, bytes]]], Any]] = {
             "getMe": self._get_me,
             "getUpdates": self._get_updates,
-            "deleteWebhook": self._true,
+            "setWebhook": self._set_webhook,
+            "deleteWebhook": self._delete_webhook,
             "getWebhookInfo": self._get_webhook_info,
             "setMyCommands": self._set_my_commands,
             "getMyCommands": self._get_my_commands,
@@ -792,6 +834,9 @@ class FakeTelegram:
     async def stop(self) -> None:
         self._closing = True
         self._notify()
+        if self._delivery is not None:
+            await self._delivery
+            self._delivery = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -972,11 +1017,12 @@ class FakeTelegram:
 
     @property
     def pending_updates(self) -> int:
-        """Queued updates the bot has not confirmed yet (via getUpdates offset)."""
+        """Queued updates the bot has not confirmed yet (a getUpdates offset or a 2xx answer)."""
         return len(self._queue)
 
     async def wait_until_consumed(self, timeout: float = 5.0) -> None:
-        """Wait until the bot has confirmed every queued update (its handlers may still run)."""
+        """Wait until the bot has confirmed every queued update: by a getUpdates offset (its
+        handlers may still run), or by answering its webhook POST 2xx (after handling it)."""
         done = await self._wait_until(lambda: True if not self._queue else None, timeout)
         if done is None:
             raise AssertionError(
@@ -1192,7 +1238,8 @@ class FakeTelegram:
     def dump(self, limit: int = 12) -> str:
         """Recent state, for assertion messages."""
         lines = [
-            f"pending updates: {len(self._queue)}; bot long-polling now: {self._pollers > 0}",
+            f"pending updates: {len(self._queue)}; bot long-polling now: {self._pollers > 0}; "
+            f"webhook: {(self.webhook or {}).get('url') or 'none'}",
             "recent bot messages:",
         ]
         lines += [f"  {m.describe()}" for m in self.messages[-limit:]] or ["  (none)"]
@@ -1375,7 +1422,141 @@ class FakeTelegram:
         }
 
     def _get_webhook_info(self, params: JsonDict, files: dict[str, tuple[str, bytes]]) -> JsonDict:
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
+        if self.webhook is None:
+            return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
+        return {
+            "url": self.webhook["url"],
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._queue),
+            "max_connections": self.webhook["max_connections"],
+            "allowed_updates": sorted(self.allowed_updates),
+        }
+
+    # -- webhook
+
+    def _set_webhook(self, params: JsonDict, files: dict[str, tuple[str, bytes]]) -> bool:
+        url = str(params.get("url") or "")
+        if not url:
+            return self._delete_webhook(params, files)
+        # Telegram wants HTTPS; the fake posts only to loopback, where plain HTTP is allowed.
+        if not url.startswith(("https://", "http://127.0.0.1:", "http://localhost:")):
+            raise _bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = params.get("secret_token")
+        if secret is not None and not _SECRET_TOKEN_RE.fullmatch(str(secret)):
+            raise _bad_request("secret token contains unallowed characters")
+        max_connections = params.get("max_connections", 40)
+        if not isinstance(max_connections, int) or not 1 <= max_connections <= 100:
+            raise _bad_request("bad webhook: max_connections must be between 1 and 100")
+        allowed = params.get("allowed_updates")
+        if isinstance(allowed, list) and allowed:
+            self.allowed_updates = frozenset(str(kind) for kind in allowed)
+        elif isinstance(allowed, list):
+            self.allowed_updates = _DEFAULT_UPDATE_TYPES
+        if params.get("drop_pending_updates"):
+            self._queue.clear()
+        self.webhook = {
+            "url": url,
+            "secret_token": None if secret is None else str(secret),
+            "max_connections": max_connections,
+            "allowed_updates": allowed,
+        }
+        if self._delivery is None or self._delivery.done():
+            self._delivery = asyncio.create_task(self._deliver_updates())
+        self._notify()
+        return True
+
+    def _delete_webhook(self, params: JsonDict, files: dict[str, tuple[str, bytes]]) -> bool:
+        self.webhook = None
+        if params.get("drop_pending_updates"):
+            self._queue.clear()
+        self._notify()
+        return True
+
+    async def _deliver_updates(self) -> None:
+        """While a webhook is set: POST queued updates, one in flight per chat, at most
+        max_connections at once; a refused one again after ``webhook_retry_delay``."""
+        loop = asyncio.get_running_loop()
+        posts: set[asyncio.Task[None]] = set()
+        async with ClientSession() as session:
+            try:
+                while self.webhook is not None and not self._closing:
+                    hook = self.webhook
+                    changed = self._changed
+                    now = loop.time()
+                    wake_at: float | None = None
+                    busy: set[int] = set()
+                    for queued in list(self._queue):
+                        if queued.kind not in self.allowed_updates:
+                            self._queue.remove(queued)
+                            self.filtered_updates.append(queued.update)
+                            self._notify()
+                            continue
+                        key = queued.chat_key
+                        if key in busy:
+                            continue
+                        busy.add(key)  # this chat's later updates wait behind this one
+                        if queued.posting:
+                            continue
+                        if queued.retry_at > now:
+                            wake_at = min(wake_at or queued.retry_at, queued.retry_at)
+                            continue
+                        if len(posts) >= hook["max_connections"]:
+                            continue
+                        queued.posting = True
+                        task = asyncio.create_task(self._post_update(session, hook, queued))
+                        posts.add(task)
+                        task.add_done_callback(posts.discard)
+                    timeout = 1.0 if wake_at is None else max(wake_at - now, 0.001)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(changed.wait(), timeout)
+            finally:
+                # Deleting the webhook lets the POSTs in flight end; stopping the server does not.
+                for task in list(posts) if self._closing else []:
+                    task.cancel()
+                await asyncio.gather(*posts, return_exceptions=True)
+
+    async def _post_update(self, session: ClientSession, hook: JsonDict, queued: _Queued) -> None:
+        queued.attempts += 1
+        status = await self.post_webhook(queued.update, hook["secret_token"], session=session)
+        self.webhook_posts.append(
+            WebhookPost(queued.update_id, queued.attempts, status, time.monotonic())
+        )
+        queued.posting = False
+        queued.delivered = True
+        if 200 <= status < 300:
+            if queued in self._queue:
+                self._queue.remove(queued)
+        else:
+            queued.retry_at = asyncio.get_running_loop().time() + self.webhook_retry_delay
+        self._notify()
+
+    async def post_webhook(
+        self,
+        update: JsonDict,
+        secret: str | None,
+        *,
+        session: ClientSession | None = None,
+        url: str | None = None,
+    ) -> int:
+        """POST ``update`` to the webhook URL (the one set, unless given) with ``secret`` in
+        Telegram's header; the HTTP status of the answer, 0 if the connection failed."""
+        target = url or (self.webhook or {}).get("url")
+        if not target:
+            raise AssertionError("no webhook is set")
+        headers = {} if secret is None else {SECRET_HEADER: secret}
+        own = session is None
+        client = session or ClientSession()
+        try:
+            async with client.post(
+                target, json=update, headers=headers, timeout=ClientTimeout(total=60)
+            ) as response:
+                await response.read()
+                return response.status
+        except (ClientError, TimeoutError):
+            return 0
+        finally:
+            if own:
+                await client.close()
 
     async def _get_updates(
         self, params: JsonDict, files: dict[str, tuple[str, bytes]]
@@ -1386,6 +1567,8 @@ class FakeTelegram:
         limit = min(max(limit, 1), 100) if isinstance(limit, int) else 100
         timeout = params.get("timeout")
         timeout = max(timeout, 0) if isinstance(timeout, int) else 0
+        if self.webhook is not None:
+            raise ApiError(409, _WEBHOOK_CONFLICT)
         allowed = params.get("allowed_updates")
         if isinstance(allowed, list) and allowed:
             self.allowed_updates = frozenset(str(kind) for kind in allowed)
@@ -1410,6 +1593,8 @@ class FakeTelegram:
         def select() -> list[_Queued] | None:
             if self._closing:
                 return []
+            if self.webhook is not None:
+                raise ApiError(409, _WEBHOOK_CONFLICT)
             if generation != self._poll_generation:
                 raise ApiError(409, _CONFLICT)
             batch: list[_Queued] = []

@@ -29,6 +29,7 @@ from aiogram.types import (
     Message,
     Update,
 )
+from aiohttp import web
 
 from tests.fake_telegram import FakeTelegram, parse_html
 
@@ -488,3 +489,59 @@ async def test_enforced_flood_limits() -> None:
         assert tg.stats["429"] == 2
         assert tg.stats["sent"] == 2
         assert [m.text for m in tg.messages] == ["one", "another chat is fine"]
+
+
+async def test_webhook_posts_with_the_secret_retries_refusals_and_keeps_each_chat_in_order(
+    fake_tg: FakeTelegram,
+) -> None:
+    tg = fake_tg
+    seen: list[tuple[int, str | None, str]] = []  # (update id, secret header, text)
+    refuse_first: set[int] = set()
+
+    async def receive(request: web.Request) -> web.Response:
+        update = await request.json()
+        text = update.get("message", {}).get("text", "")
+        seen.append(
+            (update["update_id"], request.headers.get("X-Telegram-Bot-Api-Secret-Token"), text)
+        )
+        if text == "refused once" and update["update_id"] not in refuse_first:
+            refuse_first.add(update["update_id"])
+            return web.Response(status=500)
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post("/hook", receive)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/hook"
+    bot = make_bot(tg)
+    try:
+        with pytest.raises(TelegramBadRequest, match="HTTPS URL"):
+            await bot.set_webhook("http://example.com/hook")
+        with pytest.raises(TelegramBadRequest, match="unallowed characters"):
+            await bot.set_webhook(url, secret_token="not allowed!")
+        await bot.set_webhook(url, secret_token="s3cret", allowed_updates=["message"])
+        info = await bot.get_webhook_info()
+        assert info.url == url and info.allowed_updates == ["message"]
+        with pytest.raises(TelegramConflictError, match="webhook is active"):
+            await bot.get_updates()
+        anna, bob = tg.user(1, "Anna"), tg.user(2, "Bob")
+        group = tg.group(-100, "Team")
+        tg.add_bot_to_group(group, anna)  # my_chat_member: not allowed, filtered
+        anna.send("refused once")
+        anna.send("after it")
+        bob.send("hello")
+        await tg.wait_until_consumed()
+        assert len(tg.filtered_updates) == 1
+        assert {secret for _, secret, _ in seen} == {"s3cret"}
+        annas = [text for _, _, text in seen if text != "hello"]
+        assert annas == ["refused once", "refused once", "after it"]  # in order, retried first
+        assert [p.status for p in tg.webhook_posts if p.attempt == 2] == [200]
+        await bot.delete_webhook()
+        assert tg.webhook is None
+        assert await bot.get_updates(timeout=0) == []
+    finally:
+        await bot.session.close()
+        await runner.cleanup()

@@ -13,7 +13,7 @@ from models import Entry, UnitOfWork
 from models.base import utcnow
 from models.user import upsert_profile
 from tests.db import migrated_database
-from tests.e2e.test_process import start_bot
+from tests.e2e.test_process import START_TIMEOUT, start_bot
 from tests.fake_telegram import BotMessage, FakeTelegram
 
 USERS = 10
@@ -65,7 +65,7 @@ async def test_kill_9_while_logging_then_restart(
     await seed_team(db_url)
     users = [fake_tg.user(FIRST_USER_ID + i, f"U{i}") for i in range(USERS)]
     process = await start_bot(fake_tg, tmp_path, db_url)
-    await users[0].say("/today", timeout=30)  # up and polling
+    await users[0].say("/today", timeout=START_TIMEOUT)  # up and polling
     for _ in range(CALLS):
         for user in users:
             user.send("/call")
@@ -84,7 +84,7 @@ async def test_kill_9_while_logging_then_restart(
     process = await start_bot(fake_tg, tmp_path, db_url)
     try:
         await fake_tg.wait_until_consumed(30)
-        await users[0].say("/today", timeout=30)  # after every update before it
+        await users[0].say("/today", timeout=START_TIMEOUT)  # after every update before it
     finally:
         process.send_signal(signal.SIGTERM)
         await process.wait()

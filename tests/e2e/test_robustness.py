@@ -6,7 +6,7 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.e2e.conftest import RunningBot, run_bot
+from tests.e2e.conftest import Mode, RunningBot, run_bot
 from tests.e2e.test_walkthrough import join_team, set_up_team
 from tests.fake_telegram import FakeTelegram, FakeUser
 
@@ -168,6 +168,7 @@ async def test_reply_that_gets_429_is_retried_after_retry_after(kpi: RunningBot)
     assert await kpi.live_entries() == 1
 
 
+@pytest.mark.parametrize("mode", ["polling"])
 async def test_server_errors_are_retried_and_polling_survives(kpi: RunningBot) -> None:
     _anna, bob = await team_of_two(kpi)
     kpi.tg.fail_next("sendMessage", 500, times=2)
@@ -177,12 +178,12 @@ async def test_server_errors_are_retried_and_polling_survives(kpi: RunningBot) -
     assert reply.plain == "✅ Recorded: 1 lead\nToday in total: 1 lead"
 
 
-async def test_restart_keeps_the_data(fake_tg: FakeTelegram, db_url: str) -> None:
+async def test_restart_keeps_the_data(fake_tg: FakeTelegram, db_url: str, mode: Mode) -> None:
     anna = fake_tg.user(1001, "Anna")
-    async with run_bot(fake_tg, db_url):
+    async with run_bot(fake_tg, db_url, mode=mode):
         await anna.say("/newteam Sales")
         await anna.say("/deal 15 000")
-    async with run_bot(fake_tg, db_url) as second:
+    async with run_bot(fake_tg, db_url, mode=mode) as second:
         day = (await anna.say("/today")).plain or ""
         assert "🤝 Deals: 1" in day and "💰 Revenue: 15,000 ₽" in day
         assert "Today in total: 2 deals · 17,000 ₽" in ((await anna.say("/deal 2000")).plain or "")
