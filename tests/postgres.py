@@ -379,3 +379,20 @@ def _run_as() -> tuple[list[str], pwd.struct_passwd | None]:
     if runuser is None:
         raise PostgresUnavailable("running as root, but `runuser` is not installed")
     return [runuser, "-u", SUPERUSER, "--"], owner
+
+
+async def drop_connections(url: str) -> int:
+    """What a server restart or a fail-over does to a database's clients: every other
+    connection to it is ended. How many were."""
+    from sqlalchemy.engine import make_url
+
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    server = await asyncpg.connect(dsn)
+    try:
+        dropped: int = await server.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await server.close()
+    return dropped

@@ -3,7 +3,11 @@ own chat (a chat scope, set for each language: a scope without a language would 
 Russian menu of all private chats)."""
 
 from aiogram.methods import DeleteMyCommands, SetMyCommands
-from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+)
 
 from bot.texts import DEFAULT_LANGUAGE, LANGUAGES, translator
 
@@ -42,29 +46,25 @@ def _commands(language: str, names: tuple[str, ...]) -> list[BotCommand]:
     return [BotCommand(command=name, description=t.plain(f"menu.{name}")) for name in names]
 
 
-def members_menu() -> list[SetMyCommands]:
-    scope = BotCommandScopeAllPrivateChats()
+def _menu(
+    names: tuple[str, ...], scope: BotCommandScopeAllPrivateChats | BotCommandScopeChat
+) -> list[SetMyCommands]:
+    """One menu, set for each language (a scope without a language outranks the ones with)."""
     return [
         SetMyCommands(
-            commands=_commands(language, MEMBER_COMMANDS),
-            scope=scope,
-            language_code=_code(language),
+            commands=_commands(language, names), scope=scope, language_code=_code(language)
         )
         for language in LANGUAGES
     ]
+
+
+def members_menu() -> list[SetMyCommands]:
+    return _menu(MEMBER_COMMANDS, BotCommandScopeAllPrivateChats())
 
 
 def managers_menu(chat_id: int) -> list[SetMyCommands]:
     """For someone who became a manager (their private chat's id is their user id)."""
-    scope = BotCommandScopeChat(chat_id=chat_id)
-    return [
-        SetMyCommands(
-            commands=_commands(language, MANAGER_COMMANDS),
-            scope=scope,
-            language_code=_code(language),
-        )
-        for language in LANGUAGES
-    ]
+    return _menu(MANAGER_COMMANDS, BotCommandScopeChat(chat_id=chat_id))
 
 
 def drop_managers_menu(chat_id: int) -> list[DeleteMyCommands]:

@@ -2,6 +2,8 @@
 its updates either way production can: long polling, or the webhook the fake posts to."""
 
 import contextlib
+import os
+from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -94,3 +96,31 @@ def mode(request: pytest.FixtureRequest) -> Mode:
 async def kpi(fake_tg: FakeTelegram, db_url: str, mode: Mode) -> AsyncIterator[RunningBot]:
     async with run_bot(fake_tg, db_url, mode=mode) as running:
         yield running
+
+
+# Every end-to-end script runs on both databases and in both ways of taking updates, paired so
+# that the suite takes twice its time, not four times: SQLite with polling (the one-machine
+# set-up), PostgreSQL with the webhook (the scaled one). KPI_E2E_ALL=1 runs all four.
+PAIRS = {("sqlite", "polling"), ("postgresql", "webhook")}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get("KPI_E2E_ALL") == "1":
+        return
+    modes: dict[str, set[str]] = defaultdict(set)
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "mode" in params:
+            modes[item.nodeid.split("[", 1)[0]].add(params["mode"])
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        both_ways = len(modes.get(item.nodeid.split("[", 1)[0], ())) > 1
+        pair = (params.get("db_url"), params.get("mode"))
+        if both_ways and "db_url" in params and pair not in PAIRS:
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept

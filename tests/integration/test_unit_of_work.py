@@ -5,12 +5,10 @@ stores what the ORM would."""
 import asyncio
 from datetime import date
 
-import asyncpg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.services.entries import DAY_TOTAL, record_entry
@@ -19,6 +17,7 @@ from models import Entry, EntryKind, Team, User
 from models.base import columns_of
 from models.database import Database
 from tests.people import new_team, register
+from tests.postgres import drop_connections
 
 DAY = date(2026, 11, 18)
 
@@ -237,16 +236,7 @@ async def test_connections_the_server_dropped_are_replaced_unnoticed(
         return int(recorded[0][0] or 0)
 
     await asyncio.gather(*(log(1) for _ in range(4)), *(read_total() for _ in range(4)))
-    server = await asyncpg.connect(
-        make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    )
-    try:
-        dropped = await server.fetchval(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-    finally:
-        await server.close()
+    dropped = await drop_connections(db_url)
     assert dropped >= 2  # the pools' idle connections
 
     await asyncio.gather(*(log(10) for _ in range(4)))
