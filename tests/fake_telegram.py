@@ -181,6 +181,10 @@ def _u16len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+# How long POSTs in flight may take to end once the webhook is deleted.
+POSTS_GRACE_SECONDS = 10.0
+
+
 def _default_description(status: int, retry_after: int | None, chat_id: int | None = None) -> str:
     if status == 429:
         return f"Too Many Requests: retry after {retry_after or 1}"
@@ -1510,8 +1514,11 @@ class FakeTelegram:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(changed.wait(), timeout)
             finally:
-                # Deleting the webhook lets the POSTs in flight end; stopping the server does not.
-                for task in list(posts) if self._closing else []:
+                # Deleting the webhook lets the POSTs in flight end (for a while: a bot that
+                # never answers must not hold the test up); stopping the server does not.
+                if posts and not self._closing:
+                    await asyncio.wait(list(posts), timeout=POSTS_GRACE_SECONDS)
+                for task in list(posts):
                     task.cancel()
                 await asyncio.gather(*posts, return_exceptions=True)
 

@@ -1,6 +1,7 @@
 """The real bot (real Dispatcher, real aiohttp session) against the fake Bot API server, taking
 its updates either way production can: long polling, or the webhook the fake posts to."""
 
+import asyncio
 import contextlib
 import os
 from collections import defaultdict
@@ -92,10 +93,18 @@ def mode(request: pytest.FixtureRequest) -> Mode:
     return request.param  # type: ignore[no-any-return]
 
 
+# A bot that does not stop within this is a failure of the test, not a hung suite.
+TEARDOWN_SECONDS = 60
+
+
 @pytest.fixture
 async def kpi(fake_tg: FakeTelegram, db_url: str, mode: Mode) -> AsyncIterator[RunningBot]:
-    async with run_bot(fake_tg, db_url, mode=mode) as running:
+    stack = contextlib.AsyncExitStack()
+    running = await stack.enter_async_context(run_bot(fake_tg, db_url, mode=mode))
+    try:
         yield running
+    finally:
+        await asyncio.wait_for(stack.aclose(), TEARDOWN_SECONDS)
 
 
 # Every end-to-end script runs on both databases and in both ways of taking updates, paired so
