@@ -1,0 +1,345 @@
+"""Two real `python -m bot` processes in webhook mode on one PostgreSQL database and one Redis,
+behind a small round-robin HTTP proxy that the test runs itself (as nginx would sit in front):
+the fake Bot API posts every update to the proxy, which hands each POST to the next instance in
+turn and passes its status and body back."""
+
+import asyncio
+import json
+import re
+import signal
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import pytest
+from aiohttp import ClientError, ClientSession, ClientTimeout, web
+from sqlalchemy import select
+
+from bot.config import WEBHOOK_PATH
+from models import Entry, Team
+from models.database import Database
+from tests.db import migrated_database
+from tests.e2e.test_process import START_TIMEOUT, free_port, http_get, start_bot
+from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser
+from tests.postgres import PostgresServer
+
+SECRET = "proxy_webhook-Secret-0123456789"
+# What the bot handles (the webhook's allowed_updates, as `python -m bot set-webhook` sets them).
+ALLOWED_UPDATES = ["callback_query", "message", "my_chat_member"]
+# Generous: two processes start on a loaded 2-core machine.
+REPLY_TIMEOUT = 120.0
+BURST_TIMEOUT = 600.0
+
+ON_POSTGRESQL = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+
+
+@dataclass
+class Proxy:
+    """Round-robin over `upstreams`; counts the POSTs each answered and which update went where."""
+
+    upstreams: list[str]
+    answered: Counter[int] = field(default_factory=Counter)
+    statuses: Counter[int] = field(default_factory=Counter)
+    routed: dict[int, list[int]] = field(default_factory=dict)  # update_id -> instances
+    _turn: int = 0
+    _session: ClientSession | None = None
+
+    async def forward(self, request: web.Request) -> web.Response:
+        instance = self._turn % len(self.upstreams)
+        self._turn += 1
+        body = await request.read()
+        try:
+            update_id = int(json.loads(body)["update_id"])
+        except (ValueError, KeyError, TypeError):
+            update_id = -1
+        self.routed.setdefault(update_id, []).append(instance)
+        headers = {
+            key: value
+            for key, value in request.headers.items()
+            if key.lower() in ("content-type", "x-telegram-bot-api-secret-token")
+        }
+        assert self._session is not None
+        try:
+            async with self._session.post(
+                self.upstreams[instance] + request.path_qs, data=body, headers=headers
+            ) as response:
+                answer = await response.read()
+                status = response.status
+                content_type = response.headers.get("Content-Type")
+        except (ClientError, TimeoutError):
+            self.statuses[502] += 1
+            return web.Response(status=502, text="upstream unreachable")
+        self.answered[instance] += 1
+        self.statuses[status] += 1
+        response_headers = {"Content-Type": content_type} if content_type else {}
+        return web.Response(status=status, body=answer, headers=response_headers)
+
+
+@asynccontextmanager
+async def running_proxy(upstreams: list[str]) -> AsyncIterator[tuple[Proxy, str]]:
+    proxy = Proxy(upstreams)
+    app = web.Application()
+    app.router.add_post("/{tail:.*}", proxy.forward)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    site = web.TCPSite(runner, "127.0.0.1", port)
+    await site.start()
+    try:
+        async with ClientSession(timeout=ClientTimeout(total=120)) as session:
+            proxy._session = session
+            yield proxy, f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+@dataclass
+class Cluster:
+    tg: FakeTelegram
+    proxy: Proxy
+    processes: list[asyncio.subprocess.Process]
+    instance_urls: list[str]
+    logs: list[Path]
+
+    def log_tails(self) -> str:
+        return "\n".join(f"--- {path}\n{path.read_text()[-3000:]}" for path in self.logs)
+
+
+async def wait_ready(url: str, process: asyncio.subprocess.Process) -> float:
+    """Seconds until `url`/readyz answers 200; fails if the process ends first."""
+    started = time.monotonic()
+    while time.monotonic() - started < START_TIMEOUT * 2:
+        assert process.returncode is None, f"exited with {process.returncode}"
+        if await http_get(url + "/readyz") == 200:
+            return time.monotonic() - started
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"{url} not ready within {START_TIMEOUT * 2} s")
+
+
+@asynccontextmanager
+async def behind_a_proxy(
+    tg: FakeTelegram, tmp_path: Path, db_url: str, redis_url: str
+) -> AsyncIterator[Cluster]:
+    """Two bot processes started at the same moment, the proxy in front, the webhook on it."""
+    ports = [free_port(), free_port()]
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    async with AsyncExitStack() as stack:
+        proxy, proxy_url = await stack.enter_async_context(running_proxy(urls))
+        processes: list[asyncio.subprocess.Process] = []
+        logs: list[Path] = []
+        files: list[IO[bytes]] = []
+        for name in "ab":
+            folder = tmp_path / name
+            folder.mkdir()
+            log = folder / "bot.log"
+            logs.append(log)
+            files.append(stack.enter_context(log.open("wb")))
+        for port, out in zip(ports, files, strict=True):
+            processes.append(
+                await start_bot(
+                    tg,
+                    Path(out.name).parent,
+                    db_url,
+                    output=out.fileno(),
+                    MODE="webhook",
+                    PUBLIC_URL=proxy_url,
+                    WEB_HOST="127.0.0.1",
+                    WEB_PORT=str(port),
+                    WEBHOOK_SECRET=SECRET,
+                    REDIS_URL=redis_url,
+                )
+            )
+        cluster = Cluster(tg, proxy, processes, urls, logs)
+        try:
+            waits = await asyncio.gather(
+                *(wait_ready(url, p) for url, p in zip(urls, processes, strict=True))
+            )
+            print(f"both instances ready after {max(waits):.1f} s")
+            async with tg.make_bot() as bot:
+                await bot.set_webhook(
+                    proxy_url + WEBHOOK_PATH, secret_token=SECRET, allowed_updates=ALLOWED_UPDATES
+                )
+            yield cluster
+        except BaseException:
+            print(cluster.log_tails())
+            raise
+        finally:
+            async with tg.make_bot() as bot:  # as a deploy does before stopping the last one
+                await bot.delete_webhook()
+            for process in processes:
+                if process.returncode is None:
+                    process.send_signal(signal.SIGTERM)
+            codes = [await asyncio.wait_for(p.wait(), 60) for p in processes]
+        assert codes == [0, 0], cluster.log_tails()
+
+
+def invite_token(text: str) -> str:
+    match = re.search(r"https://t\.me/kpi_test_bot\?start=([A-Za-z0-9_-]+)", text)
+    assert match, text
+    return match.group(1)
+
+
+async def say(tg: FakeTelegram, user: FakeUser, text: str) -> BotMessage:
+    mark = tg.mark()
+    user.send(text)
+    return await tg.next_in_chat(user.id, mark, REPLY_TIMEOUT, f"{user} said {text!r}")
+
+
+# Ten commands a person sends in the burst: eight that log an entry, two reports.
+BURST = [
+    "/call",
+    "/meeting 2",
+    "/lead",
+    "/deal 15000",
+    "/today",
+    "/call 3",
+    "/meeting",
+    "/lead 2",
+    "/deal 2500",
+    "/week",
+]
+LOGGED = [c for c in BURST if c.split()[0] in ("/call", "/meeting", "/lead", "/deal")]
+JOIN_NOTICE = "👋"
+
+
+def replies_since(user: FakeUser, mark: int) -> list[BotMessage]:
+    """The bot's answers in the person's chat after `mark` (not the managers' join notices)."""
+    return [
+        m for m in user.messages if m.seq > mark and not (m.plain or "").startswith(JOIN_NOTICE)
+    ]
+
+
+@ON_POSTGRESQL
+async def test_a_burst_of_500_commands_from_50_people_stored_exactly_once(
+    fake_tg: FakeTelegram, tmp_path: Path, db_url: str, redis_url: str
+) -> None:
+    tg = fake_tg
+    manager = tg.user(50_000, "Manager")
+    members = [tg.user(50_001 + i, f"Member{i + 1}") for i in range(49)]
+    people = [manager, *members]
+    async with behind_a_proxy(tg, tmp_path, db_url, redis_url) as cluster:
+        await say(tg, manager, "/start")
+        assert "is created" in ((await say(tg, manager, "/newteam Sales")).plain or "")
+        token = invite_token((await say(tg, manager, "/invite")).plain or "")
+        mark = tg.mark()
+        for member in members:
+            member.send(f"/start {token}")
+        joined = await asyncio.gather(
+            *(tg.next_in_chat(m.id, mark, REPLY_TIMEOUT, f"{m} joined") for m in members)
+        )
+        assert all("You've joined team «Sales" in (r.plain or "") for r in joined), [
+            r.plain for r in joined if "You've joined" not in (r.plain or "")
+        ]
+
+        before = Counter(cluster.proxy.answered)
+        mark = tg.mark()
+        started = time.monotonic()
+        for person in people:
+            for command in BURST:
+                person.send(command)
+        await tg.wait_until_consumed(timeout=BURST_TIMEOUT)
+        consumed = time.monotonic() - started
+        deadline = time.monotonic() + REPLY_TIMEOUT
+        while any(len(replies_since(p, mark)) < len(BURST) for p in people):
+            assert time.monotonic() < deadline, "some commands never answered"
+            await asyncio.sleep(0.2)
+        answered = time.monotonic() - started
+        acks = {
+            p.id: [m for m in replies_since(p, mark) if "✅ Recorded" in (m.plain or "")]
+            for p in people
+        }
+        split = cluster.proxy.answered - before
+        async with migrated_database(db_url) as db:
+            entries = await stored_entries(db)
+        posts = Counter(post.status for post in tg.webhook_posts)
+    print(
+        f"500 commands from 50 people: all answered 200 after {consumed:.1f} s, every reply "
+        f"in after {answered:.1f} s; instance a took {split[0]} POSTs, b {split[1]}; "
+        f"webhook POST statuses {dict(posts)}"
+    )
+    assert split[0] > 0 and split[1] > 0, split
+    assert sum(split.values()) >= len(people) * len(BURST)
+    for person in people:
+        replies = replies_since(person, mark)
+        assert len(replies) == len(BURST), [m.plain for m in replies]
+        # every logging command acknowledged as saved; reports answered, not saved
+        assert len(acks[person.id]) == len(LOGGED), [m.plain for m in replies]
+    # No entry without an ack, none twice: each person's entries are exactly what they logged.
+    expected = sorted(parse(command) for command in LOGGED)
+    stored = sum(len(rows) for rows in entries.values())
+    assert sum(len(v) for v in acks.values()) == stored == len(people) * len(LOGGED)
+    for person in people:
+        assert sorted(entries.get(person.id, [])) == expected, person
+
+
+def parse(command: str) -> tuple[str, int, int | None]:
+    """(kind, count, amount in kopecks) of the entry a logging command stores."""
+    name, *rest = command.lstrip("/").split()
+    number = int(rest[0]) if rest else None
+    if name == "deal":
+        return ("deal", 1, None if number is None else number * 100)
+    return (name, number or 1, None)
+
+
+async def stored_entries(db: Database) -> dict[int, list[tuple[str, int, int | None]]]:
+    async with db.read() as session:
+        rows = await session.execute(
+            select(Entry.user_id, Entry.kind, Entry.count, Entry.amount_kopecks).where(
+                Entry.deleted_at.is_(None)
+            )
+        )
+        found: dict[int, list[tuple[str, int, int | None]]] = {}
+        for user_id, kind, count, amount in rows:
+            found.setdefault(user_id, []).append((kind.value, count, amount))
+        return found
+
+
+@ON_POSTGRESQL
+async def test_a_two_step_conversation_split_across_instances_completes(
+    fake_tg: FakeTelegram, tmp_path: Path, db_url: str, redis_url: str
+) -> None:
+    tg = fake_tg
+    anna = tg.user(1001, "Anna")
+    async with behind_a_proxy(tg, tmp_path, db_url, redis_url) as cluster:
+        await say(tg, anna, "/start")
+        mark = tg.mark()
+        first = anna.send("/newteam")
+        asked = await tg.next_in_chat(anna.id, mark, REPLY_TIMEOUT, "asked")
+        assert "What's the team called?" in (asked.plain or "")
+        second = anna.send("Sales North")
+        answer = await tg.next_in_chat(anna.id, asked.seq, REPLY_TIMEOUT, "named")
+        routed = cluster.proxy.routed
+        async with migrated_database(db_url) as db, db.read() as session:
+            teams = list(await session.scalars(select(Team.name)))
+    print(f"/newteam went to instance {routed[first]}, the name to {routed[second]}")
+    # each step answered by a different instance (a retried POST would show two entries)
+    assert len(routed[first]) == len(routed[second]) == 1
+    assert routed[first] != routed[second]
+    assert "Team «Sales North» is created" in (answer.plain or "")
+    assert teams == ["Sales North"]
+
+
+async def test_two_instances_started_together_on_an_empty_database_both_come_up(
+    fake_tg: FakeTelegram, tmp_path: Path, redis_url: str, postgres_server: PostgresServer
+) -> None:
+    name = f"empty_{uuid.uuid4().hex[:12]}"
+    await postgres_server.create_database(name)  # empty: not from the migrated template
+    url = postgres_server.url(name)
+    anna = fake_tg.user(1001, "Anna")
+    try:
+        async with behind_a_proxy(fake_tg, tmp_path, url, redis_url) as cluster:
+            for url_ in cluster.instance_urls:
+                assert await http_get(url_ + "/readyz") == 200
+                assert await http_get(url_ + "/healthz") == 200
+            assert "Hi!" in ((await say(fake_tg, anna, "/start")).plain or "")
+            assert "is created" in ((await say(fake_tg, anna, "/newteam Sales")).plain or "")
+            assert "Recorded: 2 calls" in ((await say(fake_tg, anna, "/call 2")).plain or "")
+            answered = Counter(cluster.proxy.answered)
+    finally:
+        await postgres_server.drop_database(name)
+    assert answered[0] > 0 and answered[1] > 0, answered
