@@ -179,7 +179,13 @@ class OutboxSender:
             await session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.status == OutboxStatus.SENDING)
-                .values(status=OutboxStatus.SENT, last_error="interrupted; delivery unconfirmed")
+                # Handed to Telegram some time before now: counted as sent now, so that the
+                # limits' windows (which read sent_at) space that chat's next message.
+                .values(
+                    status=OutboxStatus.SENT,
+                    sent_at=utcnow(),
+                    last_error="interrupted; delivery unconfirmed",
+                )
             )
 
     async def _resume_limits(self) -> None:

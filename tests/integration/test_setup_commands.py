@@ -2,6 +2,7 @@
 running needs and not the test tools, `make test` the test tools, the migrate command names
 the venv's python, and CI runs exactly the README's test command."""
 
+import os
 import re
 import shutil
 import subprocess
@@ -28,12 +29,15 @@ def make_plan(target: str) -> list[str]:
     """What `make <target>` would run on a fresh clone (no venv yet; a dry run makes none)."""
     if shutil.which("make") is None:
         pytest.skip("make is not installed (.ci/run installs it)")
+    # As on a newcomer's shell, also when the suite itself runs under `make test`.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     done = subprocess.run(
-        ["make", "-n", target, "VENV=.venv-never-made"],
+        ["make", "--no-print-directory", "-n", target, "VENV=.venv-never-made"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
+        env=env,
     )
     return done.stdout.splitlines()
 
