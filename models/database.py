@@ -168,15 +168,16 @@ class _ThroughDriver:
         return connection, adapted, raw.driver_connection
 
     async def _execute(
-        self, session: UnitOfWork, statement: Prepared, params: dict[str, Any], *, rows: bool
+        self, session: UnitOfWork, statement: Prepared, params: dict[str, Any]
     ) -> tuple[Compiled, Any]:
-        """The statement's records (rows=True) or its status ("UPDATE 3")."""
+        """The statement's records (a SELECT, or DML with RETURNING) or its status
+        ("UPDATE 3")."""
         for attempt in (1, 2):
             connection, adapted, driver = await self._driver(session)
             compiled = statement.compiled(connection.dialect)
             values = compiled.params(params)
             try:
-                if rows:
+                if compiled.returns_rows:
                     return compiled, await driver.fetch(compiled.sql, *values)
                 return compiled, await driver.execute(compiled.sql, *values)
             except Exception as error:
@@ -191,9 +192,8 @@ class _ThroughDriver:
     async def run(
         self, session: UnitOfWork, statement: Prepared, params: dict[str, Any]
     ) -> list[Row]:
-        returns_rows = statement.compiled(self.dialect_of(session)).returns_rows
-        compiled, result = await self._execute(session, statement, params, rows=returns_rows)
-        return compiled.rows(result) if returns_rows else []
+        compiled, result = await self._execute(session, statement, params)
+        return compiled.rows(result) if compiled.returns_rows else []
 
     async def run_many(self, session: UnitOfWork, calls: Sequence[Call]) -> list[list[Row]]:
         return [await self.run(session, statement, params) for statement, params in calls]
@@ -201,17 +201,10 @@ class _ThroughDriver:
     async def changed(
         self, session: UnitOfWork, statement: Prepared, params: dict[str, Any]
     ) -> tuple[int, int | None]:
-        if statement.compiled(self.dialect_of(session)).returns_rows:
-            # RETURNING (an INSERT's primary key): the rows tell
-            _, records = await self._execute(session, statement, params, rows=True)
-            return len(records), records[0][0] if records else None
-        _, status = await self._execute(session, statement, params, rows=False)
-        assert isinstance(status, str)
-        return int(status.rsplit(" ", 1)[-1]), None  # "UPDATE 3", "INSERT 0 1"
-
-    @staticmethod
-    def dialect_of(session: UnitOfWork) -> Dialect:
-        return session.bind.dialect
+        compiled, result = await self._execute(session, statement, params)
+        if compiled.returns_rows:  # RETURNING (an INSERT's primary key): the rows tell
+            return len(result), result[0][0] if result else None
+        return int(result.rsplit(" ", 1)[-1]), None  # "UPDATE 3", "INSERT 0 1"
 
 
 async def _begin(connection: AsyncConnection) -> None:
