@@ -17,6 +17,7 @@ from bot.config import DatabaseSettings, Settings
 
 if TYPE_CHECKING:
     from aiogram import Bot, Dispatcher
+    from aiohttp import web
 
     from models.database import Database
 
@@ -116,9 +117,7 @@ async def run_bot(settings: Settings) -> None:
         if settings.mode == "webhook":
             await serve_webhook(settings, dp, bot, db)
         else:
-            # A webhook left from webhook mode would answer every getUpdates with 409 Conflict.
-            await bot.delete_webhook(drop_pending_updates=False)
-            await dp.start_polling(bot, close_bot_session=False, handle_signals=True)
+            await serve_polling(settings, dp, bot, db)
         await finish_in_flight(SHUTDOWN_GRACE_SECONDS)
     finally:
         await bot.session.close()
@@ -127,6 +126,34 @@ async def run_bot(settings: Settings) -> None:
         await db.close()
         charts.shutdown(cancel_futures=True)
         logger.info("Stopped")
+
+
+def web_app(settings: Settings, dp: "Dispatcher", bot: "Bot", db: "Database") -> "web.Application":
+    """The process's one web app: health and readiness; the features that serve HTTP add their
+    routes here (the webhook route is added by webhook mode itself)."""
+    from bot.web import create_app
+
+    return create_app(db)
+
+
+async def serve_polling(settings: Settings, dp: "Dispatcher", bot: "Bot", db: "Database") -> None:
+    """Long polling until SIGTERM/SIGINT; with PUBLIC_URL set, the web server runs beside it
+    (for the features served over HTTP), ready once the dispatcher has started."""
+    from bot.web import serving
+
+    # A webhook left from webhook mode would answer every getUpdates with 409 Conflict.
+    await bot.delete_webhook(drop_pending_updates=False)
+    if settings.public_url is None:
+        await dp.start_polling(bot, close_bot_session=False, handle_signals=True)
+        return
+    app = web_app(settings, dp, bot, db)
+    async with serving(app, settings.web_host, settings.web_port, SHUTDOWN_GRACE_SECONDS) as server:
+
+        def ready() -> None:
+            server.readiness.ready = True
+
+        dp.startup.register(ready)
+        await dp.start_polling(bot, close_bot_session=False, handle_signals=True)
 
 
 async def serve_webhook(settings: Settings, dp: "Dispatcher", bot: "Bot", db: "Database") -> None:
@@ -159,6 +186,7 @@ async def serve_webhook(settings: Settings, dp: "Dispatcher", bot: "Bot", db: "D
         host=settings.web_host,
         port=settings.web_port,
         shutdown_timeout=SHUTDOWN_GRACE_SECONDS,
+        app=web_app(settings, dp, bot, db),
     ):
         await stop.wait()
         logger.info("Stopping: finishing the updates in flight")

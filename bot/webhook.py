@@ -97,10 +97,12 @@ async def webhook_server(
     host: str,
     port: int,
     shutdown_timeout: float,
+    app: web.Application | None = None,
 ) -> AsyncIterator[WebServer]:
-    """The dispatcher started (its start-up hooks, as polling runs them), the web server with
-    the webhook route serving, and ready, for the block; then the reverse."""
-    app = create_app(db)
+    """The dispatcher started (its start-up hooks, as polling runs them), the web server (`app`
+    with the features' routes, or the bare one) with the webhook route serving, and ready, for
+    the block; then the reverse."""
+    app = app or create_app(db)
     app.router.add_post(WEBHOOK_PATH, WebhookHandler(dp, bot, secret).handle)
     workflow = {"dispatcher": dp, "bots": [bot], **dp.workflow_data}
     await dp.emit_startup(bot=bot, **workflow)

@@ -194,6 +194,35 @@ async def test_webhook_mode_set_webhook_then_answers_posted_updates(
     assert await http_get(base + "/healthz") == 0  # nothing listens any more
 
 
+async def test_polling_mode_with_a_public_url_serves_http_beside_polling(
+    fake_tg: FakeTelegram, tmp_path: Path
+) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        "BOT_TOKEN": fake_tg.token,
+        "TELEGRAM_API_URL": fake_tg.base_url,
+        "PUBLIC_URL": "https://bot.example.com",
+        "WEB_PORT": str(port),
+    }
+    process = await spawn(tmp_path, **env)
+    try:
+        for _ in range(START_TIMEOUT * 10):
+            if await http_get(base + "/readyz") == 200:
+                break
+            await asyncio.sleep(0.1)
+        assert await http_get(base + "/readyz") == 200
+        assert await http_get(base + "/healthz") == 200
+        anna = fake_tg.user(1001, "Anna")
+        assert "Hi!" in ((await anna.say("/start")).plain or "")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _out, err_bytes = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, err_bytes.decode()
+    assert any(r.method == "getUpdates" for r in fake_tg.requests)
+    assert await http_get(base + "/healthz") == 0
+
+
 async def test_webhook_mode_without_its_settings_is_one_clear_line(tmp_path: Path) -> None:
     token = "123456789:" + "A" * 35
     code, _out, err = await run_module(tmp_path, BOT_TOKEN=token, MODE="webhook")
