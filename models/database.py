@@ -221,6 +221,14 @@ async def _begin(connection: AsyncConnection) -> None:
         raise
 
 
+async def _discard(connection: AsyncConnection) -> None:
+    """A connection whose statement was cancelled midway (its driver may still wait for the
+    server's answer): closed for good rather than handed to the next unit, and its transaction
+    ended by the server at once, so no row lock outlives it."""
+    with suppress(Exception):
+        await connection.invalidate()
+
+
 def _lost(error: BaseException) -> bool:
     return isinstance(error, DBAPIError) and error.connection_invalidated
 
@@ -326,6 +334,10 @@ class Database:
                 if session.orm_used:
                     await session.orm.close()
             await connection.commit()
+        except BaseException as error:
+            if not isinstance(error, Exception):
+                await _discard(connection)
+            raise
         finally:
             await connection.close()  # rolls back what was not committed
         self._committed(session)
@@ -344,7 +356,8 @@ class Database:
                 if attempt == _BEGIN_ATTEMPTS or not error.connection_invalidated:
                     raise
                 logger.warning("A database connection was lost; trying a new one")
-            except BaseException:
+            except BaseException:  # cancelled: its BEGIN may be half done
+                await _discard(connection)
                 await connection.close()
                 raise
         raise AssertionError("unreachable")
@@ -377,12 +390,14 @@ class _Reader:
     async def __aenter__(self) -> UnitOfWork:
         return self.session
 
-    async def __aexit__(self, *_: object) -> None:
+    async def __aexit__(self, error_type: type[BaseException] | None, *_: object) -> None:
         session = self.session
         if session.orm_used:
             await session.orm.close()
         connection = session.info.get(_CONNECTION)
         if connection is not None:
+            if error_type is not None and not issubclass(error_type, Exception):
+                await _discard(connection)
             await connection.close()
 
 
@@ -475,24 +490,37 @@ class _SqliteWriter:
 
     async def _commit(self, batch: _Batch) -> None:
         async with self._turn:  # after the units already waiting: they are in this batch too
-            self._batch = None
+            await self._end(batch)
+
+    async def _end(self, batch: _Batch) -> None:
+        """Under the turn: the batch committed (rolled back when broken or empty) and its units
+        told. One ended already (by a unit that would not join it broken) is left alone."""
+        if batch.committed.done():
+            return
+        self._batch = None
+        error = batch.broken
+        if error is None:
             try:
-                if batch.broken is not None:
-                    raise batch.broken
                 if batch.size:
                     await batch.transaction.commit()
                 else:
                     await batch.transaction.rollback()
-            except BaseException as error:
-                logger.exception("Committing %d write(s) failed; none is kept", batch.size)
-                with suppress(Exception):
-                    await batch.transaction.rollback()
-                await self._reset()
-                batch.committed.set_exception(error)
-                if isinstance(error, asyncio.CancelledError):
-                    raise
-            else:
-                batch.committed.set_result(None)
+            except BaseException as failure:
+                error = failure
+        if error is None:
+            batch.committed.set_result(None)
+            return
+        if batch.size:  # a unit cancelled alone in its batch lost nothing
+            logger.error("Committing %d write(s) failed; none is kept", batch.size, exc_info=error)
+        with suppress(Exception):
+            await batch.transaction.rollback()
+        await self._reset()
+        if batch.size:
+            batch.committed.set_exception(error)
+        else:
+            batch.committed.set_result(None)
+        if error is not batch.broken and isinstance(error, asyncio.CancelledError):
+            raise error  # the commit itself was cancelled (shutdown)
 
     async def _reset(self) -> None:
         self._batch = None
@@ -510,6 +538,15 @@ class _SqliteWriter:
         async with self._turn:
             await self._reset()
         await self.engine.dispose()
+
+
+def _in_transaction(raw: sqlite3.Connection) -> bool:
+    """False also for a closed connection: SQLAlchemy closes (invalidates) the one under a
+    statement that was cancelled."""
+    try:
+        return raw.in_transaction
+    except sqlite3.ProgrammingError:
+        return False
 
 
 class _WriterTurn:
@@ -537,10 +574,13 @@ class _WriterTurn:
         writer._waiting -= 1
         self.token = _IN_WRITER.set(True)
         try:
+            if writer._batch is not None and writer._batch.broken is not None:
+                await writer._end(writer._batch)  # a broken batch takes nobody in: a new one
             self.batch, connection, self.raw = await writer._open_batch()
             self.raw.execute("SAVEPOINT unit_of_work")
         except BaseException as error:
-            logger.exception("Could not begin a unit of work")
+            if not isinstance(error, asyncio.CancelledError):
+                logger.exception("Could not begin a unit of work")
             _IN_WRITER.reset(self.token)
             batch = writer._batch
             if batch is None:
@@ -561,11 +601,15 @@ class _WriterTurn:
     async def __aexit__(self, error_type: type[BaseException] | None, *_: object) -> None:
         writer, session, raw, batch = self.writer, self.session, self.raw, self.batch
         kept = False
+        failed = error_type is not None
         try:
             if error_type is None:
                 if session.orm_used:
                     await session.orm.commit()  # flushes; releases the session's own savepoint
                 kept = True
+        except BaseException:
+            failed = True
+            raise
         finally:
             try:
                 if session.orm_used:
@@ -582,16 +626,21 @@ class _WriterTurn:
                 raw.execute("RELEASE unit_of_work")
             except Exception as error:
                 batch.broken = batch.broken or error
-                raise
+                if not failed:
+                    raise
+                # Else the unit's own error is what its caller hears: a cancellation, after which
+                # SQLAlchemy has closed the connection under the savepoint.
             finally:
                 _IN_WRITER.reset(self.token)
-                if not raw.in_transaction:  # SQLite ended it (a full disk, an I/O error)
+                if not _in_transaction(raw):  # SQLite ended it (a full disk, an I/O error)
                     batch.broken = batch.broken or RuntimeError("the write transaction ended")
                 writer._turn.release()
                 if writer._batch is not None:
-                    writer._maybe_commit(writer._batch)
+                    writer._maybe_commit(writer._batch, now=writer._batch.broken is not None)
         if kept:
-            await batch.committed
+            # Shielded: the batch's future is shared, and a cancelled waiter would cancel it for
+            # every unit in the batch.
+            await asyncio.shield(batch.committed)
             writer.on_commit(session)
 
 

@@ -3,12 +3,13 @@ writers at the same time do not spoil each other, readers cannot write, and a pr
 stores what the ORM would."""
 
 import asyncio
+import contextlib
 from datetime import date
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.services.entries import DAY_TOTAL, record_entry
@@ -203,6 +204,35 @@ async def test_a_writer_given_up_while_waiting_does_not_hold_the_batch(database:
     waiting.append(asyncio.create_task(log(10, then_cancel_the_other=False)))
     await asyncio.wait_for(first, 5)  # committed, not waiting for the one that gave up
     assert await live_calls(database) == 1
+
+
+async def test_a_writer_cancelled_at_any_moment_spoils_nothing(database: Database) -> None:
+    """A task stopped in the middle of its write (the outbox sender at shutdown, a lost lease):
+    its own change is kept whole or not at all, the unit beside it (in its batch on SQLite, on
+    the connection it handed back on PostgreSQL) is kept and told so, and neither the next
+    writer nor the shutdown waits for it."""
+    user_id, team_id = await team_of_one(database)
+
+    async def log(count: int, note: str) -> None:
+        async with database.write() as session:
+            # Through the ORM, as the outbox sender's first write is.
+            await session.execute(update(Team).where(Team.id == team_id).values(name="Sales"))
+            await record_entry(session, user_id, team_id, EntryKind.CALL, parsed(count, note))
+
+    rounds = 60
+    for step in range(rounds):
+        victim = asyncio.create_task(log(1000, "cancelled"))
+        mate = asyncio.create_task(log(1, f"kept {step}"))
+        await asyncio.sleep(step * 0.0002)
+        victim.cancel()
+        await asyncio.wait_for(mate, 5)  # neither cancelled with the other nor held by it
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(victim, 5)
+    async with database.read() as session:
+        kept = await session.scalars(select(Entry.note).where(Entry.count == 1))
+    assert sorted(kept) == sorted(f"kept {step}" for step in range(rounds))
+    assert await live_calls(database) % 1000 == rounds  # the cancelled ones: whole or nothing
+    await asyncio.wait_for(database.close(), 10)
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
