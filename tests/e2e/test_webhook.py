@@ -149,9 +149,6 @@ async def test_an_update_failing_every_time_is_told_once_and_let_go(
     await kpi.tg.expect_silence(bob.id)
 
 
-@pytest.mark.skip(
-    reason="hangs in the full parallel suite (passes alone); cause not found yet: see the report"
-)
 async def test_shutdown_finishes_the_update_in_flight(
     fake_tg: FakeTelegram, db_url: str, mode: Mode, monkeypatch: pytest.MonkeyPatch
 ) -> None:
