@@ -11,12 +11,13 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select, update
 
-from models import OutboxMessage, OutboxStatus
+from models import OutboxMessage, OutboxStatus, Team
 from models.base import utcnow
 from models.database import Database
 from models.lease import Lease
@@ -24,6 +25,7 @@ from scheduler.jobs import LEASE_NAME
 from tests.db import migrated_database
 from tests.e2e.test_process import start_bot
 from tests.fake_telegram import BotMessage, FakeTelegram
+from tests.people import join, new_team, register
 
 LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 # Telegram's limits, which the fake Bot API enforces with 429s (FakeTelegram(enforce_limits))
@@ -246,5 +248,64 @@ async def test_a_stopped_sender_hands_over_at_once(tmp_path: Path, db_url: str) 
     assert_each_once(sent)
     assert len(sent) == len(chats)  # a graceful stop leaves nothing unconfirmed
     assert set(statuses.values()) == {OutboxStatus.SENT}
+    assert tg.stats["429"] == 0
+    assert busiest_second(sent) <= TELEGRAM_PER_SECOND
+
+
+async def seed_team_due_for_reminders(db_url: str, tg: FakeTelegram, people: list[int]) -> None:
+    """A team of `people` (the first manages it) whose daily reminder time passed two minutes
+    ago: every day a working day, so the next scheduler tick queues one reminder each."""
+    now = utcnow()
+    due_at = (
+        (now - timedelta(minutes=2)).time() if now.hour or now.minute >= 2 else clock_time(0, 0)
+    )
+    async with migrated_database(db_url) as db, db.write() as session:
+        for user_id in people:
+            tg.user(user_id, f"P{user_id}")
+            await register(session, user_id, f"P{user_id}")
+        team = await new_team(session, people[0], "Noon")
+        for user_id in people[1:]:
+            await join(session, user_id, team)
+        await session.execute(
+            update(Team)
+            .where(Team.id == team.id)
+            .values(timezone="UTC", country=None, weekdays_mask=0b1111111, reminder_time=due_at)
+        )
+        await session.execute(delete(OutboxMessage))  # the join notices: not this test's subject
+
+
+async def test_reminders_go_out_once_each_with_kill_9_of_the_holder_midway(
+    tmp_path: Path, db_url: str
+) -> None:
+    lease_seconds = 3
+    people = [5000 + i for i in range(50)]
+    async with FakeTelegram(enforce_limits=True) as tg:
+        await seed_team_due_for_reminders(db_url, tg, people)
+
+        def reminders() -> list[BotMessage]:
+            return [m for m in tg.messages if m.chat_id in people]
+
+        async with two_instances(tg, tmp_path, db_url, lease_seconds) as bots:
+            holder = await bots.wait_holder()
+            # The next minute's tick queues them; the holder sends about 30 a second.
+            await tg.wait_for(lambda _: len(reminders()) >= 10, timeout=90)
+            os.kill(holder, signal.SIGKILL)
+            await bots.process(holder).wait()
+            await bots.wait_holder(other_than=holder)
+            await bots.wait_all_sent()
+            await tg.expect_silence(duration=1.0)
+            sent = reminders()
+            async with bots.db.read() as session:
+                rows = list(
+                    await session.execute(select(OutboxMessage.chat_id, OutboxMessage.status))
+                )
+    print(f"kill -9 midway: {len(sent)} of {len(people)} reminders confirmed delivered")
+    assert sorted(chat_id for chat_id, _ in rows) == people  # one reminder each, queued once
+    assert {status for _, status in rows} == {OutboxStatus.SENT}
+    by_chat = [m.chat_id for m in sent]
+    assert len(by_chat) == len(set(by_chat)), "someone got their reminder twice"
+    # What the killed holder had handed to Telegram without hearing back counts as sent (maybe
+    # delivered), never repeated: at most the ones in flight at the kill.
+    assert len(sent) >= len(people) - 2
     assert tg.stats["429"] == 0
     assert busiest_second(sent) <= TELEGRAM_PER_SECOND

@@ -462,7 +462,10 @@ async def measure(
         profiled = await run_kpi(args.users, args.calls, commands[0], server, profiler)
         print(f"\nprofiled {commands[0]} burst: {describe(profiled)} (slower: cProfile overhead)")
         out = io.StringIO()
-        stats = pstats.Stats(profiler, stream=out).strip_dirs()
+        stats = pstats.Stats(profiler, stream=out)
+        if os.environ.get("PROFILE_FILTER"):
+            stats.sort_stats("cumulative").print_stats(os.environ["PROFILE_FILTER"], args.profile)
+        stats = stats.strip_dirs()
         stats.sort_stats("tottime").print_stats(args.profile)
         stats.sort_stats("cumulative").print_stats(args.profile)
         print(out.getvalue())
