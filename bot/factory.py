@@ -16,6 +16,7 @@ from aiogram.fsm.storage.memory import (
 )
 
 import handlers
+from bot.lazy_models import keep_response_types
 from bot.middlewares import (
     HoldForRedelivery,
     SenderMiddleware,
@@ -34,6 +35,7 @@ from scheduler import LEASE_TTL, KpiScheduler
 
 
 def create_bot(token: str, api_url: str | None = None, retry: RetryMiddleware | None = None) -> Bot:
+    keep_response_types()
     session = (
         AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else AiohttpSession()
     )
