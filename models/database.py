@@ -268,7 +268,7 @@ _BEGIN_ATTEMPTS = 2
 class Database:
     """Opened once per process (and once per dispatcher in tests); closed at shutdown."""
 
-    def __init__(self, url: str, *, pool_size: int = 5, max_overflow: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 15, max_overflow: int = 0) -> None:
         self.url = url
         self.is_sqlite = is_sqlite(url)
         self.commit_hooks: list[CommitHook] = []
