@@ -235,8 +235,9 @@ async def run_echo(users: int, calls: int) -> Burst:
 
 
 @contextlib.asynccontextmanager
-async def database_url(server: PostgresServer | None) -> AsyncIterator[str]:
-    """A fresh database: an SQLite file, or a copy of the migrated template on the server."""
+async def database_url(server: PostgresServer | None, via: str = "socket") -> AsyncIterator[str]:
+    """A fresh database: an SQLite file, or a copy of the migrated template on the server,
+    reached through its Unix socket or TCP (`via`)."""
     if server is None:
         with tempfile.TemporaryDirectory(prefix="kpi-bench-") as folder:
             yield sqlite_url(Path(folder))
@@ -244,7 +245,7 @@ async def database_url(server: PostgresServer | None) -> AsyncIterator[str]:
     name = f"bench_{os.getpid()}_{time.monotonic_ns()}"
     await server.create_database(name, template=TEMPLATE)
     try:
-        yield server.url(name)
+        yield server.socket_url(name) if via == "socket" else server.url(name)
     finally:
         await server.drop_database(name)
 
@@ -255,10 +256,11 @@ async def run_kpi(
     command: str,
     server: PostgresServer | None,
     profile: cProfile.Profile | None = None,
+    via: str = "socket",
 ) -> Burst:
     """A burst of /call (each a recorded entry) or of /today (each user has logged 3 calls)."""
     async with (
-        database_url(server) as url,
+        database_url(server, via) as url,
         FakeTelegram() as tg,
         migrated_database(url) as db,
     ):
@@ -407,8 +409,9 @@ async def main_async(args: argparse.Namespace) -> int:
             "vary; the loop CPU per message and its ratio are steadier"
         )
     commands = [command for command in COMMANDS if command.strip("/") in args.commands]
+    where = f" (through its {args.pg_via})" if args.database == "postgresql" else ""
     print(
-        f"database: {args.database}; {args.users} users x {args.calls} messages = "
+        f"database: {args.database}{where}; {args.users} users x {args.calls} messages = "
         f"{args.users * args.calls} per burst, {args.runs} run(s) each, alternating echo / "
         f"{' / '.join(commands)}\n"
     )
@@ -431,7 +434,7 @@ async def measure(
         for note in echo.notes:
             print(f"            {note}")
         for command in commands:
-            kpi = await run_kpi(args.users, args.calls, command, server)
+            kpi = await run_kpi(args.users, args.calls, command, server, via=args.pg_via)
             kpi_runs[command].append(kpi)
             print(f"run {number} {command:>6}: {describe(kpi)}")
             for note in kpi.notes:
@@ -462,7 +465,9 @@ async def measure(
 
     if args.profile:
         profiler = cProfile.Profile(time.thread_time)  # CPU, not waits: the loop thread's own time
-        profiled = await run_kpi(args.users, args.calls, commands[0], server, profiler)
+        profiled = await run_kpi(
+            args.users, args.calls, commands[0], server, profiler, via=args.pg_via
+        )
         print(f"\nprofiled {commands[0]} burst: {describe(profiled)} (slower: cProfile overhead)")
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)
@@ -490,6 +495,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--target", type=float, default=80.0, help="minimum ratio, in %%")
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument(
+        "--pg-via",
+        choices=["socket", "tcp"],
+        default="socket",
+        help="how the bot reaches the PostgreSQL server on this machine",
+    )
     parser.add_argument(
         "--commands", nargs="+", choices=["call", "today"], default=["call", "today"]
     )
