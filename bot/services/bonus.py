@@ -69,12 +69,16 @@ class BonusRules:
         return self.per_deal_kopecks > 0 or any(tier.rate for tier in self.tiers)
 
 
+def tiers_of(text: str) -> tuple[Tier, ...]:
+    """Tiers as `tiers_text` wrote them."""
+    pairs = (pair.split(":") for pair in text.split())
+    return tuple(Tier(int(start), int(rate)) for start, rate in pairs)
+
+
 def rules_of(row: BonusScheme) -> BonusRules:
-    tiers = []
-    for pair in row.tiers.split():
-        start, rate = pair.split(":")
-        tiers.append(Tier(int(start), int(rate)))
-    return BonusRules(row.per_deal_kopecks, tuple(tiers), row.threshold_percent, row.cap_kopecks)
+    return BonusRules(
+        row.per_deal_kopecks, tiers_of(row.tiers), row.threshold_percent, row.cap_kopecks
+    )
 
 
 def tiers_text(tiers: Sequence[Tier]) -> str:
