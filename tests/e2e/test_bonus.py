@@ -76,6 +76,14 @@ async def test_the_dialog_refuses_bad_input_and_bonus_shows_the_arithmetic(
     assert (await bob.say("/bonus")).plain == "Your team has no bonus scheme yet."
     assert "manager" in ((await bob.say("/bonusrules")).plain or "")
 
+    # /cancel, or the Cancel button, leaves the dialog: what follows is no answer to it.
+    await anna.say("/bonusrules")
+    assert (await anna.say("/cancel")).plain == "Cancelled."
+    assert "Step 2" not in ((await anna.say("500")).plain or "")
+    await anna.say("/bonusrules")
+    assert [m.plain for m in await press(kpi, anna, "Cancel", 1)] == ["Cancelled."]
+    assert "Step 2" not in ((await anna.say("500")).plain or "")
+
     first = await anna.say("/bonusrules")
     assert "step 1 of 5" in (first.plain or "")
     assert first.buttons() == [["No base"], ["Cancel"]]

@@ -7,7 +7,10 @@ import pytest
 
 from bot.domain import ParseError, ParseErrorCode
 from bot.services.bonus import (
+    BonusReport,
     BonusRules,
+    PersonBonus,
+    SchemeView,
     Tier,
     change_starts,
     in_force,
@@ -22,7 +25,13 @@ from bot.services.bonus import (
     tiers_text,
     what_if,
 )
-from models import BonusScheme
+from bot.services.periods import DateRange
+from bot.texts import translator
+from bot.views.bonus import bonus_texts
+from bot.views.common import MAX_TEXT
+from bot.views.paging import visible_length
+from models import BonusScheme, Person, Role
+from tests.people import LONG_AGO
 
 RUB = 100
 PLAN = 100_000 * RUB
@@ -208,3 +217,35 @@ def test_tiers() -> None:
         with pytest.raises(ParseError) as error:
             parse_tiers(text, 500)
         assert error.value.code is code, text
+
+
+def test_a_big_teams_list_is_split_within_telegrams_limit() -> None:
+    rules = BonusRules(500 * RUB, (Tier(0, 500), Tier(100, 800), Tier(150, 1000)), 80, None)
+    rows = []
+    for index in range(1_000):
+        paid = payout(rules, 3 + index % 7, 90_000 * RUB + index * 1_000 * RUB, Fraction(PLAN))
+        who = Person(
+            index + 1,
+            "Александра-" + "я" * 40,
+            None,
+            None,
+            "ru",
+            1,
+            Role.EMPLOYEE,
+            None,
+            True,
+            True,
+            False,
+            LONG_AGO,
+            LONG_AGO,
+            None,
+        )
+        rows.append(PersonBonus(who, paid, what_if(rules, paid)))
+    view = SchemeView(rules, BonusRules(1_000 * RUB), date(2027, 1, 1))
+    report = BonusReport(DateRange(date(2026, 12, 1), date(2026, 12, 31)), view, rows[0], rows)
+    for language in ("en", "ru"):
+        texts = bonus_texts(translator(language), report, is_manager=True)
+        assert all(visible_length(text) <= MAX_TEXT for text in texts)
+        shown = "\n".join(texts)
+        assert shown.count("Александра-") == 1_000  # everyone once (the own part names nobody)
+        assert "🔜" in shown
