@@ -54,7 +54,7 @@ class BonusPress(CallbackData, prefix="bn"):
 
 
 def _press(step: str, value: int) -> BonusPress:
-    return BonusPress(step=BonusStep(step), value=max(0, min(value, 100)))
+    return BonusPress(step=BonusStep(step), value=value)
 
 
 async def show_bonus(
@@ -177,15 +177,14 @@ async def press_step(
         return [*edits, *_replace(query, text)]
     if callback_data.step.value != step:
         return query.answer(t.plain("bonus.toast.closed"))
-    value: int | None = callback_data.value
-    if step == "cap":
-        value = None  # "no cap"
-    await state.update_data({step: value})
-    shown = t.plain(
-        next(
-            label for label, s, v in views.QUESTIONS[step] if s == step and v == callback_data.value
-        )
-    )
+    labels = [
+        label for label, s, v in views.QUESTIONS[step] if (s, v) == (step, callback_data.value)
+    ]
+    if not labels:  # a value no button of this question carries: forged
+        return query.answer(t.plain("button.unknown"))
+    # "No cap" stores None; every other button its value (0: none, or a threshold's per cent).
+    await state.update_data({step: None if step == "cap" else callback_data.value})
+    shown = t.plain(labels[0])
     text, markup = await _after(step, session, state, t, team)
     edits += _replace(query, views.answered(t, step, shown))
     if isinstance(query.message, Message):
