@@ -58,7 +58,7 @@ def add_schemes(path: Path, shape: reports.Shape) -> None:
     year_back = (this_month - timedelta(days=365)).replace(day=1)
     next_month = (this_month + timedelta(days=32)).replace(day=1)
     created = reports.Formats().instant(datetime.combine(year_back, datetime.min.time(), UTC))
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for team in range(1, shape.teams + 1):
         manager = shape.user_id(team, 0)
         rows.append(

@@ -1,9 +1,11 @@
 """The bonus arithmetic against sums worked out by hand, to the kopeck, and the dialog's parsers."""
 
 from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from babel.numbers import format_decimal
 
 from bot.domain import ParseError, ParseErrorCode
 from bot.services.bonus import (
@@ -249,3 +251,10 @@ def test_a_big_teams_list_is_split_within_telegrams_limit() -> None:
         shown = "\n".join(texts)
         assert shown.count("Александра-") == 1_000  # everyone once (the own part names nobody)
         assert "🔜" in shown
+
+
+@pytest.mark.parametrize("kopecks", [0, 1, 99, 100, 660_000, 123_456_789, -5_050])
+def test_payouts_are_shown_to_the_kopeck_as_babel_writes_money(kopecks: int) -> None:
+    for language in ("en", "ru"):
+        rubles = format_decimal(Decimal(kopecks) / 100, format="#,##0.00", locale=language)
+        assert translator(language).payout(kopecks) == f"{rubles} ₽"
