@@ -22,7 +22,6 @@ from bot.texts import Safe, Translator
 from bot.views import bonus as views
 from models import Person, TeamInfo, UnitOfWork
 from models.base import utcnow
-from models.bonus_scheme import team_schemes
 
 STEPS = ("per_deal", "rate", "tiers", "threshold", "cap")
 
@@ -101,8 +100,7 @@ async def _after(
         return await _ask(state, STEPS[index + 1], t)
     await state.set_state(BonusSteps.confirm)
     today = local_date(utcnow(), team.timezone)
-    schemes = await team_schemes(session, team.id, service.next_month(today))
-    starts = service.change_starts(schemes, today)
+    starts = await service.next_change_starts(session, team.id, today)
     keeps = None
     if starts != service.month_start(today):
         keeps = t.month_in_text(today)

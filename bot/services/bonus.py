@@ -213,6 +213,11 @@ def change_starts(schemes: Sequence[BonusScheme], today: date) -> date:
     return next_month(today)
 
 
+async def next_change_starts(session: UnitOfWork, team_id: int, today: date) -> date:
+    """The 1st of the month a change made today would apply from."""
+    return change_starts(await team_schemes(session, team_id, next_month(today)), today)
+
+
 async def save_scheme(
     session: UnitOfWork, team_id: int, actor_id: int, rules: BonusRules, today: date
 ) -> date:
@@ -220,8 +225,7 @@ async def save_scheme(
     before it starts replaces the first); returns that month's 1st. One change per team at a
     time (its row is locked; the unique (team, month) key backs it)."""
     await lock_teams(session, team_id)
-    schemes = await session.one(schemes_query(team_id, next_month(today)))
-    starts = change_starts(schemes, today)
+    starts = await next_change_starts(session, team_id, today)
     row = await scheme_starting(session, team_id, starts)
     if row is None:
         row = BonusScheme(team_id=team_id, starts_on=starts, created_by_id=actor_id)
@@ -347,29 +351,31 @@ async def bonus_report(
     """The viewer's bonus if the month ended today, and for a manager everyone's (the people
     who left this month with entries in it included)."""
     dates = period_range(Period.MONTH, today)
-    if not viewer.is_manager:
-        rows, schemes = await session.together(
-            kind_totals_query(team_id=team.id, user_id=viewer.id, start=dates.start, end=dates.end),
-            schemes_query(team.id, next_month(today)),
-        )
-        scheme = scheme_view(schemes, today)
-        if scheme.current is None:
-            return BonusReport(dates, scheme, None, [])
-        totals = Totals()
-        for row in rows:
-            totals.add(row)
-        targets, vacations = await session.together(*standing_queries(team, dates, viewer.id))
-        standing = standing_of(team, dates, targets, vacations)
-        return BonusReport(
-            dates, scheme, person_bonus(scheme.current, standing, viewer, totals), []
-        )
-    schemes = await team_schemes(session, team.id, next_month(today))
-    scheme = scheme_view(schemes, today)
+    # One trip for the reads that do not depend on one another.
+    user_id = None if viewer.is_manager else viewer.id
+    schemes_read = schemes_query(team.id, next_month(today))
+    targets_read, vacations_read = standing_queries(team, dates, user_id)
+    own_read = kind_totals_query(
+        team_id=team.id, user_id=viewer.id, start=dates.start, end=dates.end
+    )
+    results = await session.run_many(
+        (schemes_read.statement, schemes_read.params),
+        (targets_read.statement, targets_read.params),
+        (vacations_read.statement, vacations_read.params),
+        *([] if viewer.is_manager else [(own_read.statement, own_read.params)]),
+    )
+    scheme = scheme_view(schemes_read.convert(results[0]), today)
     if scheme.current is None:
         return BonusReport(dates, scheme, None, [])
-    team_totals, people = await month_people(session, team, dates)
-    targets, vacations = await session.together(*standing_queries(team, dates))
+    targets, vacations = targets_read.convert(results[1]), vacations_read.convert(results[2])
     standing = standing_of(team, dates, targets, vacations)
+    if not viewer.is_manager:
+        totals = Totals()
+        for row in own_read.convert(results[3]):
+            totals.add(row)
+        own_bonus = person_bonus(scheme.current, standing, viewer, totals)
+        return BonusReport(dates, scheme, own_bonus, [])
+    team_totals, people = await month_people(session, team, dates)
     rows_of_team = [
         person_bonus(scheme.current, standing, person, team_totals.get(person.id, Totals()))
         for person in people
@@ -392,13 +398,3 @@ async def month_people(
     ]
     people.sort(key=lambda found: (found.first_name.casefold(), found.id))
     return totals, people
-
-
-def payout_for_month(
-    schemes: Sequence[BonusScheme], standing: Standing, person: Person, totals: Totals
-) -> Payout | None:
-    """What the month of `standing` pays `person` by the scheme in force then; None: none."""
-    row = in_force(schemes, standing.dates.start)
-    if row is None:
-        return None
-    return person_bonus(rules_of(row), standing, person, totals).payout
