@@ -103,7 +103,7 @@ async def _after(
     starts = await service.next_change_starts(session, team.id, today)
     keeps = None
     if starts != service.month_start(today):
-        keeps = t.month_in_text(today)
+        keeps = t.month(today)
     rules = rules_from(await state.get_data())
     return views.confirm(t, rules, t.day(starts), keeps, _press)
 
