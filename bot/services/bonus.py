@@ -34,9 +34,9 @@ from bot.services.periods import DateRange, Period, period_range
 from bot.services.standing import Standing, standing_of, standing_queries
 from models import BonusScheme, Metric, Person, TeamInfo, UnitOfWork
 from models.bonus_scheme import scheme_starting, schemes_query, team_schemes
-from models.entry import kind_totals_query, team_kind_totals
+from models.entry import kind_totals_query, team_kind_totals_query
 from models.team import lock_teams
-from models.user import PERSON_COLUMNS, User, person
+from models.user import PERSON_COLUMNS, User, person, team_members
 
 BASIS = 10_000  # rates are kept in hundredths of a per cent
 MAX_RATE_PERCENT = 100
@@ -358,11 +358,13 @@ async def bonus_report(
     own_read = kind_totals_query(
         team_id=team.id, user_id=viewer.id, start=dates.start, end=dates.end
     )
+    team_read = team_kind_totals_query(team_id=team.id, start=dates.start, end=dates.end)
+    totals_call = team_read if viewer.is_manager else own_read
     results = await session.run_many(
         (schemes_read.statement, schemes_read.params),
         (targets_read.statement, targets_read.params),
         (vacations_read.statement, vacations_read.params),
-        *([] if viewer.is_manager else [(own_read.statement, own_read.params)]),
+        (totals_call.statement, totals_call.params),
     )
     scheme = scheme_view(schemes_read.convert(results[0]), today)
     if scheme.current is None:
@@ -375,7 +377,10 @@ async def bonus_report(
             totals.add(row)
         own_bonus = person_bonus(scheme.current, standing, viewer, totals)
         return BonusReport(dates, scheme, own_bonus, [])
-    team_totals, people = await month_people(session, team, dates)
+    team_totals: dict[int, Totals] = {}
+    for found in team_read.convert(results[3]):
+        team_totals.setdefault(found.user_id, Totals()).add(found.total)
+    people = await month_people(session, team, team_totals)
     rows_of_team = [
         person_bonus(scheme.current, standing, person, team_totals.get(person.id, Totals()))
         for person in people
@@ -385,16 +390,13 @@ async def bonus_report(
 
 
 async def month_people(
-    session: UnitOfWork, team: TeamInfo, dates: DateRange
-) -> tuple[dict[int, Totals], list[Person]]:
-    """Everyone's totals over `dates`, and the people: current members and anyone who left
-    with entries in the period, by name."""
-    totals: dict[int, Totals] = {}
-    for row in await team_kind_totals(session, team_id=team.id, start=dates.start, end=dates.end):
-        totals.setdefault(row.user_id, Totals()).add(row.total)
-    chosen = (User.team_id == team.id) | User.id.in_(list(totals))
-    people = [
-        person(tuple(row)) for row in await session.execute(select(*PERSON_COLUMNS).where(chosen))
-    ]
-    people.sort(key=lambda found: (found.first_name.casefold(), found.id))
-    return totals, people
+    session: UnitOfWork, team: TeamInfo, totals: dict[int, Totals]
+) -> list[Person]:
+    """The current members, and whoever left with entries among `totals`, by name."""
+    people = await team_members(session, team.id)
+    members = {member.id for member in people}
+    gone = [user_id for user_id in totals if user_id not in members]
+    if gone:
+        rows = await session.execute(select(*PERSON_COLUMNS).where(User.id.in_(gone)))
+        people += [person(tuple(row)) for row in rows]
+    return sorted(people, key=lambda found: (found.first_name.casefold(), found.id))

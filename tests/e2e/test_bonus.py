@@ -14,7 +14,7 @@ from sqlalchemy import select
 from models import BonusScheme
 from models.base import Clock
 from tests.e2e.conftest import RunningBot
-from tests.e2e.test_walkthrough import set_up_team
+from tests.e2e.test_walkthrough import join_team, set_up_team
 from tests.fake_telegram import BotMessage, FakeUser
 
 WEDNESDAY_25_NOV = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -67,7 +67,7 @@ async def test_the_dialog_refuses_bad_input_and_bonus_shows_the_arithmetic(
 ) -> None:
     anna = kpi.tg.user(1001, "Anna", username="anna", language_code="en")
     bob = kpi.tg.user(1002, "Bob", username="bob", language_code="en")
-    await set_up_team(kpi, anna, bob, "Sales North")
+    token = await set_up_team(kpi, anna, bob, "Sales North")
     await anna.say("/target revenue 100000")
 
     assert (await anna.say("/bonus")).plain == (
@@ -153,6 +153,16 @@ async def test_the_dialog_refuses_bad_input_and_bonus_shows_the_arithmetic(
         "\n"
         "💰 Your bonus for November 2026, if the month ended today: 0.00 ₽\n"
     ), team.plain
+
+    # Someone who left this month with deals in it is still on the manager's list.
+    carl = kpi.tg.user(1003, "Carl", username="carl", language_code="en")
+    await join_team(kpi, carl, token, anna)
+    await carl.say("/deal 100000")
+    await anna.say("/remove @carl")
+    listed = (await anna.say("/bonus")).plain or ""
+    # 500 ₽ and 5% of 100 000 ₽ (his plan as /leaderboard counts it for someone gone: the
+    # whole month's, the day he joined is no longer on record).
+    assert "\nCarl: 5,500.00 ₽ (1 deal, 100,000.00 ₽)\nTotal: 11,000.00 ₽\n" in listed, listed
 
 
 def bonus_column(sheet: Worksheet) -> dict[str, object]:
