@@ -69,6 +69,14 @@ class ParseErrorCode(StrEnum):
     QUIET_INVALID = "quiet_invalid"  # value
     SWITCH_INVALID = "switch_invalid"  # value
     REMIND_UNKNOWN = "remind_unknown"  # value
+    BONUS_NUMBER = "bonus_number"  # value: text where a number goes
+    BONUS_NEGATIVE = "bonus_negative"  # value
+    BONUS_PERCENT_RANGE = "bonus_percent_range"  # value, max
+    BONUS_PERCENT_PRECISION = "bonus_percent_precision"  # value
+    BONUS_TIER_SHAPE = "bonus_tier_shape"  # value: not "<from % of plan> <rate %>"
+    BONUS_TIER_ORDER = "bonus_tier_order"  # value: a tier not above the one before
+    BONUS_TIERS_MANY = "bonus_tiers_many"  # max
+    BONUS_CAP_ZERO = "bonus_cap_zero"
 
 
 class ParseError(ValueError):

@@ -111,6 +111,12 @@ class Translator:
             text += f"{self._decimal}{cents:02d}"
         return f"{self._minus}{text} ₽" if kopecks < 0 else f"{text} ₽"
 
+    def payout(self, kopecks: int) -> str:
+        """A payout, always to the kopeck: `6 600,00 ₽` (money as `money` writes it)."""
+        rubles, cents = divmod(abs(kopecks), 100)
+        text = f"{self._whole(rubles)}{self._decimal}{cents:02d}"
+        return f"{self._minus}{text} ₽" if kopecks < 0 else f"{text} ₽"
+
     def percent(self, part: int | Fraction, whole: int | Fraction, places: int = 1) -> str:
         """`part` of `whole` in per cent, to `places` decimals (half up; trailing 0 dropped)."""
         shown = rounded(percent_of(part, whole), places)

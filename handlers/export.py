@@ -30,7 +30,10 @@ async def export(
     except ParseError as error:
         return message.answer(parse_problem(t, error))
     data = await load_export(session, user, team, request.dates)
-    content = await render_export(data, request, views.export_labels(t), views.export_rows(t, data))
+    labels = views.export_labels(t, with_bonus=data.bonus is not None)
+    content = await render_export(
+        data, request, labels, views.export_rows(t, data), views.bonus_sheet(t, data)
+    )
     document = BufferedInputFile(content, filename=export_filename(data, request))
     caption = views.caption(t, user, team, request, data)
     sent = message.answer_document(document, caption=caption.text)

@@ -1,4 +1,5 @@
 from models.base import Base
+from models.bonus_scheme import BonusScheme
 from models.celebration import Celebration
 from models.entry import Entry
 from models.enums import EntryKind, Metric, Period, Role
@@ -13,6 +14,7 @@ from models.vacation import Vacation
 
 __all__ = [
     "Base",
+    "BonusScheme",
     "Celebration",
     "Entry",
     "EntryKind",

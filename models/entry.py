@@ -203,3 +203,30 @@ async def last_entry_times(session: UnitOfWork, team_id: int) -> dict[int, datet
     rows = await session.execute(query)
     # max() keeps the column type, so the instants come back timezone-aware.
     return {user_id: moment for user_id, moment in rows}
+
+
+_TEAM_KIND_TOTALS = Prepared(
+    select(Entry.user_id, Entry.kind, *TOTAL_COLUMNS)
+    .where(
+        Entry.team_id == bindparam("team_id"),
+        Entry.business_date.between(
+            bindparam("start", type_=Entry.business_date.type),
+            bindparam("end", type_=Entry.business_date.type),
+        ),
+        Entry.deleted_at.is_(None),
+    )
+    .group_by(Entry.user_id, Entry.kind)
+)
+
+
+def _people_kind_totals(rows: list[Row]) -> list[PersonKindTotal]:
+    return [
+        PersonKindTotal(user_id, KindTotal(kind, None, int(n), int(amount), int(rep)))
+        for user_id, kind, n, amount, rep in rows
+    ]
+
+
+def team_kind_totals_query(*, team_id: int, start: date, end: date) -> Query[list[PersonKindTotal]]:
+    """Live totals per (person, kind) of a team over [start, end], tags together."""
+    params = {"team_id": team_id, "start": start, "end": end}
+    return Query(_TEAM_KIND_TOTALS, params, _people_kind_totals)

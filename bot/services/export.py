@@ -62,6 +62,7 @@ ENTRY_COLUMNS = 8
 DATE_FORMAT = "YYYY-MM-DD"
 DATETIME_FORMAT = "YYYY-MM-DD HH:MM"
 MONEY_FORMAT = "#,##0.00"
+EXACT_MONEY_FORMAT = "#,##0.00##"  # a step of the bonus arithmetic: a fraction of a kopeck shows
 WHOLE_MONEY_FORMAT = "#,##0"  # computed amounts: whole rubles
 PERCENT_FORMAT = "0%"
 CONVERSION_FORMAT = "0.0%"
@@ -94,6 +95,33 @@ class SummaryRow:
     targets: dict[str, Fraction | None]  # metric key -> exact period target (kopecks) or None
     conversion: Fraction | None  # deals per lead (2/5 = 40 %); None where it means nothing
     average_deal: Fraction | None  # kopecks, exact; None without deals
+    bonus_kopecks: int | None = None  # the month's payout (a manager's month workbook)
+
+
+@dataclass(frozen=True, slots=True)
+class BonusLine:
+    """One person's bonus arithmetic: every step exact, the bonus rounded once."""
+
+    person: str
+    deals: int
+    revenue_kopecks: int
+    plan: Fraction | None  # the month's revenue target, days off applied
+    threshold: Fraction | None  # the revenue from which anything is paid
+    base: Fraction  # the per-deal part
+    tiers: tuple[tuple[Fraction, Fraction], ...]  # per rate: the revenue at it, its amount
+    before_cap: Fraction
+    bonus_kopecks: int
+    note: str  # why nothing, or that the cap applied; already translated
+
+
+@dataclass(frozen=True, slots=True)
+class BonusSheet:
+    """The sheet that shows how each person's bonus is made; words translated by the caller."""
+
+    title: str
+    scheme: str  # the scheme's sentence, above the table
+    headers: tuple[str, ...]  # as many as a line has cells
+    lines: list[BonusLine]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +144,7 @@ class ExportLabels:
     conversion: str
     average_deal: str
     total: str
+    bonus: str | None = None  # the summary's Bonus column title; None: no such column
 
     def __post_init__(self) -> None:
         if len(self.entry_headers) not in (ENTRY_COLUMNS, ENTRY_COLUMNS + 1):
@@ -137,6 +166,8 @@ class ExportLabels:
             name = self.metric_names[key]
             headers += [name, f"{name} {self.target_suffix}", f"{name} {self.percent_suffix}"]
         headers += [self.conversion, self.average_deal]
+        if self.bonus is not None:
+            headers.append(self.bonus)
         return headers
 
 
@@ -382,6 +413,7 @@ def _summary_row(
     targets: Mapping[str, Fraction | None],
     conversion: Fraction | None,
     average_deal: Fraction | None,
+    bonus: int | None,
     *,
     bold: bool = False,
 ) -> list[Any]:
@@ -406,6 +438,8 @@ def _summary_row(
         if average_deal is None
         else make.number(_whole_rubles(average_deal), WHOLE_MONEY_FORMAT, bold=bold)
     )
+    if bonus is not None:
+        row.append(make.number(kopecks_to_rubles(bonus), MONEY_FORMAT, bold=bold))
     return row
 
 
@@ -422,6 +456,7 @@ def _write_summary(
             item.targets,
             item.conversion,
             item.average_deal,
+            item.bonus_kopecks if labels.bonus is not None else None,
         )
         for item in summary
     ]
@@ -434,6 +469,7 @@ def _write_summary(
             totals.targets,
             totals.conversion,
             totals.average_deal,
+            sum(item.bonus_kopecks or 0 for item in summary) if labels.bonus is not None else None,
             bold=True,
         )
     )
@@ -455,14 +491,74 @@ def _write_summary(
         ws.append(row)
 
 
+def _exact_rubles(kopecks: Fraction | None) -> Decimal | None:
+    """A step of the arithmetic in rubles, to a hundredth of a kopeck (half up)."""
+    return None if kopecks is None else rounded(Fraction(kopecks) / RUBLE, 4)
+
+
+def _write_bonus(ws: WriteOnlyWorksheet, sheet: BonusSheet) -> None:
+    """The scheme's sentence, then a row per person: deals, revenue, plan, threshold, the
+    per-deal part, each rate's revenue and amount, the sum before the cap, the bonus."""
+    make = _CellMaker(ws)
+    rows = []
+    for line in sheet.lines:
+        row: list[Any] = [
+            make.text(line.person),
+            line.deals,
+            make.number(kopecks_to_rubles(line.revenue_kopecks), MONEY_FORMAT),
+            make.number(_exact_rubles(line.plan), EXACT_MONEY_FORMAT),
+            make.number(_exact_rubles(line.threshold), EXACT_MONEY_FORMAT),
+            make.number(_exact_rubles(line.base), EXACT_MONEY_FORMAT),
+        ]
+        for revenue, amount in line.tiers:
+            row.append(make.number(_exact_rubles(revenue), EXACT_MONEY_FORMAT))
+            row.append(make.number(_exact_rubles(amount), EXACT_MONEY_FORMAT))
+        row += [
+            make.number(_exact_rubles(line.before_cap), EXACT_MONEY_FORMAT),
+            make.number(kopecks_to_rubles(line.bonus_kopecks), MONEY_FORMAT, bold=True),
+            make.text(line.note or None),
+        ]
+        rows.append(row)
+    lengths: list[list[int]] = [[] for _ in sheet.headers]
+    for row in rows:
+        for index, cell in enumerate(row[: len(lengths)]):
+            if isinstance(cell, Cell):
+                lengths[index].append(_exact_length(cell.value, cell.number_format))
+            else:
+                lengths[index].append(shown_length(cell))
+    widths = [
+        column_width(found, header) for found, header in zip(lengths, sheet.headers, strict=True)
+    ]
+    widths[0] = min(widths[0], _TEXT_MAX_WIDTH)
+    widths[-1] = min(widths[-1], _TEXT_MAX_WIDTH)
+    _set_widths(ws, widths)
+    _print_setup(ws)
+    ws.print_title_rows = "3:3"
+    ws.freeze_panes = "B4"
+    ws.append([make.text(sheet.scheme)])
+    ws.append([])
+    ws.append([make.text(header, bold=True) for header in sheet.headers])
+    for row in rows:
+        ws.append(row)
+
+
+def _exact_length(value: Any, number_format: str) -> int:
+    if number_format == EXACT_MONEY_FORMAT and value is not None:
+        whole = f"{Decimal(value):,.4f}".rstrip("0")
+        return max(len(whole), len(f"{Decimal(value):,.2f}"))
+    return shown_length(value, number_format)
+
+
 def build_workbook(
     entries: Sequence[ExportEntry],
     summary: Sequence[SummaryRow],
     labels: ExportLabels,
     timezone: str,
     title: str,
+    bonus: BonusSheet | None = None,
 ) -> bytes:
-    """The .xlsx file: sheet 1 = one row per entry, sheet 2 = per-person summary + total.
+    """The .xlsx file: sheet 1 = one row per entry, sheet 2 = per-person summary + total,
+    and with `bonus` sheet 3, how each person's bonus is made.
 
     ``timezone`` is an IANA name (e.g. "Europe/Moscow"); an unknown one raises
     ``zoneinfo.ZoneInfoNotFoundError``. ``title`` goes to the workbook properties.
@@ -478,6 +574,8 @@ def build_workbook(
     _write_entries(entries_ws, entries, labels, zone)
     summary_ws = wb.create_sheet(_sheet_title(labels.summary_sheet))
     _write_summary(summary_ws, summary, labels)
+    if bonus is not None:
+        _write_bonus(wb.create_sheet(_sheet_title(bonus.title)), bonus)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

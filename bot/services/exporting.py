@@ -7,8 +7,10 @@ from datetime import date
 from fractions import Fraction
 
 from bot.domain import ParseError, ParseErrorCode, Totals
+from bot.services.bonus import BonusRules, Payout, in_force, payout, rules_of
 from bot.services.export import (
     METRIC_KEYS,
+    BonusSheet,
     ExportEntry,
     ExportLabels,
     SummaryRow,
@@ -18,6 +20,7 @@ from bot.services.export import (
 from bot.services.periods import DateRange, Period, parse_period, period_range
 from bot.services.standing import load_standing
 from models import Entry, Metric, Person, TeamInfo, UnitOfWork, User
+from models.bonus_scheme import team_schemes
 from models.entry import KindTotal
 from models.entry_log import period_entries
 from models.user import person_of, team_members
@@ -68,14 +71,25 @@ def person_name(user: User | Person) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class MonthBonus:
+    """The bonus scheme of an exported month and what it pays each person (summary order)."""
+
+    rules: BonusRules
+    payouts: list[tuple[str, Payout]]
+
+
+@dataclass(frozen=True, slots=True)
 class ExportData:
     team: TeamInfo
     entries: list[tuple[Entry, str]]  # each with its author's name
     summary: list[SummaryRow]
     person: Person | None = None  # whose own entries these are; None: the whole team's
+    bonus: MonthBonus | None = None  # a manager's workbook of a month with a bonus scheme
 
 
-def _summary_row(name: str, totals: Totals, targets: dict[str, Fraction | None]) -> SummaryRow:
+def _summary_row(
+    name: str, totals: Totals, targets: dict[str, Fraction | None], bonus: Payout | None
+) -> SummaryRow:
     conversion = totals.conversion
     return SummaryRow(
         person=name,
@@ -83,7 +97,12 @@ def _summary_row(name: str, totals: Totals, targets: dict[str, Fraction | None])
         targets=targets,
         conversion=conversion if isinstance(conversion, Fraction) else None,
         average_deal=totals.average_deal,
+        bonus_kopecks=None if bonus is None else bonus.kopecks,
     )
+
+
+def _whole_month(dates: DateRange) -> bool:
+    return period_range(Period.MONTH, dates.start) == dates
 
 
 async def load_export(
@@ -113,15 +132,25 @@ async def load_export(
         )
     standing = await load_standing(session, team, dates, viewer.id if own_only else None)
     ordered = sorted(people.values(), key=lambda user: (person_name(user).casefold(), user.id))
-    summary = [
-        _summary_row(
-            person_name(user),
-            totals.get(user.id, Totals()),
-            {key: standing.target(person_of(user), Metric(key)) for key in METRIC_KEYS},
-        )
-        for user in ordered
-    ]
-    return ExportData(team, entries, summary, viewer if own_only else None)
+    # Bonus amounts are private: only a manager's workbook of a whole month has them.
+    scheme = None
+    if not own_only and _whole_month(dates):
+        scheme = in_force(await team_schemes(session, team.id, dates.start), dates.start)
+    rules = None if scheme is None else rules_of(scheme)
+    summary = []
+    payouts = []
+    for user in ordered:
+        person = person_of(user)
+        person_totals = totals.get(user.id, Totals())
+        paid = None
+        if rules is not None:
+            plan = standing.target(person, Metric.REVENUE)
+            paid = payout(rules, person_totals.deals, person_totals.revenue_kopecks, plan)
+            payouts.append((person_name(user), paid))
+        targets = {key: standing.target(person, Metric(key)) for key in METRIC_KEYS}
+        summary.append(_summary_row(person_name(user), person_totals, targets, paid))
+    bonus = None if rules is None else MonthBonus(rules, payouts)
+    return ExportData(team, entries, summary, viewer if own_only else None, bonus)
 
 
 _TRANSLIT = str.maketrans(
@@ -161,12 +190,16 @@ def export_filename(data: ExportData, request: ExportRequest) -> str:
 
 
 async def render_export(
-    data: ExportData, request: ExportRequest, labels: ExportLabels, rows: list[ExportEntry]
+    data: ExportData,
+    request: ExportRequest,
+    labels: ExportLabels,
+    rows: list[ExportEntry],
+    bonus: BonusSheet | None = None,
 ) -> bytes:
     """The file's bytes; built in a worker thread so a big team doesn't stall other chats."""
     if request.as_csv:
         return await asyncio.to_thread(build_csv, rows, labels, data.team.timezone)
     title = f"KPI {data.team.name} {request.dates.start:%Y-%m-%d} – {request.dates.end:%Y-%m-%d}"
     return await asyncio.to_thread(
-        build_workbook, rows, data.summary, labels, data.team.timezone, title
+        build_workbook, rows, data.summary, labels, data.team.timezone, title, bonus
     )

@@ -23,6 +23,7 @@ MEMBER_COMMANDS = (
     "log",
     "targets",
     "chart",
+    "bonus",
     "help",
 )
 MANAGER_COMMANDS = (
@@ -33,6 +34,7 @@ MANAGER_COMMANDS = (
     "target",
     "invite",
     "settings",
+    "bonusrules",
     "help",
 )
 

@@ -265,6 +265,7 @@ TEAM_COMMANDS = (
     "/chart month",
     "/remind",
     "/remind 19:00",
+    "/bonus",
 )
 MANAGER_COMMANDS = (
     "/invite",
@@ -289,6 +290,7 @@ MANAGER_COMMANDS = (
     "/settings reminder 19:00",
     "/teamchart",
     "/teamchart month",
+    "/bonusrules",
 )
 
 
