@@ -1,7 +1,7 @@
 """The routers, as a tree built anew by `setup()` for each dispatcher.
 
     members, in private: logging and progress first (what people send most), then
-        targets, vacations, /log, export, chart, reminders
+        targets, vacations, /log, export, chart, reminders, /contest
       managers: invite, targets, leaderboard, roster, settings, team chart
       a manager's command from a member -> "only the manager"
     everyone, in private: /help and /cancel, /start, /newteam; a group's command -> "send it in
@@ -24,6 +24,7 @@ from handlers import (
     activity,
     charts,
     common,
+    contests,
     entry_log,
     errors,
     export,
@@ -52,7 +53,17 @@ def managers() -> Router:
 def members() -> Router:
     branch = Router(name="members")
     branch.message.filter(PrivateMember())
-    for feature in (activity, progress, targets, vacations, entry_log, export, charts, remind):
+    for feature in (
+        activity,
+        progress,
+        targets,
+        vacations,
+        entry_log,
+        export,
+        charts,
+        remind,
+        contests,
+    ):
         feature.register(branch)
     manager_branch = managers()
     branch.include_routers(manager_branch, fallback.for_members(manager_branch))

@@ -1,5 +1,6 @@
 from models.base import Base
 from models.celebration import Celebration
+from models.contest import Contest
 from models.entry import Entry
 from models.enums import EntryKind, Metric, Period, Role
 from models.lease import Lease
@@ -14,6 +15,7 @@ from models.vacation import Vacation
 __all__ = [
     "Base",
     "Celebration",
+    "Contest",
     "Entry",
     "EntryKind",
     "Lease",

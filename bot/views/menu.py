@@ -23,6 +23,7 @@ MEMBER_COMMANDS = (
     "log",
     "targets",
     "chart",
+    "contest",
     "help",
 )
 MANAGER_COMMANDS = (
