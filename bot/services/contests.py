@@ -192,14 +192,15 @@ class ContestStanding:
         return self.today >= self.contest.start
 
 
-def _ranked(contenders: list[tuple[Person, int, Fraction | None, Fraction]]) -> list[Contender]:
+def ranked(contenders: list[tuple[Person, int, Fraction | None, Fraction]]) -> list[Contender]:
+    """(person, value, target, score), best first; equal scores share a place (1, 1, 3)."""
     contenders.sort(key=lambda c: (-c[3], c[0].first_name.casefold(), c[0].id))
-    ranked: list[Contender] = []
+    places: list[Contender] = []
     for index, (person, value, target, score) in enumerate(contenders):
-        tied = ranked and ranked[-1].score == score
-        place = ranked[-1].place if tied else index + 1
-        ranked.append(Contender(person, value, target, score, place))
-    return ranked
+        tied = places and places[-1].score == score
+        place = places[-1].place if tied else index + 1
+        places.append(Contender(person, value, target, score, place))
+    return places
 
 
 async def contest_standing(
@@ -230,7 +231,7 @@ async def contest_standing(
             contenders.append((member, value, target, Fraction(value) / target))
         elif member.role is not Role.MANAGER or value:
             contenders.append((member, value, None, Fraction(value)))
-    return ContestStanding(contest, today, _ranked(contenders), unranked)
+    return ContestStanding(contest, today, ranked(contenders), unranked)
 
 
 # --- starting, changing, cancelling, posting --------------------------------------------------

@@ -26,6 +26,7 @@ from models import Metric, Person
 from models.contest import ContestFacts
 
 MEDALS = ("🥇", "🥈", "🥉")
+NAMES_SHOWN = 20  # names in one line (winners, the unranked); the rest are counted
 Press = Callable[[str, str], CallbackData]  # (step, value) -> the button's callback data
 
 
@@ -77,11 +78,18 @@ def contender_line(t: Translator, contest: ContestFacts, contender: Contender) -
     return t("contest.row", place=place, name=display_name(contender.person), value=Safe(value))
 
 
+def names_line(t: Translator, people: list[Person]) -> str:
+    """'Anna, Bob', and past NAMES_SHOWN '…and N more': one line, whatever the team's size."""
+    names = ", ".join(display_name(person) for person in people[:NAMES_SHOWN])
+    if len(people) > NAMES_SHOWN:
+        names += " " + t.plural("contest.and_more", len(people) - NAMES_SHOWN)
+    return names
+
+
 def _unranked_line(t: Translator, people: list[Person]) -> list[str]:
     if not people:
         return []
-    names = ", ".join(display_name(person) for person in people)
-    return ["", t("contest.unranked", names=names)]
+    return ["", t("contest.unranked", names=names_line(t, people))]
 
 
 def standing_lines(t: Translator, standing: ContestStanding) -> list[str]:
@@ -92,8 +100,8 @@ def standing_lines(t: Translator, standing: ContestStanding) -> list[str]:
     return lines + _unranked_line(t, standing.unranked)
 
 
-def _winner_names(standing: ContestStanding) -> str:
-    return ", ".join(display_name(winner.person) for winner in standing.winners)
+def _winner_names(t: Translator, standing: ContestStanding) -> str:
+    return names_line(t, [winner.person for winner in standing.winners])
 
 
 def standing_messages(t: Translator, standing: ContestStanding) -> list[str]:
@@ -128,7 +136,7 @@ def final_messages(t: Translator, standing: ContestStanding, public: bool) -> li
     head = [t("contest.final", what=title, dates=dates_text(t, contest))]
     if standing.winners:
         key = "contest.winners" if len(standing.winners) > 1 else "contest.winner"
-        head.append(t(key, names=_winner_names(standing)))
+        head.append(t(key, names=_winner_names(t, standing)))
         if contest.prize:
             head.append(t("contest.prize_goes", prize=contest.prize))
     else:

@@ -6,6 +6,7 @@ The contest week: Monday 30 November - Sunday 6 December 2026, Moscow time; the 
 time (09:00) is when the scheduled posts go out.
 """
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -294,3 +295,46 @@ async def test_every_week_runs_again_and_private_stats_keep_figures_out_of_the_g
     assert await tick(kpi) == 1
     assert "📅 7 December – 13 December" in ((await group.receive()).plain or "")
     assert await tick(kpi) == 0
+
+
+async def test_someone_who_leaves_drops_out_and_without_a_group_the_manager_gets_the_result(
+    kpi: RunningBot, frozen_clock: Clock
+) -> None:
+    tg = kpi.tg
+    anna = tg.user(1001, "Anna", username="anna")
+    bob = tg.user(1002, "Bob", username="bob")
+    carol = tg.user(1003, "Carol", username="carol")
+    frozen_clock.freeze(MONDAY_NOON)
+    token = await set_up_team(kpi, anna, bob, "Sales")
+    await join_team(kpi, carol, token, anna)
+    await anna.say("/contest")
+    await anna.press("Meetings")
+    await anna.press("This week")
+    await anna.press("Total")
+    await anna.press("No prize")
+    assert "No group is connected" in ((await anna.press("✅ Start")).plain or "")
+    await bob.say("/meeting 2")
+    await carol.say("/meeting 3")
+    assert "🥇 Carol — 3 meetings\n🥈 Bob — 2 meetings" in ((await bob.say("/contest")).plain or "")
+
+    frozen_clock.freeze(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
+    await anna.say("/remove @carol")
+    assert (await bob.say("/contest")).plain.endswith("\n\n🥇 Bob — 2 meetings")  # type: ignore[union-attr]
+
+    # Two instances' ticks at once: the result is queued once, to the manager who started it.
+    frozen_clock.freeze(datetime(2026, 12, 7, 6, 0, tzinfo=UTC))
+    mark = tg.mark()
+    assert sum(await asyncio.gather(tick(kpi), tick(kpi))) == 1
+    result = await tg.next_in_chat(anna.id, mark, context="the result")
+    assert result.plain == (
+        "🏆 The contest is over: meetings, 30 November – 6 December\n"
+        "🥇 The winner: Bob!\n"
+        "\n"
+        "🥇 Bob — 2 meetings\n"
+        "\n"
+        "No group is connected, so nobody is told: send /bindchat in the team's group."
+    )
+    assert await tick(kpi) == 0
+    await tg.expect_silence(anna.id, 0.5)
+    await tg.expect_silence(bob.id, 0.1)
+    assert await contest_keys(kpi) == ["contest:1:final:manager"]
