@@ -6,12 +6,25 @@ contest ends or is cancelled (a unique column: two managers starting one at once
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, Enum, ForeignKey, Index, String, select, update
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    String,
+    bindparam,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, columns_of, utcnow
+from models.entry import TOTAL_COLUMNS, Entry, KindTotal, PersonKindTotal
 from models.enums import Metric, Period
-from models.unit_of_work import UnitOfWork
+from models.prepared import Prepared, Row
+from models.unit_of_work import Query, UnitOfWork
+from models.user import PERSON_COLUMNS, Person, User, person
 
 MAX_PRIZE = 200
 
@@ -71,12 +84,61 @@ class ContestFacts:
 CONTEST_COLUMNS = columns_of(Contest)
 
 
+_RUNNING = Prepared(select(*CONTEST_COLUMNS).where(Contest.running_team == bindparam("team_id")))
+
+
 async def running_contest(session: UnitOfWork, team_id: int) -> ContestFacts | None:
     """The team's contest that is not over (upcoming or running), if any."""
-    row = (
-        await session.execute(select(*CONTEST_COLUMNS).where(Contest.running_team == team_id))
-    ).first()
+    row = await session.first(_RUNNING, team_id=team_id)
     return ContestFacts(*row) if row else None
+
+
+def _totals(with_tag: bool) -> Prepared:
+    query = (
+        select(Entry.user_id, Entry.kind, Entry.tag, *TOTAL_COLUMNS)
+        .where(
+            Entry.team_id == bindparam("team_id"),
+            Entry.business_date.between(
+                bindparam("start", type_=Entry.business_date.type),
+                bindparam("end", type_=Entry.business_date.type),
+            ),
+            Entry.deleted_at.is_(None),
+        )
+        .group_by(Entry.user_id, Entry.kind, Entry.tag)
+    )
+    if with_tag:
+        query = query.where(Entry.tag == bindparam("tag"))
+    return Prepared(query)
+
+
+_TOTALS = _totals(with_tag=False)
+_TAG_TOTALS = _totals(with_tag=True)
+
+
+def _person_totals(rows: list[Row]) -> list[PersonKindTotal]:
+    return [
+        PersonKindTotal(user_id, KindTotal(kind, tag, int(n), int(amount), int(rep)))
+        for user_id, kind, tag, n, amount, rep in rows
+    ]
+
+
+def totals_query(
+    team_id: int, start: date, end: date, tag: str | None
+) -> Query[list[PersonKindTotal]]:
+    """Live totals per (person, kind, tag) of a team over [start, end] (empty when end is
+    before start), or of one #tag's entries."""
+    params: dict[str, object] = {"team_id": team_id, "start": start, "end": end}
+    if tag is None:
+        return Query(_TOTALS, params, _person_totals)
+    return Query(_TAG_TOTALS, params | {"tag": tag}, _person_totals)
+
+
+_MEMBERS = Prepared(select(*PERSON_COLUMNS).where(User.team_id == bindparam("team_id")))
+
+
+def members_query(team_id: int) -> Query[list[Person]]:
+    """Who takes part: the team's current members."""
+    return Query(_MEMBERS, {"team_id": team_id}, lambda rows: [person(row) for row in rows])
 
 
 async def contest_by_id(session: UnitOfWork, contest_id: int) -> ContestFacts | None:

@@ -24,13 +24,12 @@ from sqlalchemy import update
 from bot.domain import ParseError, Totals
 from bot.services.parsing import parse_calendar_date
 from bot.services.periods import DateRange, Period, period_range
-from bot.services.standing import load_standing
+from bot.services.standing import standing_of, standing_queries
 from models import Metric, Person, Role, TeamInfo, UnitOfWork
 from models.base import utcnow
-from models.contest import Contest, ContestFacts
-from models.entry import team_kind_totals
+from models.contest import Contest, ContestFacts, members_query, totals_query
 from models.prepared import Prepared, bound
-from models.user import team_members
+from models.unit_of_work import Query
 
 MAX_CONTEST_DAYS = 92
 TAG_METRICS = (Metric.DEALS, Metric.REVENUE)  # what a #tag's entries can be counted by
@@ -208,18 +207,24 @@ async def contest_standing(
 ) -> ContestStanding:
     """Everyone's place as of `today` (entries logged any way count: typed, or imported)."""
     dates = DateRange(contest.start, contest.end)
-    counted_to = min(today, contest.end)
+    # One trip where the database is a trip away: entries, people, and for % their targets.
+    queries: list[Query[Any]] = [
+        totals_query(team.id, contest.start, min(today, contest.end), contest.tag),
+        members_query(team.id),
+    ]
+    if contest.by_target:
+        queries += standing_queries(team, dates)
+    results = await session.run_many(*((query.statement, query.params) for query in queries))
+    rows, members, *reads = (
+        query.convert(found) for query, found in zip(queries, results, strict=True)
+    )
     totals: dict[int, Totals] = {}
-    if counted_to >= contest.start:
-        for row in await team_kind_totals(
-            session, team_id=team.id, start=contest.start, end=counted_to, tag=contest.tag
-        ):
-            totals.setdefault(row.user_id, Totals()).add(row.total)
-    members = await team_members(session, team.id)
-    standing = await load_standing(session, team, dates) if contest.by_target else None
+    for row in rows:
+        totals.setdefault(row.user_id, Totals()).add(row.total)
+    standing = standing_of(team, dates, *reads) if reads else None
     contenders: list[tuple[Person, int, Fraction | None, Fraction]] = []
     unranked: list[Person] = []
-    for member in members:
+    for member in sorted(members, key=lambda p: (p.first_name.casefold(), p.id)):
         person_totals = totals.get(member.id)
         value = person_totals.value(contest.metric) if person_totals else 0
         if standing is not None:
