@@ -262,7 +262,7 @@ async def test_a_tag_contest_without_a_group_then_changed_and_cancelled(
     ]
 
 
-async def test_every_week_runs_again_and_private_stats_keep_figures_out_of_the_group(
+async def test_every_week_runs_again_quiet_hours_hold_and_private_stats_show_no_figures(
     kpi: RunningBot, frozen_clock: Clock
 ) -> None:
     tg = kpi.tg
@@ -287,7 +287,13 @@ async def test_every_week_runs_again_and_private_stats_keep_figures_out_of_the_g
         "⏱ Halfway through the contest: calls. ⏳ 4 days left.\n"
         "The standing: /contest in a private chat with me."
     )
+    # Quiet hours hold the result past the report time, until they end.
+    assert "Quiet hours: 08:30–09:30" in (
+        (await anna.say("/settings quiet 08:30-09:30")).plain or ""
+    )
     frozen_clock.freeze(datetime(2026, 12, 7, 6, 0, tzinfo=UTC))
+    assert await tick(kpi) == 0
+    frozen_clock.freeze(datetime(2026, 12, 7, 6, 30, tzinfo=UTC))
     assert await tick(kpi) == 1  # the result; the next round's kick-off comes at the next tick
     assert (await group.receive()).plain == (
         "🏆 The contest is over: calls, 30 November – 6 December\n🥇 The winner: Bob!"
