@@ -202,7 +202,8 @@ async def _confirm(
     user: Person,
     team: TeamInfo,
 ) -> Reply:
-    if "prize_set" not in data or "metric" not in data:
+    complete = "prize_set" in data and "metric" in data
+    if not complete or ("start" not in data and data.get("mode") == "new"):
         return query.answer(t.plain("contest.toast.closed"))
     await state.clear()
     now = utcnow()

@@ -220,6 +220,10 @@ async def test_a_tag_contest_without_a_group_then_changed_and_cancelled(
         "🥈 Anna — 1,000 ₽"
     )
     assert standing.buttons() == [["✏️ Change the rules"], ["❌ Cancel the contest"]]
+    # The buttons re-checked on every press: an employee pressing them (forwarded) changes nothing.
+    query_id = tg.press_button(anna.id, bob, "❌ Cancel the contest")
+    answer = await tg.wait_callback_answer(query_id)
+    assert answer.text == "⛔ Only the team's manager can do this."
 
     # A change: the new rules count from the first day; the group is told once.
     assert (await anna.press("✏️ Change the rules")).plain == "🏆 A new contest. What counts?"
