@@ -121,3 +121,23 @@ def test_every_message_fits_for_a_team_of_any_size(language: str) -> None:
     final = views.final_messages(t, standing, public=True)
     assert len(final) > 1
     assert ("…and 980 more" if language == "en" else "…и ещё 980") in final[0]
+
+
+def test_the_russian_result_names_the_winners_with_their_share_of_target() -> None:
+    t = Translator("ru")
+    week = contest(date(2026, 11, 30), date(2026, 12, 6), repeat=None)
+    olga, ivan = person(1, "Ольга"), person(2, "Иван")
+    standing = ContestStanding(
+        week,
+        date(2026, 12, 7),
+        ranked([(olga, 3, Fraction(3), Fraction(1)), (ivan, 2, Fraction(4), Fraction(1, 2))]),
+        [],
+    )
+    assert views.final_messages(t, standing, public=True) == [
+        "🏆 <b>Конкурс окончен: сделки, 30 ноября – 6 декабря</b>\n"
+        "🥇 Победитель: Ольга L.!\n"
+        "🎁 Приз: A day off\n"
+        "\n"
+        "🥇 Ольга L. — 100% (3 сделки из 3)\n"
+        "🥈 Иван L. — 50% (2 сделки из 4)"
+    ]
