@@ -139,6 +139,11 @@ def report(
         f"stalls largest {worst:.1f} ms, p99 {monitor.p99_ms(['send']):.1f} ms"
         f" (target < {monday.STALL_TARGET_MS:.0f} ms)"
     )
+    for stall in sorted(monitor.stalls, key=lambda s: -s.late)[:3]:
+        sites = "; ".join(f"{site} x{n}" for site, n in stall.sites.most_common(2)) or "-"
+        print(f"       {stall.late * 1000:6.1f} ms  {stall.phase} +{stall.at:7.1f} s  {sites}")
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
+    print(f"load average after the run: {load} (other processes skew the rate and the stalls)")
     ok = share >= monday.RATE_TARGET and stats.get("429", 0) == 0
     ok &= sent.statuses["pending"] + sent.statuses["sending"] == 0
     ok &= fake["messages"] == sum(ticks) and worst < monday.STALL_TARGET_MS
