@@ -1,7 +1,7 @@
 """The routers, as a tree built anew by `setup()` for each dispatcher.
 
     members, in private: logging and progress first (what people send most), then
-        targets, vacations, /log, export, chart, reminders, bonus
+        targets, vacations, /log, export, chart, reminders, bonus, /contest
       managers: invite, targets, leaderboard, roster, settings, team chart, bonus scheme
       a manager's command from a member -> "only the manager"
     everyone, in private: /help and /cancel, /start, /newteam; a group's command -> "send it in
@@ -25,6 +25,7 @@ from handlers import (
     bonus,
     charts,
     common,
+    contests,
     entry_log,
     errors,
     export,
@@ -63,6 +64,7 @@ def members() -> Router:
         charts,
         remind,
         bonus,
+        contests,
     ):
         feature.register(branch)
     manager_branch = managers()

@@ -1,6 +1,7 @@
 from models.base import Base
 from models.bonus_scheme import BonusScheme
 from models.celebration import Celebration
+from models.contest import Contest
 from models.entry import Entry
 from models.enums import EntryKind, Metric, Period, Role
 from models.lease import Lease
@@ -16,6 +17,7 @@ __all__ = [
     "Base",
     "BonusScheme",
     "Celebration",
+    "Contest",
     "Entry",
     "EntryKind",
     "Lease",

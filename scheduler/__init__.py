@@ -28,6 +28,7 @@ from scheduler.jobs import (
     hold_leadership,
     prune_processed_updates,
     release_leadership,
+    run_contests,
     run_reminders,
     run_weekly_reports,
 )
@@ -72,6 +73,7 @@ class KpiScheduler:
         self._scheduler.add_job(self.reminders, every_minute, id="reminders")
         # Its own job: a Monday's hour of rendering must not hold up anyone's reminder.
         self._scheduler.add_job(self.weekly, every_minute, id="weekly")
+        self._scheduler.add_job(self.contests, every_minute, id="contests")
         # Also right away: an instance restarted often still prunes.
         self._scheduler.add_job(
             self.prune,
@@ -142,6 +144,13 @@ class KpiScheduler:
             )
         )
         logger.debug("Weekly reports tick: %d queued", queued)
+        return queued
+
+    async def contests(self) -> int:
+        queued = await self._guarded(
+            run_contests(self.db, self.holder, self.lease_ttl, self.outbox.wake)
+        )
+        logger.debug("Contests tick: %d queued", queued)
         return queued
 
     async def prune(self) -> int:

@@ -1,4 +1,4 @@
-"""What the scheduler's tick does: reminders, weekly reports, held celebrations."""
+"""What the scheduler's tick does: reminders, weekly reports, held celebrations, contest posts."""
 
 import asyncio
 import logging
@@ -9,13 +9,17 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.outgoing.celebrations import post_held
+from bot.outgoing.contests import post_stage
 from bot.outgoing.reminders import queue_reminders
 from bot.outgoing.weekly import render_weekly_reports, store_weekly_reports
+from bot.services.celebrations import quiet_now
+from bot.services.contests import due_stages
 from bot.services.periods import DateRange, Period, period_range
 from bot.services.reminders import local_fire_time
 from bot.services.weekly import plan_weekly_reports
 from models import TeamInfo
 from models.base import utcnow
+from models.contest import contests_to_post
 from models.database import Database
 from models.lease import release_lease, take_lease
 from models.processed_update import forget_processed_before
@@ -151,9 +155,42 @@ async def run_weekly_reports(
     return sum(await asyncio.gather(*(report(team, due) for team, due in dues)))
 
 
+async def run_contests(
+    db: Database,
+    holder: str,
+    lease_ttl: timedelta,
+    on_queued: Callable[[], None] | None = None,
+) -> int:
+    """Contest posts now due (kick-off, mid-way, final), outside each team's quiet hours."""
+    teams = await teams_if_leader(db, holder, lease_ttl)
+    if teams is None:
+        return 0
+    by_id = {team.id: team for team in teams}
+    now = utcnow()
+    async with db.read() as session:
+        contests = await contests_to_post(session)
+    queued = 0
+    for contest in contests:
+        team = by_id.get(contest.team_id)
+        if team is None or quiet_now(team, now):
+            continue
+        stages = due_stages(contest, team, now)
+        if not stages:
+            continue
+        try:
+            async with db.write() as session:
+                queued += await post_stage(session, team, contest.id, stages, now)
+        except Exception:
+            logger.exception("Contest %s post failed", contest.id)
+    if queued and on_queued is not None:
+        on_queued()
+    return queued
+
+
 async def run_due_work(
     db: Database, holder: str, lease_ttl: timedelta, executor: Executor | None = None
 ) -> int:
     """Everything due now, in one pass (what a minute's ticks do); returns messages queued."""
     queued = await run_reminders(db, holder, lease_ttl)
+    queued += await run_contests(db, holder, lease_ttl)
     return queued + await run_weekly_reports(db, holder, lease_ttl, executor)

@@ -33,6 +33,7 @@ __all__ = [
     "parse_amount",
     "parse_date_token",
     "parse_entry",
+    "parse_tag",
 ]
 
 MAX_COUNT = 1000
@@ -302,6 +303,12 @@ def _parse_tag(token: str) -> str:
     if not valid:
         raise ParseError(ParseErrorCode.TAG_INVALID, value=_clip(token), max=MAX_TAG)
     return tag
+
+
+def parse_tag(token: str) -> str:
+    """A #tag typed on its own (the '#' may be left out), as entries store it."""
+    token = token.strip()
+    return _parse_tag(token if token.startswith("#") else f"#{token}")
 
 
 # ---------------------------------------------------------------------------------------- entry

@@ -24,6 +24,7 @@ MEMBER_COMMANDS = (
     "targets",
     "chart",
     "bonus",
+    "contest",
     "help",
 )
 MANAGER_COMMANDS = (
