@@ -69,6 +69,7 @@ def _load_matplotlib() -> None:
     from matplotlib.lines import Line2D
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+
 # Metrics drawn as counts, in this order; "revenue" (kopecks) gets its own panel on team charts.
 COUNT_METRICS = ("calls", "meetings", "deals")
 REVENUE = "revenue"

@@ -1,5 +1,7 @@
+from models.achievement import Achievement
 from models.base import Base
 from models.celebration import Celebration
+from models.closed_day import ClosedDay
 from models.entry import Entry
 from models.enums import EntryKind, Metric, Period, Role
 from models.lease import Lease
@@ -7,13 +9,16 @@ from models.outbox import OutboxMessage, OutboxStatus
 from models.processed_update import ProcessedUpdate
 from models.target import Target
 from models.team import Team, TeamInfo
+from models.team_rewards import TeamRewards
 from models.unit_of_work import UnitOfWork
 from models.user import Person, User
 from models.vacation import Vacation
 
 __all__ = [
+    "Achievement",
     "Base",
     "Celebration",
+    "ClosedDay",
     "Entry",
     "EntryKind",
     "Lease",
@@ -27,6 +32,7 @@ __all__ = [
     "Target",
     "Team",
     "TeamInfo",
+    "TeamRewards",
     "UnitOfWork",
     "User",
     "Vacation",

@@ -29,6 +29,7 @@ from scheduler.jobs import (
     prune_processed_updates,
     release_leadership,
     run_reminders,
+    run_rewards,
     run_weekly_reports,
 )
 
@@ -70,6 +71,7 @@ class KpiScheduler:
         )
         every_minute = CronTrigger(second=0, timezone="UTC")
         self._scheduler.add_job(self.reminders, every_minute, id="reminders")
+        self._scheduler.add_job(self.rewards, every_minute, id="rewards")
         # Its own job: a Monday's hour of rendering must not hold up anyone's reminder.
         self._scheduler.add_job(self.weekly, every_minute, id="weekly")
         # Also right away: an instance restarted often still prunes.
@@ -133,6 +135,13 @@ class KpiScheduler:
             run_reminders(self.db, self.holder, self.lease_ttl, self.outbox.wake)
         )
         logger.debug("Reminders tick: %d queued", queued)  # every minute: DEBUG only
+        return queued
+
+    async def rewards(self) -> int:
+        queued = await self._guarded(
+            run_rewards(self.db, self.holder, self.lease_ttl, self.outbox.wake)
+        )
+        logger.debug("Small wins tick: %d queued", queued)
         return queued
 
     async def weekly(self) -> int:

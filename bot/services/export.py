@@ -51,6 +51,7 @@ def _load_openpyxl() -> None:
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.properties import PageSetupProperties
 
+
 METRIC_KEYS: tuple[str, ...] = ("calls", "meetings", "leads", "deals", "revenue")
 """Summary metrics, in column order. ``revenue`` is money (kopecks); the rest are counts."""
 MONEY_METRICS = frozenset({"revenue"})

@@ -1,0 +1,46 @@
+from dataclasses import dataclass
+from datetime import time
+
+from sqlalchemy import ForeignKey, Time, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base
+from models.unit_of_work import UnitOfWork
+
+DEFAULT_DIGEST_TIME = time(9, 30)
+
+
+class TeamRewards(Base):
+    """A team's choices about small wins; a team without a row has every kind on."""
+
+    __tablename__ = "team_rewards"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), primary_key=True)
+    streaks_on: Mapped[bool] = mapped_column(default=True)
+    records_on: Mapped[bool] = mapped_column(default=True)
+    digest_on: Mapped[bool] = mapped_column(default=True)
+    digest_time: Mapped[time] = mapped_column(Time, default=DEFAULT_DIGEST_TIME)
+
+
+@dataclass(frozen=True, slots=True)
+class Rewards:
+    streaks_on: bool = True
+    records_on: bool = True
+    digest_on: bool = True
+    digest_time: time = DEFAULT_DIGEST_TIME
+
+
+def rewards_of(row: TeamRewards | None) -> Rewards:
+    if row is None:
+        return Rewards()
+    return Rewards(row.streaks_on, row.records_on, row.digest_on, row.digest_time)
+
+
+async def team_rewards(session: UnitOfWork, team_id: int) -> Rewards:
+    row = await session.scalar(select(TeamRewards).where(TeamRewards.team_id == team_id))
+    return rewards_of(row)
+
+
+async def all_team_rewards(session: UnitOfWork) -> dict[int, Rewards]:
+    rows = await session.scalars(select(TeamRewards))
+    return {row.team_id: rewards_of(row) for row in rows}
