@@ -201,5 +201,5 @@ async def test_the_digest_time_is_the_managers_and_bad_input_changes_nothing(
     saved = text(await anna.say("/settings digest 19:00"))
     assert "Daily digest of small wins: at 19:00" in saved
     panel = await anna.say("/settings")
-    pressed = await anna.press("Digest +1 h")
+    pressed = await anna.press("✨ Digest +1h")
     assert "Daily digest of small wins: at 20:00" in text(pressed), panel
