@@ -59,7 +59,8 @@ async def _record(
     await celebrate_crossings(session, team, user, kind, today)
     if kind is EntryKind.DEAL:  # the only entry that wins something the moment it is logged
         rewards = await team_rewards(session, team.id)
-        await note_logged_wins(session, team, logged_wins(rewards, user, result.entry), now)
+        wins = logged_wins(rewards, user, result.entry)
+        await note_logged_wins(session, team, rewards, wins, now)
     return message.answer(views.recorded(t, result.entry, result.day_total, today))
 
 

@@ -10,6 +10,7 @@ from bot.services.achievements import Win, close_day, record_wins, take_for_dige
 from bot.services.celebrations import quiet_now
 from bot.services.outbox import enqueue
 from bot.services.reminders import local_fire_time
+from bot.services.standing import team_calendar
 from bot.services.team_settings import quiet_hours_on
 from bot.views.rewards import digest, reaction
 from models import Role, TeamInfo, UnitOfWork
@@ -53,12 +54,12 @@ async def react(session: UnitOfWork, team: TeamInfo, wins: Iterable[Win], now: d
 
 
 async def note_logged_wins(
-    session: UnitOfWork, team: TeamInfo, wins: list[Win], now: datetime
+    session: UnitOfWork, team: TeamInfo, rewards: Rewards, wins: list[Win], now: datetime
 ) -> int:
     """Record what a logged entry won and react to it."""
     if not wins:
         return 0
-    return await react(session, team, await record_wins(session, team, wins), now)
+    return await react(session, team, await record_wins(session, team, rewards, wins), now)
 
 
 async def close_team_day(
@@ -69,11 +70,14 @@ async def close_team_day(
 
 
 def digest_due(team: TeamInfo, rewards: Rewards, now: datetime) -> date | None:
-    """The local day whose digest may go now: from the digest time on, outside quiet hours."""
+    """The local day whose digest may go now: a working day of the team (a weekend's wins
+    wait for Monday's), from the digest time on, outside quiet hours."""
     if not rewards.digest_on:
         return None
     now_local = now.astimezone(ZoneInfo(team.timezone))
     if now_local < local_fire_time(now_local, rewards.digest_time) or quiet_now(team, now):
+        return None
+    if not team_calendar(team).is_working_day(now_local.date()):
         return None
     return now_local.date()
 

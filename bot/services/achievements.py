@@ -25,8 +25,9 @@ from models.user import team_members
 
 # Records are measured against this much history (a year and a month).
 RECORD_HISTORY = timedelta(days=400)
-# Wins older than this are not news any more: a digest turned on again does not dig them up.
-DIGEST_STALE_AFTER = timedelta(hours=48)
+# Wins older than this are not news any more (a group bound long after): past the longest
+# run of days off (the New Year holidays), whose wins wait for the first working day's digest.
+DIGEST_STALE_AFTER = timedelta(days=14)
 
 
 class WinKind(StrEnum):
@@ -59,7 +60,16 @@ def _add(insert: Any) -> Any:
         insert(Achievement)
         .values(
             bound(
-                "team_id", "key", "kind", "user_id", "name", "metric", "day", "value", "created_at"
+                "team_id",
+                "key",
+                "kind",
+                "user_id",
+                "name",
+                "metric",
+                "day",
+                "value",
+                "digest_day",
+                "created_at",
             )
         )
         .on_conflict_do_nothing(index_elements=["team_id", "key"])
@@ -70,9 +80,13 @@ def _add(insert: Any) -> Any:
 _ADD = Prepared(_add)
 
 
-async def record_wins(session: UnitOfWork, team: TeamInfo, wins: Iterable[Win]) -> list[Win]:
-    """Store the wins not stored before; those are returned (to be reacted to)."""
+async def record_wins(
+    session: UnitOfWork, team: TeamInfo, rewards: Rewards, wins: Iterable[Win]
+) -> list[Win]:
+    """Store the wins not stored before; those are returned (to be reacted to). With the
+    digest off they are stored as named already: turning it on later does not dig them up."""
     now = utcnow()
+    named = None if rewards.digest_on else now.date()
     new = []
     for win in wins:
         added = await session.run(
@@ -85,6 +99,7 @@ async def record_wins(session: UnitOfWork, team: TeamInfo, wins: Iterable[Win]) 
             metric=win.metric.value if win.metric else None,
             day=win.day,
             value=win.value,
+            digest_day=named,
             created_at=now,
         )
         if added:
@@ -279,7 +294,7 @@ async def close_day(session: UnitOfWork, team: TeamInfo, rewards: Rewards, day: 
             wins += records(data, person, day, messages)
     if rewards.records_on:
         wins += team_week(data, team, day)
-    return await record_wins(session, team, wins)
+    return await record_wins(session, team, rewards, wins)
 
 
 # --- the digest --------------------------------------------------------------------------------

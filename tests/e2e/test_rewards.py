@@ -5,17 +5,17 @@ sets some, so a day keeps a streak when something was logged on it. Working days
 Quiet hours 22:00-08:00; the digest at 09:30 (the defaults).
 """
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from models import Achievement, OutboxMessage
+from models import Achievement, Entry, EntryKind, OutboxMessage
 from models.base import Clock
-from scheduler.jobs import run_rewards
+from scheduler.jobs import run_reminders, run_rewards
 from tests.e2e.conftest import RunningBot
 from tests.e2e.test_numbers import text
-from tests.e2e.test_walkthrough import join_team, set_up_team
+from tests.e2e.test_walkthrough import invite_token, join_team, set_up_team
 from tests.fake_telegram import FakeGroup, FakeTelegram, FakeUser
 from tests.people import back_then, month_start
 
@@ -50,6 +50,18 @@ async def team_with_group(
     await group.receive()
     await group.say(anna, "/bindchat")
     return anna, bob, carl, group
+
+
+async def crm_deal(kpi: RunningBot, user_id: int, day: date) -> None:
+    """A deal that came from elsewhere (a CRM): no Telegram message behind it."""
+    async with kpi.db.write() as session:
+        session.add(
+            Entry(
+                team_id=1, user_id=user_id, kind=EntryKind.DEAL, count=1,
+                amount_kopecks=50_000_00, business_date=day,
+                created_at=datetime.combine(day, time(12), ZoneInfo("Europe/Moscow")),
+            )
+        )  # fmt: skip
 
 
 def group_limits_only(tg: FakeTelegram) -> None:
@@ -87,8 +99,10 @@ async def test_a_five_day_streak_gets_a_reaction_a_digest_line_and_shows_in_toda
     kpi: RunningBot, frozen_clock: Clock
 ) -> None:
     tg = kpi.tg
-    _anna, bob, _carl, group = await team_with_group(kpi, frozen_clock)
+    _anna, bob, carl, group = await team_with_group(kpi, frozen_clock)
     group_limits_only(tg)
+    # Carl's deal came from the CRM: no message of his to react to, so the digest only.
+    await crm_deal(kpi, carl.id, date(2026, 12, 7))
     ids = await five_days_of_calls(kpi, frozen_clock, bob)
 
     # Closed at 00:05 on the 8th, in quiet hours: nothing is set or posted before 08:00.
@@ -102,7 +116,10 @@ async def test_a_five_day_streak_gets_a_reaction_a_digest_line_and_shows_in_toda
     mark = tg.mark()
     await rewards_tick(kpi, frozen_clock, moscow(8, 9, 30))
     post = await tg.next_in_chat(group.chat_id, mark)
-    assert text(post) == "✨ Small wins\n🔥 Bob: 5 working days in a row on pace"
+    assert text(post) == (
+        "✨ Small wins\n🔥 Bob: 5 working days in a row on pace\n"
+        "🎉 Carl: first deal of December 2026"
+    )
 
     # Once: again, and as another instance would after a restart (state is in the database).
     await rewards_tick(kpi, frozen_clock, moscow(8, 9, 31))
@@ -111,12 +128,23 @@ async def test_a_five_day_streak_gets_a_reaction_a_digest_line_and_shows_in_toda
     assert await digests(kpi) == ["digest:1:2026-12-08"]
     async with kpi.db.read() as session:
         wins = list(await session.scalars(select(Achievement)))
-    assert [(w.kind, w.value, str(w.day)) for w in wins] == [("streak", 5, "2026-12-07")]
+    assert sorted((w.kind, w.value, str(w.day)) for w in wins) == [
+        ("first_deal", 1, "2026-12-07"),
+        ("streak", 5, "2026-12-07"),
+    ]
+    assert tg.reactions == {(bob.id, ids[-1]): "🔥"}
     assert tg.stats["429"] == 0
 
     frozen_clock.freeze(moscow(8, 12))
     today = await bob.say("/today")
     assert "🔥 5 working days in a row on pace" in text(today)
+    frozen_clock.freeze(moscow(8, 18))
+    mark = tg.mark()
+    await run_reminders(kpi.db, "test", LEASE, kpi.outbox.wake)
+    reminder = await tg.next_in_chat(bob.id, mark)
+    assert text(reminder).endswith(
+        "🔥 5 working days in a row on pace: keep today on pace and it is day 6 in a row."
+    ), text(reminder)
 
 
 async def test_a_burst_of_wins_makes_one_digest_beside_the_celebrations(
@@ -203,3 +231,33 @@ async def test_the_digest_time_is_the_managers_and_bad_input_changes_nothing(
     panel = await anna.say("/settings")
     pressed = await anna.press("✨ Digest +1h")
     assert "Daily digest of small wins: at 20:00" in text(pressed), panel
+
+
+async def test_with_public_stats_off_the_digest_goes_to_the_managers(
+    kpi: RunningBot, frozen_clock: Clock
+) -> None:
+    anna, bob, _carl, group = await team_with_group(kpi, frozen_clock)
+    await anna.say("/settings public off")
+    await five_days_of_calls(kpi, frozen_clock, bob)
+    mark = kpi.tg.mark()
+    await rewards_tick(kpi, frozen_clock, moscow(8, 9, 30))
+    digest = await kpi.tg.next_in_chat(anna.id, mark)
+    assert text(digest) == "✨ Small wins\n🔥 Bob: 5 working days in a row on pace"
+    await kpi.tg.expect_silence(group.chat_id)
+
+
+async def test_russian_streaks_are_counted_in_proper_plurals(
+    kpi: RunningBot, frozen_clock: Clock
+) -> None:
+    anna, bob, _carl, _group = await team_with_group(kpi, frozen_clock)
+    ivan = kpi.tg.user(1005, "Иван", username="ivan", language_code="ru")
+    token = invite_token(text(await anna.say("/invite")))
+    with back_then(month_start(moscow(1, 10))):
+        await join_team(kpi, ivan, token, anna)
+    for day, expected in ((7, "1 рабочий день"), (8, "2 рабочих дня"), (9, "3 рабочих дня")):
+        frozen_clock.freeze(moscow(day, 12))
+        await ivan.say("/call")
+        frozen_clock.freeze(moscow(day + 1, 12))
+        assert f"🔥 {expected} подряд в темпе" in text(await ivan.say("/today"))
+    # Bob logged nothing: no streak to show him.
+    assert "in a row" not in text(await bob.say("/today"))

@@ -15,6 +15,7 @@ from bot.services.pace import WorkCalendar
 from bot.services.periods import DateRange, Period, period_range
 from bot.services.standing import standing_of
 from bot.services.streaks import PersonDays, day_kept, streak_length
+from bot.texts import translator
 from models import EntryKind, Metric, Person, Role, Target, TeamInfo
 from models.entry import KindTotal
 
@@ -145,3 +146,16 @@ def test_a_target_not_in_force_yet_asks_for_an_activity() -> None:
     # From the 20th it asks for the pace since then: one call a working day.
     assert day_kept(date(2024, 12, 20), BOB, standing, calls(1), Totals())
     assert not day_kept(date(2024, 12, 23), BOB, standing, calls(1), calls(0))
+
+
+def test_russian_plurals_of_a_streak() -> None:
+    t = translator("ru")
+    assert [t.plural("streak.line", n) for n in (1, 2, 5, 11, 21, 22, 50)] == [
+        "🔥 1 рабочий день подряд в темпе",
+        "🔥 2 рабочих дня подряд в темпе",
+        "🔥 5 рабочих дней подряд в темпе",
+        "🔥 11 рабочих дней подряд в темпе",
+        "🔥 21 рабочий день подряд в темпе",
+        "🔥 22 рабочих дня подряд в темпе",
+        "🔥 50 рабочих дней подряд в темпе",
+    ]
