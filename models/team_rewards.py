@@ -1,10 +1,11 @@
 from dataclasses import dataclass
 from datetime import time
 
-from sqlalchemy import ForeignKey, Time, select
+from sqlalchemy import ForeignKey, Time, bindparam, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
+from models.prepared import Prepared
 from models.unit_of_work import UnitOfWork
 
 DEFAULT_DIGEST_TIME = time(9, 30)
@@ -36,9 +37,20 @@ def rewards_of(row: TeamRewards | None) -> Rewards:
     return Rewards(row.streaks_on, row.records_on, row.digest_on, row.digest_time)
 
 
+_OF_TEAM = Prepared(
+    select(
+        TeamRewards.streaks_on,
+        TeamRewards.records_on,
+        TeamRewards.digest_on,
+        TeamRewards.digest_time,
+    ).where(TeamRewards.team_id == bindparam("team_id"))
+)
+
+
 async def team_rewards(session: UnitOfWork, team_id: int) -> Rewards:
-    row = await session.scalar(select(TeamRewards).where(TeamRewards.team_id == team_id))
-    return rewards_of(row)
+    """One prepared read (it runs with every /today and /deal)."""
+    row = await session.first(_OF_TEAM, team_id=team_id)
+    return Rewards(*row) if row else Rewards()
 
 
 async def all_team_rewards(session: UnitOfWork) -> dict[int, Rewards]:

@@ -10,13 +10,20 @@ instance, and after an entry logged "for yesterday").
 """
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from fractions import Fraction
 
 from sqlalchemy import bindparam, func, select
 
 from bot.domain import Totals
-from bot.services.pace import WorkCalendar, span_at
+from bot.services.pace import (
+    TargetSpan,
+    WorkCalendar,
+    daily_share,
+    person_working_days,
+    span_at,
+)
 from bot.services.periods import DateRange, Period, period_range
 from bot.services.standing import Standing, standing_of, standing_queries, team_calendar
 from models import Entry, EntryKind, Metric, Person, Target, TeamInfo, UnitOfWork, Vacation
@@ -61,18 +68,50 @@ class PersonDays:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class MonthPace:
+    """One person's month-to-date pace over one month, worked out once: per metric with a
+    target, its spans and what is due by the end of each of the month's days."""
+
+    spans: dict[Metric, list[TargetSpan]]
+    due: dict[Metric, dict[date, Fraction]]  # cumulative; a metric with no working day: absent
+
+    def kept(self, day: date, month_to_date: Totals, on_day: Totals) -> bool:
+        """On pace at the end of `day` for every metric with a target in force that day, or
+        active that day when none is."""
+        in_force = [m for m, spans in self.spans.items() if span_at(spans, day) is not None]
+        if not in_force:
+            return not on_day.is_empty
+        return all(month_to_date.value(m) >= self.due[m][day] for m in in_force if m in self.due)
+
+
+def month_pace(standing: Standing, person: Person) -> MonthPace:
+    """`standing`: over the month. What `pace` says is due by a day, for every day at once."""
+    spans: dict[Metric, list[TargetSpan]] = {}
+    due: dict[Metric, dict[date, Fraction]] = {}
+    days_off = standing.days_off(person)
+    working = set(person_working_days(standing.dates, standing.calendar, days_off))
+    for metric in Metric:
+        found = standing.spans(person, metric)
+        if not any(span.touches(standing.dates) for span in found):
+            continue
+        spans[metric] = found
+        if not working:
+            continue  # no working day in the month: not paced (as `pace` has it)
+        running = Fraction(0)
+        due[metric] = {}
+        for day in standing.dates.days():
+            if day in working:
+                running += daily_share(found, day, standing.calendar)
+            due[metric][day] = running
+    return MonthPace(spans, due)
+
+
 def day_kept(
     day: date, person: Person, standing: Standing, month_to_date: Totals, on_day: Totals
 ) -> bool:
     """On pace at the end of `day` (standing: the day's month), or active with no target."""
-    metrics = [m for m in Metric if span_at(standing.spans(person, m), day) is not None]
-    if not metrics:
-        return not on_day.is_empty
-    for metric in metrics:
-        found = standing.pace(person, metric, day, month_to_date.value(metric))
-        if found is not None and found.days_total and not found.on_track:
-            return False
-    return True
+    return month_pace(standing, person).kept(day, month_to_date, on_day)
 
 
 @dataclass
@@ -85,6 +124,8 @@ class StreakData:
     vacations: list[Vacation]
     daily: dict[int, dict[date, Totals]]  # user -> day -> totals
     _months: dict[date, Standing] = field(default_factory=dict)
+    _paces: dict[tuple[int, date], MonthPace] = field(default_factory=dict)
+    _to_date: dict[tuple[int, date], dict[date, Totals]] = field(default_factory=dict)
 
     def month(self, day: date) -> Standing:
         dates = period_range(Period.MONTH, day)
@@ -96,27 +137,35 @@ class StreakData:
         return self.daily.get(user_id, {}).get(day) or Totals()
 
     def month_to_date(self, user_id: int, day: date) -> Totals:
-        totals = Totals()
-        days = self.daily.get(user_id, {})
-        for past in DateRange(day.replace(day=1), day).days():
-            if past in days:
-                totals.merge(days[past])
-        return totals
+        month = day.replace(day=1)
+        if (user_id, month) not in self._to_date:
+            days = self.daily.get(user_id, {})
+            running, by_day = Totals(), {}
+            for past in period_range(Period.MONTH, day).days():
+                if past in days:
+                    running.merge(days[past])
+                by_day[past] = replace(running)
+            self._to_date[(user_id, month)] = by_day
+        return self._to_date[(user_id, month)][day]
 
     def person_days(self, person: Person) -> PersonDays:
         standing = standing_of(self.team, self.dates, self.targets, self.vacations)
         joined = person.joined_on if person.team_id == self.team.id else None
         return PersonDays(team_calendar(self.team), standing.days_off(person), joined)
 
+    def kept(self, person: Person, day: date) -> bool:
+        key = (person.id, day.replace(day=1))
+        if key not in self._paces:
+            self._paces[key] = month_pace(self.month(day), person)
+        totals = self.month_to_date(person.id, day)
+        return self._paces[key].kept(day, totals, self.on_day(person.id, day))
+
     def streak(self, person: Person, last: date) -> tuple[int, bool]:
         days = self.person_days(person)
-
-        def kept(day: date) -> bool:
-            totals = self.month_to_date(person.id, day)
-            return day_kept(day, person, self.month(day), totals, self.on_day(person.id, day))
-
         earliest = max(self.dates.start, days.joined or self.dates.start)
-        length, open_ended = streak_length(last, earliest, days.counts, kept)
+        length, open_ended = streak_length(
+            last, earliest, days.counts, lambda day: self.kept(person, day)
+        )
         return length, open_ended and earliest > (days.joined or date.min)
 
 
