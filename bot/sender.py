@@ -17,7 +17,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import BufferedInputFile
+from aiogram.types import BufferedInputFile, ReactionTypeEmoji
 from sqlalchemy import bindparam, update
 
 from bot.retry import retries_handled_by_caller
@@ -269,7 +269,13 @@ class OutboxSender:
         # Usually no wait; after a held-up write, at most 1/limit per message queued behind it.
         await self.limiter.pace(message.chat_id)
         try:
-            if photo is not None:
+            if message.reaction is not None and message.message_id is not None:
+                await self.bot.set_message_reaction(
+                    message.chat_id,
+                    message.message_id,
+                    [ReactionTypeEmoji(emoji=message.reaction)],
+                )
+            elif photo is not None:
                 await self.bot.send_photo(
                     message.chat_id,
                     BufferedInputFile(photo, filename="chart.png"),

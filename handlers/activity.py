@@ -16,6 +16,8 @@ from bot.domain import ParseError
 from bot.filters import Command, PlainText
 from bot.middlewares import WRITES
 from bot.outgoing.celebrations import celebrate_crossings
+from bot.outgoing.rewards import note_logged_wins
+from bot.services.achievements import logged_wins
 from bot.services.entries import RECENT_TAG_BUTTONS, recent_tags, record_entry, undo_last_entry
 from bot.services.parsing import ParsedEntry, parse_entry
 from bot.services.periods import local_date
@@ -23,6 +25,7 @@ from bot.texts import Translator
 from bot.views import log as views
 from models import EntryKind, Person, TeamInfo, UnitOfWork
 from models.base import utcnow
+from models.team_rewards import team_rewards
 
 LOG_COMMANDS = tuple(kind.value for kind in EntryKind)
 
@@ -50,9 +53,14 @@ async def _record(
     kind: EntryKind,
     parsed: ParsedEntry,
 ) -> SendMessage:
-    today = local_date(utcnow(), team.timezone)
-    result = await record_entry(session, user.id, team.id, kind, parsed)
+    now = utcnow()
+    today = local_date(now, team.timezone)
+    result = await record_entry(session, user.id, team.id, kind, parsed, message.message_id)
     await celebrate_crossings(session, team, user, kind, today)
+    if kind is EntryKind.DEAL:  # the only entry that wins something the moment it is logged
+        rewards = await team_rewards(session, team.id)
+        wins = logged_wins(rewards, user, result.entry)
+        await note_logged_wins(session, team, rewards, wins, now)
     return message.answer(views.recorded(t, result.entry, result.day_total, today))
 
 

@@ -8,10 +8,12 @@ from aiogram.types import Message
 from bot.filters import Command
 from bot.services.periods import Period, local_date
 from bot.services.progress import progress_report
+from bot.services.streaks import last_day_over, person_streak
 from bot.texts import Translator
 from bot.views import progress as views
 from models import Person, TeamInfo, UnitOfWork
 from models.base import utcnow
+from models.team_rewards import team_rewards
 
 PERIOD_COMMANDS = {"today": Period.DAY, "week": Period.WEEK, "month": Period.MONTH}
 
@@ -27,7 +29,10 @@ async def show_progress(
     period = PERIOD_COMMANDS[command.command.lower()]
     today = local_date(utcnow(), team.timezone)
     report = await progress_report(session, user, team, period, today)
-    return message.answer(views.report(t, report))
+    streak = 0
+    if period is Period.DAY and (await team_rewards(session, team.id)).streaks_on:
+        streak = await person_streak(session, team, user, last_day_over(today))
+    return message.answer(views.report(t, report, streak))
 
 
 def register(router: Router) -> None:

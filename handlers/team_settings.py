@@ -12,7 +12,16 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from bot.domain import ButtonStep, ParseError, RowId
 from bot.filters import Command, IsManager
 from bot.middlewares import WRITES
+from bot.services.reward_settings import (
+    apply_reward_setting,
+    change_rewards,
+    move_digest,
+    toggle_digest,
+    toggle_records,
+    toggle_streaks,
+)
 from bot.services.team_settings import (
+    REWARD_SETTINGS,
     SETTING_WORDS,
     apply_setting,
     change_team,
@@ -24,7 +33,8 @@ from bot.services.team_settings import (
 from bot.texts import Translator
 from bot.views import settings as views
 from bot.views.common import parse_problem
-from models import Team, TeamInfo, UnitOfWork
+from models import Team, TeamInfo, TeamRewards, UnitOfWork
+from models.team_rewards import Rewards, team_rewards
 
 
 class SettingsButton(StrEnum):
@@ -34,6 +44,20 @@ class SettingsButton(StrEnum):
     REPORT_TIME = "rt"  # value: hours to move by (-1 / +1)
     QUIET = "qt"
     PUBLIC = "pb"
+    STREAKS = "sk"
+    RECORDS = "rc"
+    DIGEST = "dg"
+    DIGEST_TIME = "dt"  # value: hours to move by (-1 / +1)
+
+
+REWARD_BUTTONS = frozenset(
+    {
+        SettingsButton.STREAKS,
+        SettingsButton.RECORDS,
+        SettingsButton.DIGEST,
+        SettingsButton.DIGEST_TIME,
+    }
+)
 
 
 class SettingsPress(CallbackData, prefix="st"):
@@ -48,8 +72,8 @@ def _press(team_id: int, button: str, value: int) -> SettingsPress:
     return SettingsPress(team_id=team_id, button=SettingsButton(button), value=value)
 
 
-def _keyboard(t: Translator, team: TeamInfo) -> InlineKeyboardMarkup:
-    return views.keyboard(t, team, partial(_press, team.id))
+def _keyboard(t: Translator, team: TeamInfo, rewards: Rewards) -> InlineKeyboardMarkup:
+    return views.keyboard(t, team, rewards, partial(_press, team.id))
 
 
 async def timezone(
@@ -76,7 +100,10 @@ async def settings(
 ) -> SendMessage:
     words = (command.args or "").split(maxsplit=1)
     if not words:
-        return message.answer(views.panel(t, team), reply_markup=_keyboard(t, team))
+        rewards = await team_rewards(session, team.id)
+        return message.answer(
+            views.panel(t, team, rewards), reply_markup=_keyboard(t, team, rewards)
+        )
     setting = SETTING_WORDS.get(words[0].lower())
     if setting is None:
         return message.answer(t("settings.usage"))
@@ -90,12 +117,20 @@ async def settings(
         return True
 
     try:
-        changed = await change_team(session, team.id, apply)
+        if setting in REWARD_SETTINGS:
+            rewards = await change_rewards(
+                session, team.id, partial(apply_reward_setting, setting=setting, value=value)
+            )
+            changed: TeamInfo | None = team
+        else:
+            changed = await change_team(session, team.id, apply)
+            rewards = await team_rewards(session, team.id)
     except ParseError as error:
         return message.answer(f"{parse_problem(t, error)}\n{example}")
     assert changed is not None
     return message.answer(
-        t("settings.saved") + "\n\n" + views.panel(t, changed), reply_markup=_keyboard(t, changed)
+        t("settings.saved") + "\n\n" + views.panel(t, changed, rewards),
+        reply_markup=_keyboard(t, changed, rewards),
     )
 
 
@@ -119,6 +154,17 @@ def apply_press(team: Team, press: SettingsPress) -> bool:
     return True
 
 
+def apply_reward_press(row: TeamRewards, press: SettingsPress) -> None:
+    if press.button is SettingsButton.STREAKS:
+        toggle_streaks(row)
+    elif press.button is SettingsButton.RECORDS:
+        toggle_records(row)
+    elif press.button is SettingsButton.DIGEST:
+        toggle_digest(row)
+    else:
+        move_digest(row, press.value)
+
+
 async def press_setting(
     query: CallbackQuery,
     callback_data: SettingsPress,
@@ -128,13 +174,21 @@ async def press_setting(
 ) -> AnswerCallbackQuery | tuple[AnswerCallbackQuery, EditMessageText]:
     if callback_data.team_id != team.id:
         return query.answer(t.plain("settings.toast.other_team"))
-    changed = await change_team(session, team.id, partial(apply_press, press=callback_data))
+    changed: TeamInfo | None
+    if callback_data.button in REWARD_BUTTONS:
+        changed = team
+        rewards = await change_rewards(
+            session, team.id, partial(apply_reward_press, press=callback_data)
+        )
+    else:
+        changed = await change_team(session, team.id, partial(apply_press, press=callback_data))
+        rewards = await team_rewards(session, team.id)
     if changed is None:
         return query.answer(t.plain("settings.toast.last_workday"))
     if not isinstance(query.message, Message):  # too old to edit: say it worked, at least
         return query.answer(t.plain("settings.toast.saved"))
     return query.answer(), query.message.edit_text(
-        views.panel(t, changed), reply_markup=_keyboard(t, changed)
+        views.panel(t, changed, rewards), reply_markup=_keyboard(t, changed, rewards)
     )
 
 

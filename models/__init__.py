@@ -1,7 +1,9 @@
+from models.achievement import Achievement
 from models.base import Base
 from models.bonus_scheme import BonusScheme
 from models.celebration import Celebration
 from models.contest import Contest
+from models.closed_day import ClosedDay
 from models.entry import Entry
 from models.enums import EntryKind, Metric, Period, Role
 from models.lease import Lease
@@ -9,15 +11,18 @@ from models.outbox import OutboxMessage, OutboxStatus
 from models.processed_update import ProcessedUpdate
 from models.target import Target
 from models.team import Team, TeamInfo
+from models.team_rewards import TeamRewards
 from models.unit_of_work import UnitOfWork
 from models.user import Person, User
 from models.vacation import Vacation
 
 __all__ = [
+    "Achievement",
     "Base",
     "BonusScheme",
     "Celebration",
     "Contest",
+    "ClosedDay",
     "Entry",
     "EntryKind",
     "Lease",
@@ -31,6 +36,7 @@ __all__ = [
     "Target",
     "Team",
     "TeamInfo",
+    "TeamRewards",
     "UnitOfWork",
     "User",
     "Vacation",

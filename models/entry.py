@@ -52,6 +52,9 @@ class Entry(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The person's own message that logged it (its private chat is the person's id); None
+    # for entries that came from elsewhere (a CRM): small wins then have nothing to react to.
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,7 @@ class EntryFacts:
     created_at: datetime
     deleted_at: datetime | None
     deleted_by_id: int | None
+    message_id: int | None = None
 
 
 # What the texts about an entry need, whichever way it was read.

@@ -56,6 +56,9 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A reaction (an emoji) to set on message `message_id` of the chat instead of a message.
+    reaction: Mapped[str | None] = mapped_column(String(16))
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 async def due_messages(session: UnitOfWork, now: datetime, limit: int) -> list[OutboxMessage]:

@@ -30,6 +30,7 @@ from scheduler.jobs import (
     release_leadership,
     run_contests,
     run_reminders,
+    run_rewards,
     run_weekly_reports,
 )
 
@@ -71,6 +72,7 @@ class KpiScheduler:
         )
         every_minute = CronTrigger(second=0, timezone="UTC")
         self._scheduler.add_job(self.reminders, every_minute, id="reminders")
+        self._scheduler.add_job(self.rewards, every_minute, id="rewards")
         # Its own job: a Monday's hour of rendering must not hold up anyone's reminder.
         self._scheduler.add_job(self.weekly, every_minute, id="weekly")
         self._scheduler.add_job(self.contests, every_minute, id="contests")
@@ -135,6 +137,13 @@ class KpiScheduler:
             run_reminders(self.db, self.holder, self.lease_ttl, self.outbox.wake)
         )
         logger.debug("Reminders tick: %d queued", queued)  # every minute: DEBUG only
+        return queued
+
+    async def rewards(self) -> int:
+        queued = await self._guarded(
+            run_rewards(self.db, self.holder, self.lease_ttl, self.outbox.wake)
+        )
+        logger.debug("Small wins tick: %d queued", queued)
         return queued
 
     async def weekly(self) -> int:

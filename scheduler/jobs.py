@@ -1,4 +1,5 @@
-"""What the scheduler's tick does: reminders, weekly reports, held celebrations, contest posts."""
+"""What the scheduler's tick does: reminders, weekly reports, held celebrations, contest posts,
+small wins."""
 
 import asyncio
 import logging
@@ -11,9 +12,11 @@ from zoneinfo import ZoneInfo
 from bot.outgoing.celebrations import post_held
 from bot.outgoing.contests import post_stage
 from bot.outgoing.reminders import queue_reminders
+from bot.outgoing.rewards import DigestTaken, close_team_day, digest_due, post_digest
 from bot.outgoing.weekly import render_weekly_reports, store_weekly_reports
 from bot.services.celebrations import quiet_now
 from bot.services.contests import due_stages
+from bot.services.achievements import closed_days_since
 from bot.services.periods import DateRange, Period, period_range
 from bot.services.reminders import local_fire_time
 from bot.services.weekly import plan_weekly_reports
@@ -24,6 +27,7 @@ from models.database import Database
 from models.lease import release_lease, take_lease
 from models.processed_update import forget_processed_before
 from models.team import all_teams, team_by_id
+from models.team_rewards import Rewards, all_team_rewards
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +129,41 @@ async def run_reminders(
     return queued
 
 
+async def run_rewards(
+    db: Database,
+    holder: str,
+    lease_ttl: timedelta,
+    on_queued: Callable[[], None] | None = None,
+) -> int:
+    """Small wins: each team's yesterday looked at once it is over, then the digests due."""
+    teams = await teams_if_leader(db, holder, lease_ttl)
+    if teams is None:
+        return 0
+    now = utcnow()
+    async with db.read() as session:
+        rewards = await all_team_rewards(session)
+        closed = await closed_days_since(session, (now - timedelta(days=3)).date())
+    queued = 0
+    for team in teams:
+        chosen = rewards.get(team.id, Rewards())
+        yesterday = now.astimezone(ZoneInfo(team.timezone)).date() - timedelta(days=1)
+        try:
+            if (team.id, yesterday) not in closed:
+                async with db.write() as session:
+                    queued += await close_team_day(session, team, chosen, yesterday, now)
+            day = digest_due(team, chosen, now)
+            if day is not None:
+                async with db.write() as session:
+                    queued += await post_digest(session, team, chosen, day, now)
+        except DigestTaken:
+            pass  # another unit of work queued it; this one's marks were rolled back
+        except Exception:
+            logger.exception("Small wins for team %s failed", team.id)
+    if queued and on_queued is not None:
+        on_queued()
+    return queued
+
+
 async def run_weekly_reports(
     db: Database,
     holder: str,
@@ -193,4 +232,5 @@ async def run_due_work(
     """Everything due now, in one pass (what a minute's ticks do); returns messages queued."""
     queued = await run_reminders(db, holder, lease_ttl)
     queued += await run_contests(db, holder, lease_ttl)
+    queued += await run_rewards(db, holder, lease_ttl)
     return queued + await run_weekly_reports(db, holder, lease_ttl, executor)

@@ -130,6 +130,7 @@ _BOOL_FIELDS = frozenset(
 _JSON_FIELDS = frozenset(
     {
         "reply_markup",
+        "reaction",
         "entities",
         "caption_entities",
         "reply_parameters",
@@ -765,6 +766,8 @@ class FakeTelegram:
         self.messages: list[BotMessage] = []
         self.callback_answers: list[CallbackAnswer] = []
         self.deleted: list[tuple[int, int]] = []  # (chat_id, message_id) the bot deleted
+        # (chat_id, message_id) -> the emoji the bot's reaction shows now (a bot sets one)
+        self.reactions: dict[tuple[int, int], str] = {}
         self.filtered_updates: list[JsonDict] = []  # dropped: type not in allowed_updates
         self.commands: dict[tuple[str, str], list[JsonDict]] = {}  # (scope json, lang) -> cmds
         self.stats: Counter[str] = Counter()
@@ -815,6 +818,7 @@ class FakeTelegram:
             "answerCallbackQuery": self._answer_callback_query,
             "sendChatAction": self._send_chat_action,
             "deleteMessage": self._delete_message,
+            "setMessageReaction": self._set_message_reaction,
             "getFile": self._get_file,
         }
         self._canonical = {name.lower(): name for name in self._handlers}
@@ -2005,6 +2009,29 @@ class FakeTelegram:
         self._target_chat(params)
         if not params.get("action"):
             raise _bad_request("wrong parameter action in request")
+        return True
+
+    def _set_message_reaction(self, params: JsonDict, files: dict[str, tuple[str, bytes]]) -> bool:
+        """A bot may set one reaction per message (a list of more is refused), on a message
+        the chat has; an empty list takes it away."""
+        chat = self._target_chat(params)
+        message_id = params.get("message_id")
+        if message_id not in chat.live and message_id not in chat.user_message_ids:
+            raise _bad_request("message to react not found")
+        self._check_limits(int(chat.obj["id"]))
+        reaction = params.get("reaction") or []
+        if not isinstance(reaction, list) or len(reaction) > 1:
+            raise _bad_request("REACTIONS_TOO_MANY")
+        key = (int(chat.obj["id"]), int(message_id))
+        if not reaction:
+            self.reactions.pop(key, None)
+        else:
+            kind = reaction[0]
+            if not isinstance(kind, dict) or kind.get("type") != "emoji" or not kind.get("emoji"):
+                raise _bad_request("REACTION_INVALID")
+            self.reactions[key] = str(kind["emoji"])
+        self._count_send(key[0])
+        self._notify()
         return True
 
     def _delete_message(self, params: JsonDict, files: dict[str, tuple[str, bytes]]) -> bool:

@@ -1,7 +1,7 @@
 """contests: a team's race over one metric, its posts to the group made once each
 
 Revision ID: c0e7e5a10013
-Revises: 7d1e4a9c2b10
+Revises: b0a05a10013c
 Create Date: 2026-12-02 16:00:00.000000
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "c0e7e5a10013"
-down_revision: str | Sequence[str] | None = "7d1e4a9c2b10"
+down_revision: str | Sequence[str] | None = "b0a05a10013c"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -26,6 +26,7 @@ ENTRY_FIELDS = (
     "note",
     "business_date",
     "created_at",
+    "message_id",
 )
 
 ADD_ENTRY = Prepared(insert(Entry).values(bound(*ENTRY_FIELDS)))
@@ -80,9 +81,15 @@ async def day_total(
 
 
 async def record_entry(
-    session: UnitOfWork, user_id: int, team_id: int, kind: EntryKind, parsed: ParsedEntry
+    session: UnitOfWork,
+    user_id: int,
+    team_id: int,
+    kind: EntryKind,
+    parsed: ParsedEntry,
+    message_id: int | None = None,
 ) -> Recorded:
-    """Store the entry (the unit of work commits it) and read the day's total with it."""
+    """Store the entry (the unit of work commits it) and read the day's total with it;
+    `message_id`: the person's message that logged it, if typed in Telegram."""
     values: dict[str, Any] = {
         "team_id": team_id,
         "user_id": user_id,
@@ -94,6 +101,7 @@ async def record_entry(
         "note": parsed.note,
         "business_date": parsed.business_date,
         "created_at": utcnow(),
+        "message_id": message_id,
     }
     entry_id = await session.inserted(ADD_ENTRY, **values)
     entry = EntryFacts(id=entry_id, deleted_at=None, deleted_by_id=None, **values)

@@ -1,4 +1,5 @@
-"""Queueing messages the bot sends on its own (reminders, charts, celebrations)."""
+"""Queueing messages the bot sends on its own (reminders, charts, celebrations) and the
+reactions it sets on people's messages."""
 
 from datetime import datetime
 from typing import Any
@@ -14,7 +15,18 @@ QUEUED = "queued_messages"
 def _enqueue(insert: Any) -> Any:
     return (
         insert(OutboxMessage)
-        .values(bound("dedup_key", "chat_id", "user_id", "text", "photo", "not_before"))
+        .values(
+            bound(
+                "dedup_key",
+                "chat_id",
+                "user_id",
+                "text",
+                "photo",
+                "reaction",
+                "message_id",
+                "not_before",
+            )
+        )
         .on_conflict_do_nothing(index_elements=["dedup_key"])
         .returning(OutboxMessage.id)
     )
@@ -32,6 +44,8 @@ async def enqueue(
     photo: bytes | None = None,
     user_id: int | None = None,
     not_before: datetime | None = None,
+    reaction: str | None = None,
+    message_id: int | None = None,
 ) -> bool:
     """Add a message unless one with `dedup_key` was ever queued; the unit of work commits.
 
@@ -45,6 +59,8 @@ async def enqueue(
         user_id=user_id,
         text=text,
         photo=photo,
+        reaction=reaction,
+        message_id=message_id,
         not_before=not_before or utcnow(),
     )
     if added:

@@ -49,17 +49,22 @@ class WorkCalendar:
             raise ValueError(f"weekdays must be within 0..6: {sorted(self.weekdays)}")
 
     def is_working_day(self, d: date) -> bool:
-        if self.country is None:
-            return d.weekday() in self.weekdays
-        calendar = _country_holidays(self.country, d.year)
-        # A team on the country's own working week follows its production calendar in full,
-        # transferred working Saturdays included; a custom week keeps only the days off.
-        if self.weekdays == _ALL_WEEKDAYS - calendar.weekend:
-            return calendar.is_working_day(d)
-        return d.weekday() in self.weekdays and d not in calendar
+        return _is_working_day(self, d)
 
     def working_days(self, dates: DateRange) -> list[date]:
         return list(_working_days(self, dates.start, dates.end))
+
+
+@lru_cache(maxsize=65536)  # asked day by day by streaks and paces: the holidays lookup is slow
+def _is_working_day(calendar: WorkCalendar, d: date) -> bool:
+    if calendar.country is None:
+        return d.weekday() in calendar.weekdays
+    holidays_of_year = _country_holidays(calendar.country, d.year)
+    # A team on the country's own working week follows its production calendar in full,
+    # transferred working Saturdays included; a custom week keeps only the days off.
+    if calendar.weekdays == _ALL_WEEKDAYS - holidays_of_year.weekend:
+        return holidays_of_year.is_working_day(d)
+    return d.weekday() in calendar.weekdays and d not in holidays_of_year
 
 
 @lru_cache(maxsize=8192)

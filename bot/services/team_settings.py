@@ -55,7 +55,13 @@ class Setting(StrEnum):
     REPORT = "report"
     QUIET = "quiet"
     PUBLIC = "public"
+    STREAKS = "streaks"
+    RECORDS = "records"
+    DIGEST = "digest"
 
+
+# Kept in the team's TeamRewards row (bot.services.reward_settings), not in the team's own.
+REWARD_SETTINGS = frozenset({Setting.STREAKS, Setting.RECORDS, Setting.DIGEST})
 
 SETTING_WORDS: dict[str, Setting] = {
     **dict.fromkeys(("country", "страна", "calendar", "календарь"), Setting.COUNTRY),
@@ -64,6 +70,9 @@ SETTING_WORDS: dict[str, Setting] = {
     **dict.fromkeys(("report", "отчёт", "отчет"), Setting.REPORT),
     **dict.fromkeys(("quiet", "тишина"), Setting.QUIET),
     **dict.fromkeys(("public", "stats", "статистика"), Setting.PUBLIC),
+    **dict.fromkeys(("streaks", "streak", "серии", "серия"), Setting.STREAKS),
+    **dict.fromkeys(("records", "record", "рекорды"), Setting.RECORDS),
+    **dict.fromkeys(("digest", "сводка", "итоги"), Setting.DIGEST),
 }
 
 

@@ -106,7 +106,8 @@ def _tag_lines(t: Translator, rep: ProgressReport) -> list[str]:
     return lines
 
 
-def report(t: Translator, rep: ProgressReport) -> str:
+def report(t: Translator, rep: ProgressReport, streak: int = 0) -> str:
+    """The numbers; for /today, with the person's streak up to yesterday, if any."""
     if rep.period is Period.DAY:
         title = t("report.title.day", day=t.day(rep.dates.start))
     elif rep.period is Period.WEEK:
@@ -115,6 +116,8 @@ def report(t: Translator, rep: ProgressReport) -> str:
         title = t("report.title.month", month=t.month(rep.dates.start))
     totals = rep.totals
     lines = [title, ""]
+    if streak:
+        lines[1:1] = [t.plural("streak.line", streak)]
     if totals.is_empty and not rep.paces:
         lines.append(t("report.empty"))
         return "\n".join(lines)

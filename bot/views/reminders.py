@@ -3,6 +3,7 @@
 from bot.services.reminders import Behind, Standing
 from bot.texts import Safe, Translator
 from bot.views.common import metric_amount, metric_quantity, metric_target, quantities
+from bot.views.rewards import streak_reminder
 
 
 def _behind_line(t: Translator, behind: Behind) -> str:
@@ -29,14 +30,23 @@ def _behind_line(t: Translator, behind: Behind) -> str:
     )
 
 
-def reminder(t: Translator, standing: Standing, on_track_notes: bool) -> str | None:
-    """The nudge, an "on track" line, or None (on track and such notes turned off)."""
+def reminder(
+    t: Translator, standing: Standing, on_track_notes: bool, streak: int = 0
+) -> str | None:
+    """The nudge, an "on track" line, or None (on track and such notes turned off); with the
+    person's streak, if they have one, and the day today would make it."""
     parts = quantities(t, standing.today)
     numbers = ", ".join(parts) if parts else t("remind.nothing_yet")
     if standing.behind:
         lines = [t("remind.title", numbers=numbers), t("remind.to_pace")]
         lines += [_behind_line(t, behind) for behind in standing.behind]
-        return "\n".join([*lines, t("remind.commands")])
-    if standing.has_targets:
-        return t("remind.on_track", numbers=numbers) if on_track_notes else None
-    return t("remind.no_targets", numbers=numbers)
+        text = "\n".join([*lines, t("remind.commands")])
+    elif standing.has_targets:
+        if not on_track_notes:
+            return None
+        text = t("remind.on_track", numbers=numbers)
+    else:
+        text = t("remind.no_targets", numbers=numbers)
+    if streak:
+        text += "\n" + streak_reminder(t, streak)
+    return text

@@ -11,12 +11,15 @@ from babel.dates import format_date
 
 from bot.services.team_settings import quiet_hours_on
 from bot.texts import Translator
+from bot.views.rewards import panel as rewards_panel
 from models import Person, TeamInfo
 from models.base import utcnow
+from models.team_rewards import Rewards
 
 A_MONDAY = date(2024, 1, 1)
-# Rows of the settings keyboard: 4 + 3 weekdays, then pairs of buttons.
-KEYBOARD_ROWS = (4, 3, 2, 2, 2, 2)
+# Rows of the settings keyboard: 4 + 3 weekdays, then pairs of buttons; the last three rows
+# are the small wins' (streaks and records, the digest, its time).
+KEYBOARD_ROWS = (4, 3, 2, 2, 2, 2, 2, 1, 2)
 # What a button of the settings keyboard sends: (which button, its value) -> callback data.
 Press = Callable[[str, int], CallbackData]
 
@@ -38,27 +41,31 @@ def weekday_names(t: Translator, team: TeamInfo) -> str:
     return ", ".join(day_name(t, day) for day in sorted(team.weekdays))
 
 
-def panel(t: Translator, team: TeamInfo) -> str:
+def panel(t: Translator, team: TeamInfo, rewards: Rewards) -> str:
     if quiet_hours_on(team):
         quiet = t("settings.value.quiet", start=clock(team.quiet_start), end=clock(team.quiet_end))
     else:
         quiet = t("settings.value.off")
-    return t(
-        "settings.panel",
-        team=team.name,
-        tz=team.timezone,
-        country=team.country or t("settings.no_country"),
-        weekdays=weekday_names(t, team),
-        reminder=clock(team.reminder_time),
-        report_day=day_name(t, team.report_weekday, "EEEE"),
-        report_time=clock(team.report_time),
-        quiet=quiet,
-        public=t("settings.value.on" if team.public_stats else "settings.value.off"),
-        group=t("settings.value.group_bound" if team.chat_id else "settings.value.group_none"),
+    return (
+        t(
+            "settings.panel",
+            team=team.name,
+            tz=team.timezone,
+            country=team.country or t("settings.no_country"),
+            weekdays=weekday_names(t, team),
+            reminder=clock(team.reminder_time),
+            report_day=day_name(t, team.report_weekday, "EEEE"),
+            report_time=clock(team.report_time),
+            quiet=quiet,
+            public=t("settings.value.on" if team.public_stats else "settings.value.off"),
+            group=t("settings.value.group_bound" if team.chat_id else "settings.value.group_none"),
+        )
+        + "\n"
+        + rewards_panel(t, rewards)
     )
 
 
-def keyboard(t: Translator, team: TeamInfo, press: Press) -> InlineKeyboardMarkup:
+def keyboard(t: Translator, team: TeamInfo, rewards: Rewards, press: Press) -> InlineKeyboardMarkup:
     """The buttons under the panel; `press` makes each one's callback data."""
     builder = InlineKeyboardBuilder()
 
@@ -76,6 +83,11 @@ def keyboard(t: Translator, team: TeamInfo, press: Press) -> InlineKeyboardMarku
     add("settings.button.report_later", "rt", 1)
     add(f"settings.button.quiet_{'on' if quiet_hours_on(team) else 'off'}", "qt")
     add(f"settings.button.public_{'on' if team.public_stats else 'off'}", "pb")
+    add(f"rewards.button.streaks_{'on' if rewards.streaks_on else 'off'}", "sk")
+    add(f"rewards.button.records_{'on' if rewards.records_on else 'off'}", "rc")
+    add(f"rewards.button.digest_{'on' if rewards.digest_on else 'off'}", "dg")
+    add("rewards.button.digest_earlier", "dt", -1)
+    add("rewards.button.digest_later", "dt", 1)
     builder.adjust(*KEYBOARD_ROWS)
     return builder.as_markup()
 

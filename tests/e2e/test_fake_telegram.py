@@ -27,6 +27,7 @@ from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
+    ReactionTypeEmoji,
     Update,
 )
 from aiohttp import web
@@ -545,3 +546,24 @@ async def test_webhook_posts_with_the_secret_retries_refusals_and_keeps_each_cha
     finally:
         await bot.session.close()
         await runner.cleanup()
+
+
+async def test_a_bot_sets_one_reaction_on_a_message_the_chat_has(fake_tg: FakeTelegram) -> None:
+    tg = fake_tg
+    bob = tg.user(1001, "Bob", username="bob")
+    own = tg.payload(bob.send("/call"))["message"]["message_id"]  # the person's own message
+    bot = make_bot(tg)
+    try:
+        assert await bot.set_message_reaction(bob.id, own, [ReactionTypeEmoji(emoji="🔥")])
+        assert tg.reactions == {(bob.id, own): "🔥"}
+        assert await bot.set_message_reaction(bob.id, own, [ReactionTypeEmoji(emoji="🏆")])
+        assert tg.reactions == {(bob.id, own): "🏆"}  # replaced: one per bot
+        two = [ReactionTypeEmoji(emoji="🔥"), ReactionTypeEmoji(emoji="🎉")]
+        with pytest.raises(TelegramBadRequest, match="REACTIONS_TOO_MANY"):
+            await bot.set_message_reaction(bob.id, own, two)
+        with pytest.raises(TelegramBadRequest, match="message to react not found"):
+            await bot.set_message_reaction(bob.id, own + 50, [ReactionTypeEmoji(emoji="🔥")])
+        assert await bot.set_message_reaction(bob.id, own, [])
+        assert tg.reactions == {}
+    finally:
+        await bot.session.close()

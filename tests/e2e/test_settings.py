@@ -18,6 +18,9 @@ KEYBOARD = [
     ["📊 ◀ Report day", "📊 Report day ▶"],
     ["📊 Report −1h", "📊 Report +1h"],
     ["✅ Quiet hours", "✅ Public stats"],
+    ["✅ Streaks", "✅ Records"],
+    ["✅ Daily digest"],
+    ["✨ Digest −1h", "✨ Digest +1h"],
 ]
 
 
@@ -81,7 +84,7 @@ async def test_manager_changes_settings_with_buttons(kpi: RunningBot) -> None:
 
     public = await anna.press("✅ Public stats")
     assert "Public stats in the group: off" in (public.plain or "")
-    assert public.buttons()[-1] == ["✅ Quiet hours", "▫️ Public stats"]
+    assert public.buttons()[5] == ["✅ Quiet hours", "▫️ Public stats"]
     assert (await team(kpi)).public_stats is False
     await anna.press("▫️ Public stats")
     assert (await team(kpi)).public_stats is True
