@@ -2,8 +2,8 @@ from models.achievement import Achievement
 from models.base import Base
 from models.bonus_scheme import BonusScheme
 from models.celebration import Celebration
-from models.contest import Contest
 from models.closed_day import ClosedDay
+from models.contest import Contest
 from models.entry import Entry
 from models.enums import EntryKind, Metric, Period, Role
 from models.lease import Lease
@@ -21,8 +21,8 @@ __all__ = [
     "Base",
     "BonusScheme",
     "Celebration",
-    "Contest",
     "ClosedDay",
+    "Contest",
     "Entry",
     "EntryKind",
     "Lease",

@@ -14,9 +14,9 @@ from bot.outgoing.contests import post_stage
 from bot.outgoing.reminders import queue_reminders
 from bot.outgoing.rewards import DigestTaken, close_team_day, digest_due, post_digest
 from bot.outgoing.weekly import render_weekly_reports, store_weekly_reports
+from bot.services.achievements import closed_days_since
 from bot.services.celebrations import quiet_now
 from bot.services.contests import due_stages
-from bot.services.achievements import closed_days_since
 from bot.services.periods import DateRange, Period, period_range
 from bot.services.reminders import local_fire_time
 from bot.services.weekly import plan_weekly_reports
