@@ -4,14 +4,10 @@ fails to resolve; `window.Telegram.WebApp` is a stub put in before the page's ow
 Selenium's calls block, so the async tests call `Chrome` methods through `asyncio.to_thread`."""
 
 import base64
-import hashlib
-import hmac
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
@@ -21,7 +17,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "dashboard"
 
 # Telegram's own palettes (Telegram Desktop's day and night themes), as themeParams carries them.
 LIGHT = {
@@ -47,20 +43,6 @@ DARK = {
     "destructive_text_color": "#ec3942",
 }
 THEMES = {"light": LIGHT, "dark": DARK}
-
-
-def signed_init_data(bot_token: str, user: dict[str, Any], auth_date: int | None = None) -> str:
-    """initData as Telegram signs it for a Web App: the sorted `key=value` lines, HMAC-SHA256
-    keyed with HMAC-SHA256("WebAppData", bot token)."""
-    fields = {
-        "auth_date": str(int(time.time()) if auth_date is None else auth_date),
-        "query_id": "AAHdF6IQAAAAAN0XohDhrOrc",
-        "user": json.dumps(user, ensure_ascii=False, separators=(",", ":")),
-    }
-    check = "\n".join(f"{key}={fields[key]}" for key in sorted(fields))
-    secret = hmac.new(b"WebAppData", bot_token.encode(), hashlib.sha256).digest()
-    fields["hash"] = hmac.new(secret, check.encode(), hashlib.sha256).hexdigest()
-    return urlencode(fields)
 
 
 @dataclass
@@ -120,9 +102,17 @@ class Chrome:
     def close(self) -> None:
         self.driver.quit()
 
-    def open(self, url: str, width: int, height: int, webapp: WebAppStub | None) -> None:
+    def open(
+        self,
+        url: str,
+        width: int,
+        height: int,
+        webapp: WebAppStub | None,
+        before: str = "",
+    ) -> None:
         """Open `url` in a `width`x`height` viewport, as Telegram would (with the stub) or as a
-        plain browser (without); wait until the page has rendered or said why not."""
+        plain browser (without), `before` run ahead of the page's scripts; wait until the page
+        has rendered or said why not."""
         mobile = width < 600
         self.cdp(
             "Emulation.setDeviceMetricsOverride",
@@ -133,6 +123,8 @@ class Chrome:
         )
         if webapp is not None:
             self.cdp("Page.addScriptToEvaluateOnNewDocument", source=webapp.script())
+        if before:
+            self.cdp("Page.addScriptToEvaluateOnNewDocument", source=before)
         self.driver.get(url)
         self.wait_settled()
 
@@ -143,6 +135,14 @@ class Chrome:
             WebDriverWait(self.driver, timeout).until(lambda driver: driver.execute_script(script))
         except TimeoutException as error:
             raise AssertionError("the page did not settle: " + self.text("body")) from error
+
+    def wait_for(self, css: str, timeout: float = 15) -> None:
+        """Until an element matching `css` is on the page (a section re-rendered, a banner)."""
+        script = f"return document.querySelector({json.dumps(css)}) !== null"
+        try:
+            WebDriverWait(self.driver, timeout).until(lambda driver: driver.execute_script(script))
+        except TimeoutException as error:
+            raise AssertionError(f"no {css} on the page: " + self.text("body")) from error
 
     def text(self, css: str) -> str:
         return str(self.driver.find_element(By.CSS_SELECTOR, css).text)
