@@ -1,8 +1,8 @@
 """The routers, as a tree built anew by `setup()` for each dispatcher.
 
     members, in private: logging and progress first (what people send most), then
-        targets, vacations, /log, export, chart, reminders
-      managers: invite, targets, leaderboard, roster, settings, team chart
+        targets, vacations, /log, export, chart, reminders, /dashboard
+      managers: invite, targets, leaderboard, roster, settings, team chart, /tv
       a manager's command from a member -> "only the manager"
     everyone, in private: /help and /cancel, /start, /newteam; a group's command -> "send it in
         the group"; a team command from someone in no team -> "not in a team"; unknown
@@ -24,6 +24,7 @@ from handlers import (
     activity,
     charts,
     common,
+    dashboard,
     entry_log,
     errors,
     export,
@@ -44,7 +45,7 @@ from handlers import (
 def managers() -> Router:
     branch = Router(name="managers")
     branch.message.filter(IsManager())
-    for feature in (team, targets, leaderboard, roster, team_settings, charts):
+    for feature in (team, targets, leaderboard, roster, team_settings, charts, dashboard):
         feature.register_managers(branch)
     return branch
 
@@ -52,7 +53,17 @@ def managers() -> Router:
 def members() -> Router:
     branch = Router(name="members")
     branch.message.filter(PrivateMember())
-    for feature in (activity, progress, targets, vacations, entry_log, export, charts, remind):
+    for feature in (
+        activity,
+        progress,
+        targets,
+        vacations,
+        entry_log,
+        export,
+        charts,
+        remind,
+        dashboard,
+    ):
         feature.register(branch)
     manager_branch = managers()
     branch.include_routers(manager_branch, fallback.for_members(manager_branch))

@@ -7,6 +7,7 @@ from models.outbox import OutboxMessage, OutboxStatus
 from models.processed_update import ProcessedUpdate
 from models.target import Target
 from models.team import Team, TeamInfo
+from models.tv_link import TvLink
 from models.unit_of_work import UnitOfWork
 from models.user import Person, User
 from models.vacation import Vacation
@@ -27,6 +28,7 @@ __all__ = [
     "Target",
     "Team",
     "TeamInfo",
+    "TvLink",
     "UnitOfWork",
     "User",
     "Vacation",
