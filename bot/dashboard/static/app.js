@@ -4,7 +4,7 @@
 
 (() => {
   const tg = window.Telegram && window.Telegram.WebApp ? window.Telegram.WebApp : null;
-  const tvMatch = location.pathname.match(/^(.*\/dashboard)\/tv\/([A-Za-z0-9_-]+)\/?$/);
+  const tvMatch = location.pathname.match(/^(.*\/dashboard)\/tv\/([^/]+)\/?$/);
   const tvToken = tvMatch ? tvMatch[2] : null;
   const dashboardAt = location.pathname.indexOf("/dashboard");
   const base = dashboardAt >= 0 ? location.pathname.slice(0, dashboardAt) + "/dashboard" : "/dashboard";
@@ -93,19 +93,22 @@
     return body;
   }
 
-  async function loadTexts(lang) {
+  // Without a session (stale initData, a revoked TV link) the texts come on their own.
+  async function loadTexts() {
+    if (state.texts) return;
+    const user = tg && tg.initDataUnsafe && tg.initDataUnsafe.user;
+    const code = ((user && user.language_code) || navigator.language || "en").toLowerCase();
+    const lang = code.startsWith("ru") ? "ru" : "en";
     try {
       const response = await fetch(base + "/api/texts?lang=" + encodeURIComponent(lang), {
         credentials: "omit",
       });
       if (!response.ok) return;
       const body = await response.json();
-      if (!state.texts) {
-        state.texts = body.texts;
-        state.lang = body.lang;
-      }
+      state.texts = body.texts;
+      state.lang = body.lang;
     } catch (error) {
-      // Without texts the messages show their keys; the session brings the texts anyway.
+      // The server is out of reach: the message shows its key.
     }
   }
 
@@ -149,7 +152,7 @@
 
   function showNotice(text, action) {
     const app = document.getElementById("app");
-    app.replaceChildren(h("p", { class: "notice", id: "notice" }, text), action || null);
+    app.replaceChildren(h("p", { class: "notice", id: "notice" }, text), ...(action ? [action] : []));
     app.setAttribute("aria-busy", "false");
   }
 
@@ -353,8 +356,7 @@
       : "0";
     return section(
       "person",
-      data.name,
-      h("p", { class: "hint" }, t("dash.person")),
+      t("dash.person"),
       chips(data.metrics, metric, (key) => {
         state.personMetric = key;
         into("person", renderPerson(data));
@@ -587,6 +589,7 @@
     const session = state.session;
     const manager = session.user.role === "manager";
     const app = document.getElementById("app");
+    const sections = manager ? ["numbers", "board", "team", "week", "tags"] : ["numbers", "board", "tags"];
     app.replaceChildren(
       h(
         "header",
@@ -594,11 +597,7 @@
         h("h1", {}, session.team.name),
         h("p", { class: "hint" }, session.user.name),
       ),
-      placeholder("numbers"),
-      placeholder("board"),
-      manager ? placeholder("team") : null,
-      manager ? placeholder("week") : null,
-      placeholder("tags"),
+      ...sections.map(placeholder),
     );
     app.setAttribute("aria-busy", "false");
   }
@@ -652,10 +651,10 @@
   }
 
   async function tvCelebrations() {
-    const since = state.celebratedUntil || new Date().toISOString();
     try {
-      const data = await api("/celebrations", { since });
-      // The first answer only sets the mark: a banner is for what happened since the last refresh.
+      // The first ask (no `since`) only sets the mark, in the server's clock: a banner is for
+      // what happened since the last refresh.
+      const data = await api("/celebrations", { since: state.celebratedUntil });
       if (state.celebratedUntil) showBanner(data.items);
       state.celebratedUntil = data.now;
     } catch (error) {
@@ -671,7 +670,7 @@
       return;
     }
     banner.replaceChildren(
-      ...items.map((item) => h("p", { class: "cheer" }, "🎉 ", h("b", {}, item.name), " ", item.text)),
+      ...items.map((item) => h("p", { class: "cheer" }, h("b", {}, item.name), " ", item.text)),
     );
     banner.hidden = false;
   }
@@ -701,11 +700,8 @@
       if (tg.expand) tg.expand();
       if (tg.onEvent) tg.onEvent("themeChanged", applyTheme);
     }
-    const user = tg && tg.initDataUnsafe && tg.initDataUnsafe.user;
-    const guess = (user && user.language_code) || navigator.language || "en";
-    const texts = loadTexts(guess.toLowerCase().startsWith("ru") ? "ru" : "en");
     if (!tvToken && !(tg && tg.initData)) {
-      await texts;
+      await loadTexts();
       stop(t("dash.unauthorized"));
       return;
     }
@@ -713,7 +709,7 @@
     try {
       session = await api("/session");
     } catch (error) {
-      await texts;
+      await loadTexts();
       if (fatal(error)) return;
       if (error instanceof ApiError && error.status === 403) stop(t("dash.forbidden"));
       else {
