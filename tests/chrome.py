@@ -72,7 +72,7 @@ class WebAppStub:
 class Chrome:
     """One headless Chromium window."""
 
-    def __init__(self) -> None:
+    def __init__(self, performance_log: bool = False) -> None:
         options = webdriver.ChromeOptions()
         options.binary_location = CHROMIUM
         for argument in (
@@ -91,10 +91,12 @@ class Chrome:
             "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
         ):
             options.add_argument(argument)
-        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        logs = {"browser": "ALL", "performance": "ALL"} if performance_log else {"browser": "ALL"}
+        options.set_capability("goog:loggingPrefs", logs)
         self.driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
         self.cdp("Network.enable")
         self.cdp("Network.setBlockedURLs", urls=["*://telegram.org/*"])
+        self.scripts: list[str] = []  # run ahead of the page's own, on the next open
 
     def cdp(self, command: str, **params: Any) -> Any:
         return self.driver.execute_cdp_cmd(command, params)
@@ -121,10 +123,13 @@ class Chrome:
             deviceScaleFactor=1,
             mobile=mobile,
         )
-        if webapp is not None:
-            self.cdp("Page.addScriptToEvaluateOnNewDocument", source=webapp.script())
-        if before:
-            self.cdp("Page.addScriptToEvaluateOnNewDocument", source=before)
+        for identifier in self.scripts:
+            self.cdp("Page.removeScriptToEvaluateOnNewDocument", identifier=identifier)
+        self.scripts = [
+            self.cdp("Page.addScriptToEvaluateOnNewDocument", source=source)["identifier"]
+            for source in (webapp.script() if webapp else "", before)
+            if source
+        ]
         self.driver.get(url)
         self.wait_settled()
 
