@@ -64,7 +64,8 @@ class WebAppStub:
         }
         return (
             "window.Telegram = {WebApp: Object.assign(" + json.dumps(webapp) + ", {"
-            "closed: false, ready() {}, expand() {}, onEvent() {},"
+            "closed: false, handlers: {}, ready() {}, expand() {},"
+            "onEvent(name, handler) { this.handlers[name] = handler; },"
             "close() { this.closed = true; }})};"
         )
 

@@ -6,6 +6,7 @@ Screenshots go to test-artifacts/dashboard/. Wednesday 16 December 2026, noon in
 The page does not depend on the database kind (the API's tests run both): SQLite here."""
 
 import asyncio
+import json
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -175,6 +176,34 @@ async def test_an_employee_sees_their_numbers_the_board_and_the_tags(
         await pick(chrome, "board", "revenue")
         revenue = [shown(row) for row in await run(chrome, "texts", "#board .row")]
         assert revenue[0].splitlines()[1:3] == ["Bob", "15,000 ₽"], revenue
+
+    # The user switches Telegram from night to day while the page is open: the page follows.
+    day = json.dumps({"themeParams": LIGHT, "colorScheme": "light"})
+    await run(chrome, "js", f"Object.assign(Telegram.WebApp, {day});")
+    await run(chrome, "js", "Telegram.WebApp.handlers.themeChanged()")
+    await looks_right(chrome, FULL_HD, LIGHT, "employee-en-light-after-dark-1920")
+
+
+async def test_private_stats_hide_the_board(dash: Dashboard, chrome: Chrome) -> None:
+    anna, bob, _carl, _mallory = await sales(dash)
+    await anna.say("/settings public off")
+    await open_page(chrome, dash.base + "/dashboard/", PHONE, webapp(dash, bob, "light"))
+    assert await run(chrome, "text", "#board") == (
+        "Leaderboard\nThe team's figures are private: only the manager sees the leaderboard."
+    )
+    assert "12 / 10" in await metric_row(chrome, "calls")  # today
+    tags = [shown(row) for row in await run(chrome, "texts", "#tags tbody tr")]
+    assert tags == ["#avito2 1 15,000 ₽"], tags  # his own deals only
+    await run(chrome, "screenshot", "employee-en-private-360")
+
+    link = re.search(r"/dashboard/tv/(\S+)", (await anna.say("/tv")).plain or "")
+    assert link
+    await open_page(chrome, dash.base + link.group(0), FULL_HD, None)
+    assert await run(chrome, "text", "#notice") == (
+        "The team's figures are private, so there is nothing to show here. The manager can open"
+        " them: /settings public on"
+    )
+    await run(chrome, "screenshot", "tv-en-private-1920")
 
 
 async def test_a_manager_sees_the_team_a_person_and_last_week(
