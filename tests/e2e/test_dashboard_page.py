@@ -258,14 +258,22 @@ async def test_in_russian(dash: Dashboard, chrome: Chrome) -> None:
         )
 
 
-async def test_stale_init_data_asks_to_reopen(dash: Dashboard, chrome: Chrome) -> None:
+async def test_stale_init_data_asks_to_reopen(
+    dash: Dashboard, chrome: Chrome, wednesday: Clock
+) -> None:
+    """Telegram signs initData when the page opens; a page left open past the bot's limit
+    (24 h) is refused at its next refresh, and says so instead of going quiet."""
     _anna, bob, _carl, _mallory = await sales(dash)
-    stub = webapp(dash, bob, "light", age=86400 + 60)
-    await open_page(chrome, dash.base + "/dashboard/", PHONE, stub)
+    await open_page(chrome, dash.base + "/dashboard/", PHONE, webapp(dash, bob, "light"), TIMERS)
+    assert await run(chrome, "js", "return window.pageTimers.map((timer) => timer.ms)") == [60_000]
+    wednesday.freeze(NOON_16_DEC + timedelta(days=1, minutes=2))
+    await run(chrome, "js", A_MINUTE_PASSES)
+    await run(chrome, "wait_for", "#notice")
     assert await run(chrome, "text", "#notice") == (
         "This dashboard was opened too long ago. Close it and open it again with /dashboard in "
         "the chat with the bot."
     )
+    assert await run(chrome, "texts", ".card") == []  # no figures left that may be old
     await run(chrome, "click", "#app button.action")
     assert await run(chrome, "js", "return window.Telegram.WebApp.closed") is True
     await run(chrome, "screenshot", "stale-en-light-360")
