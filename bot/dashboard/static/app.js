@@ -684,6 +684,21 @@
     await Promise.all([tvBoards(), tvCelebrations()]);
   }
 
+  // A wall screen: full screen on a click (browsers allow it only then), and kept awake.
+  function tvScreen() {
+    document.addEventListener("click", () => {
+      const root = document.documentElement;
+      if (!document.fullscreenElement && root.requestFullscreen) root.requestFullscreen().catch(() => {});
+    });
+    const keepAwake = () => {
+      if (navigator.wakeLock && document.visibilityState === "visible") {
+        navigator.wakeLock.request("screen").catch(() => {});
+      }
+    };
+    keepAwake();
+    document.addEventListener("visibilitychange", keepAwake);
+  }
+
   // ---- start ----
 
   function every(seconds, task) {
@@ -726,6 +741,7 @@
     state.boardMetric = session.metrics[0].key;
     const refresh = session.refresh_seconds || 60;
     if (tvToken) {
+      tvScreen();
       await tvRefresh(false);
       every(refresh, () => tvRefresh(true));
     } else {
