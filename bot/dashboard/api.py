@@ -283,7 +283,8 @@ async def celebrations(request: web.Request, session: UnitOfWork, viewer: Viewer
     since = now
     if "since" in request.query:
         try:
-            since = datetime.fromisoformat(request.query["since"])
+            # An offset's "+" sent unencoded arrives as a space.
+            since = datetime.fromisoformat(request.query["since"].replace(" ", "+"))
         except ValueError:
             raise bad_request("since") from None
         if since.tzinfo is None:
