@@ -69,7 +69,7 @@ def session(t: Translator, team: TeamInfo, user: Person | None) -> Json:
     answer |= {
         "team": {"name": team.name, "public_stats": team.public_stats, "timezone": team.timezone},
         "lang": t.language,
-        "texts": {msgid: t.plain(msgid) for msgid in page_msgids()},
+        "texts": {msgid: t.template(msgid) for msgid in page_msgids()},
         "metrics": metric_labels(t),
         "periods": [period_label(t, period) for period in PERIOD_KEYS.values()],
         "refresh_seconds": REFRESH_SECONDS,
