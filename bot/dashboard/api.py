@@ -231,9 +231,7 @@ async def me(request: web.Request, session: UnitOfWork, viewer: Viewer) -> Json:
         if paced
         else views.calendar_days_left(team_calendar(viewer.team), report.dates, today)
     )
-    return views.me(
-        viewer.t, person, period, report.dates, today, report.totals, report.paces, days_left
-    )
+    return views.me(viewer.t, person, report, days_left)
 
 
 async def board(request: web.Request, session: UnitOfWork, viewer: Viewer) -> Json:
