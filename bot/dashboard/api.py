@@ -2,6 +2,7 @@
 per-person limit, the role and the team's public-stats setting, then one service each."""
 
 import hmac
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -100,8 +101,11 @@ Endpoint = Callable[[web.Request, UnitOfWork, Viewer], Awaitable[Json]]
 
 
 def answer(status: int, body: Json, headers: dict[str, str] | None = None) -> web.Response:
-    response = web.json_response(body, status=status, headers={**API_HEADERS, **(headers or {})})
-    if response.body is not None and len(response.body) >= COMPRESS_FROM_BYTES:  # type: ignore[arg-type]
+    text = json.dumps(body, ensure_ascii=False)
+    response = web.json_response(
+        text=text, status=status, headers={**API_HEADERS, **(headers or {})}
+    )
+    if len(text) >= COMPRESS_FROM_BYTES:
         response.enable_compression()
     return response
 
@@ -110,12 +114,6 @@ def limited(request: web.Request, key: str) -> None:
     wait = request.app[LIMITER].retry_after(key)
     if wait:
         raise Refusal(429, {"error": "rate_limited"}, {"Retry-After": str(wait)})
-
-
-async def _run(
-    endpoint: Endpoint, request: web.Request, session: UnitOfWork, viewer: Viewer
-) -> web.Response:
-    return answer(200, await endpoint(request, session, viewer))
 
 
 def member(
@@ -144,9 +142,8 @@ def member(
                 if team is None or (managers_only and not user.is_manager):
                     raise Refusal(403, FORBIDDEN)
                 language = language_for(asker.language_code or user.language_code)
-                return await _run(
-                    endpoint, request, session, Viewer(team, translator(language), user)
-                )
+                viewer = Viewer(team, translator(language), user)
+                return answer(200, await endpoint(request, session, viewer))
         except Refusal as refusal:
             return answer(refusal.status, refusal.body, refusal.headers)
 
@@ -172,9 +169,8 @@ def screen(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.Response
                 if team is None:
                     raise Refusal(404, NOT_FOUND)
                 language = language_for(await managers_language(session, team.id))
-                return await _run(
-                    endpoint, request, session, Viewer(team, translator(language), None)
-                )
+                viewer = Viewer(team, translator(language), None)
+                return answer(200, await endpoint(request, session, viewer))
         except Refusal as refusal:
             return answer(refusal.status, refusal.body, refusal.headers)
 
@@ -235,9 +231,7 @@ async def me(request: web.Request, session: UnitOfWork, viewer: Viewer) -> Json:
         if paced
         else views.calendar_days_left(team_calendar(viewer.team), report.dates, today)
     )
-    return views.me(
-        viewer.t, person, period, report.dates, today, report.totals, report.paces, days_left
-    )
+    return views.me(viewer.t, person, report, days_left)
 
 
 async def board(request: web.Request, session: UnitOfWork, viewer: Viewer) -> Json:

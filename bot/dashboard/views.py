@@ -5,7 +5,6 @@ data, which the page puts in with textContent."""
 from datetime import date
 from fractions import Fraction
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from babel.messages.pofile import read_po
@@ -15,6 +14,7 @@ from bot.services.dashboard import TagTotal
 from bot.services.leaderboard import Ranked
 from bot.services.pace import Pace, WorkCalendar
 from bot.services.periods import DateRange
+from bot.services.progress import ProgressReport
 from bot.services.weekly import PeriodResults, PersonResult, display_name
 from bot.texts import LOCALES_DIR, Translator
 from bot.views.common import metric_amount, metric_quantity, metric_target
@@ -31,7 +31,7 @@ REFRESH_SECONDS = 60
 @cache
 def page_msgids() -> tuple[str, ...]:
     path = LOCALES_DIR / "en" / "LC_MESSAGES" / PAGE_TEXTS
-    if not Path(path).exists():
+    if not path.exists():
         return ()
     with path.open("rb") as po:
         return tuple(str(message.id) for message in read_po(po) if message.id)
@@ -69,7 +69,7 @@ def session(t: Translator, team: TeamInfo, user: Person | None) -> Json:
     answer |= {
         "team": {"name": team.name, "public_stats": team.public_stats, "timezone": team.timezone},
         "lang": t.language,
-        "texts": {msgid: t.plain(msgid) for msgid in page_msgids()},
+        "texts": {msgid: t.template(msgid) for msgid in page_msgids()},
         "metrics": metric_labels(t),
         "periods": [period_label(t, period) for period in PERIOD_KEYS.values()],
         "refresh_seconds": REFRESH_SECONDS,
@@ -112,9 +112,7 @@ def metric_figures(t: Translator, metric: Metric, done: int, found: Pace | None)
     }
 
 
-def period_facts(
-    t: Translator, period: Period, dates: DateRange, today: date, days_left: int
-) -> Json:
+def period_facts(t: Translator, period: Period, dates: DateRange, days_left: int) -> Json:
     return {
         **period_label(t, period),
         "start": dates.start.isoformat(),
@@ -131,21 +129,13 @@ def calendar_days_left(calendar: WorkCalendar, dates: DateRange, today: date) ->
     return len(calendar.working_days(DateRange(max(today, dates.start), dates.end)))
 
 
-def me(
-    t: Translator,
-    user: Person,
-    period: Period,
-    dates: DateRange,
-    today: date,
-    totals: Totals,
-    paces: dict[Metric, Pace],
-    days_left: int,
-) -> Json:
+def me(t: Translator, user: Person, report: ProgressReport, days_left: int) -> Json:
     return {
         "name": display_name(user),
-        "period": period_facts(t, period, dates, today, days_left),
+        "period": period_facts(t, report.period, report.dates, days_left),
         "metrics": [
-            metric_figures(t, metric, totals.value(metric), paces.get(metric)) for metric in Metric
+            metric_figures(t, metric, report.totals.value(metric), report.paces.get(metric))
+            for metric in Metric
         ],
     }
 
@@ -195,7 +185,7 @@ def _cell(t: Translator, metric: Metric, person: PersonResult) -> Json:
 def team_table(t: Translator, period: Period, results: PeriodResults) -> Json:
     days_left = calendar_days_left(results.standing.calendar, results.dates, results.today)
     return {
-        "period": period_facts(t, period, results.dates, results.today, days_left),
+        "period": period_facts(t, period, results.dates, days_left),
         "metrics": metric_labels(t),
         "rows": [
             {

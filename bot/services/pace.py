@@ -120,13 +120,6 @@ def daily_share(spans: Sequence[TargetSpan], day: date, calendar: WorkCalendar) 
     return Fraction(span.value, _working_day_count(calendar, period_range(span.period, day)))
 
 
-def person_working_days(
-    dates: DateRange, calendar: WorkCalendar, vacation: frozenset[date]
-) -> list[date]:
-    """The calendar's working days in `dates` that the person is not on vacation."""
-    return [d for d in calendar.working_days(dates) if d not in vacation]
-
-
 @dataclass(frozen=True, slots=True)
 class _Shares:
     """Each working day of a period with its share of the target, and the running sums."""
