@@ -324,3 +324,9 @@ async def test_tv_mode_refreshes_and_celebrates(
         "This TV link is no longer valid. Ask the manager for a new one (/tv)."
     )
     await run(chrome, "screenshot", "tv-en-1920-revoked")
+
+    # The screen restarted on the old link: it says so again, in the words it last had.
+    await open_page(chrome, dash.base + link.group(0), FULL_HD, None)
+    assert await run(chrome, "text", "#notice") == (
+        "This TV link is no longer valid. Ask the manager for a new one (/tv)."
+    )

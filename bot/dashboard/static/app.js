@@ -93,7 +93,18 @@
     return body;
   }
 
-  // Without a session (stale initData, a revoked TV link) the texts come on their own.
+  // Without a session (no or stale initData, a revoked TV link) the texts come on their own
+  // from the API, or else from the last session this browser had.
+  const SAVED_TEXTS = "kpi-dashboard-texts";
+
+  function saveTexts(session) {
+    try {
+      localStorage.setItem(SAVED_TEXTS, JSON.stringify({ lang: session.lang, texts: session.texts }));
+    } catch (error) {
+      // Storage refused (private mode, full): only the messages without a session lose out.
+    }
+  }
+
   async function loadTexts() {
     if (state.texts) return;
     const user = tg && tg.initDataUnsafe && tg.initDataUnsafe.user;
@@ -103,12 +114,23 @@
       const response = await fetch(base + "/api/texts?lang=" + encodeURIComponent(lang), {
         credentials: "omit",
       });
-      if (!response.ok) return;
-      const body = await response.json();
-      state.texts = body.texts;
-      state.lang = body.lang;
+      if (response.ok) {
+        const body = await response.json();
+        state.texts = body.texts;
+        state.lang = body.lang;
+        return;
+      }
     } catch (error) {
-      // The server is out of reach: the message shows its key.
+      // Out of reach: the saved texts, if any.
+    }
+    try {
+      const saved = JSON.parse(localStorage.getItem(SAVED_TEXTS) || "null");
+      if (saved && saved.texts) {
+        state.texts = saved.texts;
+        state.lang = saved.lang;
+      }
+    } catch (error) {
+      // Nothing saved: the message shows its key.
     }
   }
 
@@ -735,6 +757,7 @@
     }
     state.session = session;
     state.texts = session.texts;
+    saveTexts(session);
     state.lang = session.lang;
     document.documentElement.lang = session.lang;
     document.title = t("dash.title");
