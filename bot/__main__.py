@@ -111,6 +111,7 @@ async def run_bot(settings: Settings) -> None:
         events_isolation=isolation,
         chart_executor=charts,
         lease_ttl=timedelta(seconds=settings.lease_seconds),
+        dashboard_url=settings.dashboard_url,
     )
     settle_memory()
     try:
@@ -131,9 +132,22 @@ async def run_bot(settings: Settings) -> None:
 def web_app(settings: Settings, dp: "Dispatcher", bot: "Bot", db: "Database") -> "web.Application":
     """The process's one web app: health and readiness; the features that serve HTTP add their
     routes here (the webhook route is added by webhook mode itself)."""
+    from urllib.parse import urlsplit
+
+    from bot.dashboard.api import DashboardConfig
+    from bot.dashboard.routes import add_dashboard_routes
     from bot.web import create_app
 
-    return create_app(db)
+    app = create_app(db)
+    if settings.public_url is not None:
+        dashboard = DashboardConfig(
+            bot_token=settings.bot_token.get_secret_value(),
+            init_data_max_age=settings.dashboard_init_data_max_age,
+            requests_per_minute=settings.dashboard_requests_per_minute,
+            public_path=urlsplit(str(settings.public_url)).path.rstrip("/"),
+        )
+        add_dashboard_routes(app, dashboard)
+    return app
 
 
 async def serve_polling(settings: Settings, dp: "Dispatcher", bot: "Bot", db: "Database") -> None:

@@ -14,6 +14,8 @@ WEBHOOK_SECRET_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 DEFAULT_WEB_PORT = 8080
 # Where Telegram posts updates, under PUBLIC_URL.
 WEBHOOK_PATH = "/telegram/webhook"
+# Where the team dashboard (page and API) lives, under PUBLIC_URL.
+DASHBOARD_PATH = "/dashboard/"
 
 
 class DatabaseSettings(BaseSettings):
@@ -43,6 +45,10 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=DEFAULT_WEB_PORT, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
+    # The team dashboard (served when PUBLIC_URL is set): how old Telegram's initData may be,
+    # and how many API requests a person (or a TV link) may make a minute.
+    dashboard_init_data_max_age: int = Field(default=86400, ge=60, le=30 * 86400)
+    dashboard_requests_per_minute: int = Field(default=120, ge=1, le=100_000)
     # Conversation state and per-person order shared by every instance; in memory when unset.
     redis_url: Annotated[str, Field(pattern=r"^(redis|rediss|unix)://")] | None = None
 
@@ -86,3 +92,10 @@ class Settings(BaseSettings):
     def webhook_url(self) -> str:
         assert self.public_url is not None
         return str(self.public_url).rstrip("/") + WEBHOOK_PATH
+
+    @property
+    def dashboard_url(self) -> str | None:
+        """Where the dashboard opens; None without PUBLIC_URL (no dashboard then)."""
+        if self.public_url is None:
+            return None
+        return str(self.public_url).rstrip("/") + DASHBOARD_PATH

@@ -65,10 +65,12 @@ def create_dispatcher(
     in_order: bool = True,
     lease_ttl: timedelta = LEASE_TTL,
     events_isolation: BaseEventIsolation | None = None,
+    dashboard_url: str | None = None,
 ) -> Dispatcher:
     """`in_order`: each person's updates one after another (different people's side by side);
     off only in tests that prove the database alone keeps things right. `storage` and
-    `events_isolation` default to this process's memory (see `fsm_backends`)."""
+    `events_isolation` default to this process's memory (see `fsm_backends`).
+    `dashboard_url`: where /dashboard and /tv open the team dashboard (None: not served)."""
     isolation = events_isolation or (
         SimpleEventIsolation() if in_order else DisabledEventIsolation()
     )
@@ -85,6 +87,7 @@ def create_dispatcher(
     dp["outbox"] = outbox = outbox or OutboxSender(db)
     # Where charts are drawn (processes of their own in production; a thread when None).
     dp["charts"] = chart_executor
+    dp["dashboard_url"] = dashboard_url
 
     def wake_outbox(session: UnitOfWork) -> None:
         if session.info.get(QUEUED):

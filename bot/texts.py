@@ -89,6 +89,10 @@ class Translator:
         """For places Telegram shows as plain text (buttons, the command menu): no escaping."""
         return self._catalog.gettext(key).format(**params)
 
+    def template(self, key: str) -> str:
+        """The text as the locale file has it, its {placeholders} left for the page to fill."""
+        return self._catalog.gettext(key)
+
     def plural(self, key: str, n: int, **params: Any) -> str:
         text = self._catalog.ngettext(key, key, n)
         params = {name: _escape(value) for name, value in params.items()}

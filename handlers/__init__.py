@@ -1,8 +1,8 @@
 """The routers, as a tree built anew by `setup()` for each dispatcher.
 
     members, in private: logging and progress first (what people send most), then
-        targets, vacations, /log, export, chart, reminders, bonus, /contest
-      managers: invite, targets, leaderboard, roster, settings, team chart, bonus scheme
+        targets, vacations, /log, export, chart, reminders, bonus, /contest, /dashboard
+      managers: invite, targets, leaderboard, roster, settings, team chart, bonus scheme, /tv
       a manager's command from a member -> "only the manager"
     everyone, in private: /help and /cancel, /start, /newteam; a group's command -> "send it in
         the group"; a team command from someone in no team -> "not in a team"; unknown
@@ -26,6 +26,7 @@ from handlers import (
     charts,
     common,
     contests,
+    dashboard,
     entry_log,
     errors,
     export,
@@ -46,7 +47,7 @@ from handlers import (
 def managers() -> Router:
     branch = Router(name="managers")
     branch.message.filter(IsManager())
-    for feature in (team, targets, leaderboard, roster, team_settings, charts, bonus):
+    for feature in (team, targets, leaderboard, roster, team_settings, charts, bonus, dashboard):
         feature.register_managers(branch)
     return branch
 
@@ -65,6 +66,7 @@ def members() -> Router:
         remind,
         bonus,
         contests,
+        dashboard,
     ):
         feature.register(branch)
     manager_branch = managers()

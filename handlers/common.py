@@ -12,9 +12,14 @@ from models import Person, TeamInfo
 
 
 async def show_help(
-    message: Message, t: Translator, user: Person, team: TeamInfo | None
+    message: Message,
+    t: Translator,
+    user: Person,
+    team: TeamInfo | None,
+    dashboard_url: str | None = None,
 ) -> list[SendMessage]:
-    return [message.answer(text) for text in help_text(t, user, team is not None)]
+    texts = help_text(t, user, team is not None, dashboard=dashboard_url is not None)
+    return [message.answer(text) for text in texts]
 
 
 async def cancel(message: Message, state: FSMContext, t: Translator) -> SendMessage:

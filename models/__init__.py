@@ -12,6 +12,7 @@ from models.processed_update import ProcessedUpdate
 from models.target import Target
 from models.team import Team, TeamInfo
 from models.team_rewards import TeamRewards
+from models.tv_link import TvLink
 from models.unit_of_work import UnitOfWork
 from models.user import Person, User
 from models.vacation import Vacation
@@ -37,6 +38,7 @@ __all__ = [
     "Team",
     "TeamInfo",
     "TeamRewards",
+    "TvLink",
     "UnitOfWork",
     "User",
     "Vacation",

@@ -8,11 +8,13 @@ throughout; `Pace` keeps them exact, and only what is shown is rounded (`bot.dom
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 from functools import lru_cache
+from itertools import accumulate
 
 import holidays
 
@@ -123,11 +125,37 @@ def daily_share(spans: Sequence[TargetSpan], day: date, calendar: WorkCalendar) 
     return Fraction(span.value, _working_day_count(calendar, period_range(span.period, day)))
 
 
-def person_working_days(
-    dates: DateRange, calendar: WorkCalendar, vacation: frozenset[date]
-) -> list[date]:
-    """The calendar's working days in `dates` that the person is not on vacation."""
-    return [d for d in calendar.working_days(dates) if d not in vacation]
+@dataclass(frozen=True, slots=True)
+class _Shares:
+    """Each working day of a period with its share of the target, and the running sums."""
+
+    days: tuple[date, ...]
+    shares: tuple[Fraction, ...]
+    running: tuple[Fraction, ...]  # running[i] == sum(shares[: i + 1])
+
+    def due(self, vacation: frozenset[date], today: date) -> tuple[Fraction, Fraction, int, int]:
+        """The target, the part of it due by the end of `today`, the working days (vacation
+        excluded) and how many of them are gone (before today)."""
+        if vacation.isdisjoint(self.days):
+            upto = bisect_right(self.days, today)
+            expected = self.running[upto - 1] if upto else Fraction(0)
+            total = self.running[-1] if self.days else Fraction(0)
+            return total, expected, len(self.days), bisect_left(self.days, today)
+        kept = [(d, s) for d, s in zip(self.days, self.shares, strict=True) if d not in vacation]
+        total = sum((s for _, s in kept), Fraction(0))
+        expected = sum((s for d, s in kept if d <= today), Fraction(0))
+        return total, expected, len(kept), sum(1 for d, _ in kept if d < today)
+
+
+@lru_cache(maxsize=4096)
+def _shares(
+    spans: tuple[TargetSpan, ...], start: date, end: date, calendar: WorkCalendar
+) -> _Shares:
+    """A team's people mostly share their spans (the team's defaults): worked out once for a
+    team's board, not once a person."""
+    days = _working_days(calendar, start, end)
+    shares = tuple(daily_share(spans, d, calendar) for d in days)
+    return _Shares(days, shares, tuple(accumulate(shares)))
 
 
 def period_target(
@@ -139,10 +167,10 @@ def period_target(
     """The exact target for `dates`, or None when no span touches the period."""
     if not any(span.touches(dates) for span in spans):
         return None
-    return sum(
-        (daily_share(spans, d, calendar) for d in person_working_days(dates, calendar, vacation)),
-        Fraction(0),
+    target, _, _, _ = _shares(tuple(spans), dates.start, dates.end, calendar).due(
+        vacation, dates.end
     )
+    return target
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,18 +243,15 @@ def pace(
     """Progress against the target for `dates` as of `today` (before, inside or after it)."""
     if not any(span.touches(dates) for span in spans):
         return None
-    days = person_working_days(dates, calendar, vacation)
-    shares = [daily_share(spans, d, calendar) for d in days]
-    exact_target = sum(shares, Fraction(0))
-    exact_expected = sum((s for d, s in zip(days, shares, strict=True) if d <= today), Fraction(0))
-    days_gone = sum(1 for d in days if d < today)
+    found = _shares(tuple(spans), dates.start, dates.end, calendar)
+    exact_target, exact_expected, days_total, days_gone = found.due(vacation, today)
     return Pace(
         target=exact_target,
         done=done,
         expected=exact_expected,
-        days_total=len(days),
+        days_total=days_total,
         days_gone=days_gone,
-        days_left=len(days) - days_gone,
+        days_left=days_total - days_gone,
         unit=unit,
     )
 

@@ -7,16 +7,25 @@ from bot.views.paging import split_message
 from models import Person
 
 
-def help_text(t: Translator, user: Person | None, has_team: bool) -> list[str]:
-    """The commands, a section a paragraph; more than one message if they ever outgrow one."""
+def help_text(
+    t: Translator, user: Person | None, has_team: bool, dashboard: bool = False
+) -> list[str]:
+    """The commands, a section a paragraph; more than one message if they ever outgrow one.
+    `dashboard`: whether the team dashboard is served (PUBLIC_URL set)."""
     parts = [t("help.title")]
+    manager = user is not None and user.is_manager
     if has_team:
         parts.append(t("help.logging"))
         parts.append(t("help.progress"))
     else:
         parts.append(t("help.no_team"))
-    if user is not None and user.is_manager:
+    if manager:
         parts.append(t("help.manager"))
+    if has_team and dashboard:
+        lines = [t("help.dashboard")] + ([t("help.dashboard.manager")] if manager else [])
+        parts.append("\n".join(lines))
+    elif manager:
+        parts.append(t("help.dashboard.off"))
     general = t("help.general")
     # Teamless, /newteam is already under "Getting started".
     parts.append(t("help.another_team") + "\n" + general if has_team else general)
