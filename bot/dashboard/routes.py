@@ -30,6 +30,7 @@ CSP = "; ".join(
         "default-src 'none'",
         "script-src 'self' https://telegram.org",
         "style-src 'self'",
+        "img-src 'self'",
         "connect-src 'self'",
         "base-uri 'none'",
         "form-action 'none'",
