@@ -291,8 +291,16 @@ async def celebrations(request: web.Request, session: UnitOfWork, viewer: Viewer
     }
 
 
+async def page_texts(request: web.Request) -> web.Response:
+    """The page's texts alone, for a page whose session failed (no secret in them): public."""
+    language = language_for(request.query.get("lang"))
+    body = {"lang": language, "texts": views.page_texts(translator(language))}
+    return answer(200, body, {"Cache-Control": "public, max-age=3600"})
+
+
 def add_api_routes(app: web.Application, prefix: str) -> None:
     api = f"{prefix}api"
+    app.router.add_get(f"{api}/texts", page_texts)
     app.router.add_get(f"{api}/session", member(session_of))
     app.router.add_get(f"{api}/me", member(me))
     app.router.add_get(f"{api}/board", member(board))

@@ -21,20 +21,19 @@ INDEX = "index.html"
 # new version is fetched at once and an unchanged one is never asked for again.
 VERSIONED = re.compile(r"static/([A-Za-z0-9_./-]+)\?v=hash")
 HASH_CHARS = 12
+MIN_HASH_CHARS = 8
 LONG_CACHE = "public, max-age=31536000, immutable"
-# Exactly what the page loads: its own files, Telegram's telegram-web-app.js, the API; inside
-# Telegram's web clients it is framed by them.
+# Exactly what the page loads: its own scripts and styles, Telegram's telegram-web-app.js, the
+# API; inside Telegram's web clients it is framed by them.
 CSP = "; ".join(
     (
         "default-src 'none'",
         "script-src 'self' https://telegram.org",
         "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
         "connect-src 'self'",
         "base-uri 'none'",
         "form-action 'none'",
-        "frame-ancestors 'self' https://web.telegram.org",
+        "frame-ancestors 'self' https://web.telegram.org https://*.telegram.org",
     )
 )
 PAGE_HEADERS = {
@@ -77,6 +76,11 @@ def load_static(folder: Path, prefix: str) -> tuple[StaticFile, dict[str, Static
     return _static_file(page.encode(), INDEX), files
 
 
+def is_current(version: str, found: StaticFile) -> bool:
+    """Asked for by its content hash (sha256, hex, at least its first 8 characters)."""
+    return len(version) >= MIN_HASH_CHARS and found.version.startswith(version)
+
+
 def _serve(
     request: web.Request, found: StaticFile, cache: str, headers: dict[str, str]
 ) -> web.Response:
@@ -111,7 +115,7 @@ def add_dashboard_routes(
         found = files.get(request.match_info["path"])
         if found is None:
             raise web.HTTPNotFound()
-        cache = LONG_CACHE if request.query.get("v") == found.version else "no-cache"
+        cache = LONG_CACHE if is_current(request.query.get("v", ""), found) else "no-cache"
         return _serve(request, found, cache, {"X-Content-Type-Options": "nosniff"})
 
     base = DASHBOARD_PATH.rstrip("/")

@@ -37,6 +37,10 @@ def page_msgids() -> tuple[str, ...]:
         return tuple(str(message.id) for message in read_po(po) if message.id)
 
 
+def page_texts(t: Translator) -> dict[str, str]:
+    return {msgid: t.template(msgid) for msgid in page_msgids()}
+
+
 def period_key(period: Period) -> str:
     return next(key for key, value in PERIOD_KEYS.items() if value is period)
 
@@ -69,7 +73,7 @@ def session(t: Translator, team: TeamInfo, user: Person | None) -> Json:
     answer |= {
         "team": {"name": team.name, "public_stats": team.public_stats, "timezone": team.timezone},
         "lang": t.language,
-        "texts": {msgid: t.template(msgid) for msgid in page_msgids()},
+        "texts": page_texts(t),
         "metrics": metric_labels(t),
         "periods": [period_label(t, period) for period in PERIOD_KEYS.values()],
         "refresh_seconds": REFRESH_SECONDS,

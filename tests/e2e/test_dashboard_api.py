@@ -264,6 +264,19 @@ async def test_who_is_asking(dash: Dashboard) -> None:
     session = await dash.ok("/dashboard/api/session", bob)
     assert session["user"] == {"id": bob.id, "name": "Bob", "role": "employee"}
     assert session["team"]["name"] == "Sales"
+    # The page's texts alone, for a page whose session failed: public, the same as the session's.
+    assert await dash.ok("/dashboard/api/texts", lang="en") == {
+        "lang": "en",
+        "texts": session["texts"],
+    }
+    in_russian = dash.init_data(bob, language="ru")
+    status, russian = await dash.get("/dashboard/api/session", init_data=in_russian)
+    assert (status, russian["lang"]) == (200, "ru")
+    assert await dash.ok("/dashboard/api/texts", lang="ru") == {
+        "lang": "ru",
+        "texts": russian["texts"],
+    }
+    assert (await dash.ok("/dashboard/api/texts", lang="xx'--"))["lang"] == "en"
     assert (await dash.ok("/dashboard/api/session", anna))["user"]["role"] == "manager"
     # The bot's check agrees with aiogram's reading of Telegram's signature.
     parsed = safe_parse_webapp_init_data(dash.token, dash.init_data(bob))

@@ -67,8 +67,11 @@ async def test_the_page_names_its_files_by_content_and_sends_its_headers(site: s
             assert script.headers["Cache-Control"] == "public, max-age=31536000, immutable"
             assert script.headers["Content-Type"] == "text/javascript; charset=utf-8"
             etag = script.headers["ETag"]
-        async with http.get(url, params={"v": "old"}) as stale:
-            assert stale.headers["Cache-Control"] == "no-cache"
+        async with http.get(url, params={"v": version(APP_JS)[:8]}) as short:
+            assert short.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        for old in ("old", "0" * 8, version(APP_JS)[:7]):
+            async with http.get(url, params={"v": old}) as stale:
+                assert stale.headers["Cache-Control"] == "no-cache", old
         async with http.get(url, headers={"If-None-Match": etag}) as unchanged:
             assert unchanged.status == 304
         plain = {"Accept-Encoding": "identity"}
