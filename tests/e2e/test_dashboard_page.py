@@ -330,3 +330,18 @@ async def test_tv_mode_refreshes_and_celebrates(
     assert await run(chrome, "text", "#notice") == (
         "This TV link is no longer valid. Ask the manager for a new one (/tv)."
     )
+
+
+async def test_a_page_without_a_session_says_why(dash: Dashboard, chrome: Chrome) -> None:
+    """A browser that never had a session: the texts come from the API on their own."""
+    await open_page(chrome, dash.base + "/dashboard/tv/1.made-up.link", FULL_HD, None)
+    assert await run(chrome, "text", "#notice") == (
+        "This TV link is no longer valid. Ask the manager for a new one (/tv)."
+    )
+    await run(chrome, "screenshot", "tv-en-1920-invalid")
+    # Outside Telegram (Telegram's script there, but no initData): open it from the bot.
+    outside = WebAppStub("", {}, "light")
+    await open_page(chrome, dash.base + "/dashboard/", PHONE, outside)
+    assert await run(chrome, "text", "#notice") == (
+        "Open the dashboard from the bot: send /dashboard in the private chat."
+    )
