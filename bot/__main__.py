@@ -131,9 +131,13 @@ async def run_bot(settings: Settings) -> None:
 def web_app(settings: Settings, dp: "Dispatcher", bot: "Bot", db: "Database") -> "web.Application":
     """The process's one web app: health and readiness; the features that serve HTTP add their
     routes here (the webhook route is added by webhook mode itself)."""
+    from bot import hooks
     from bot.web import create_app
 
-    return create_app(db)
+    app = create_app(db)
+    if settings.public_url is not None:
+        hooks.install(app, dp, db, str(settings.public_url))
+    return app
 
 
 async def serve_polling(settings: Settings, dp: "Dispatcher", bot: "Bot", db: "Database") -> None:

@@ -2,7 +2,7 @@
 
     members, in private: logging and progress first (what people send most), then
         targets, vacations, /log, export, chart, reminders
-      managers: invite, targets, leaderboard, roster, settings, team chart
+      managers: invite, targets, leaderboard, roster, settings, team chart, connections
       a manager's command from a member -> "only the manager"
     everyone, in private: /help and /cancel, /start, /newteam; a group's command -> "send it in
         the group"; a team command from someone in no team -> "not in a team"; unknown
@@ -24,6 +24,7 @@ from handlers import (
     activity,
     charts,
     common,
+    connections,
     entry_log,
     errors,
     export,
@@ -44,7 +45,7 @@ from handlers import (
 def managers() -> Router:
     branch = Router(name="managers")
     branch.message.filter(IsManager())
-    for feature in (team, targets, leaderboard, roster, team_settings, charts):
+    for feature in (team, targets, leaderboard, roster, team_settings, charts, connections):
         feature.register_managers(branch)
     return branch
 

@@ -1,7 +1,11 @@
 from models.base import Base
 from models.celebration import Celebration
+from models.connection import Connection
 from models.entry import Entry
 from models.enums import EntryKind, Metric, Period, Role
+from models.external_event import ExternalEvent
+from models.external_item import ExternalItem
+from models.external_person import ExternalPerson
 from models.lease import Lease
 from models.outbox import OutboxMessage, OutboxStatus
 from models.processed_update import ProcessedUpdate
@@ -14,8 +18,12 @@ from models.vacation import Vacation
 __all__ = [
     "Base",
     "Celebration",
+    "Connection",
     "Entry",
     "EntryKind",
+    "ExternalEvent",
+    "ExternalItem",
+    "ExternalPerson",
     "Lease",
     "Metric",
     "OutboxMessage",

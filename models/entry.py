@@ -52,6 +52,8 @@ class Entry(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The connected system that logged it ("amocrm"...); None: logged by hand.
+    source: Mapped[str | None] = mapped_column(String(16))
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,7 @@ class EntryFacts:
     created_at: datetime
     deleted_at: datetime | None
     deleted_by_id: int | None
+    source: str | None = None
 
 
 # What the texts about an entry need, whichever way it was read.
