@@ -43,7 +43,7 @@ from bot.services.external_events import (
     Received,
     Resolved,
     StoredEvent,
-    apply_event,
+    apply_events,
     store_deliveries,
     unapplied_events,
 )
@@ -58,9 +58,9 @@ HOOKS_PATH = "/hooks"
 # Larger bodies are refused unread: a CRM's event is a few KB.
 MAX_BODY_BYTES = 256 * 1024
 # Deliveries written together in one unit of work.
-MAX_INTAKE_BATCH = 500
+MAX_INTAKE_BATCH = 200
 # Stored events applied together in one unit of work.
-MAX_APPLY_BATCH = 200
+MAX_APPLY_BATCH = 50
 # How often the applier looks for events left unapplied (a crash, a portal that did not answer)
 # and for connections gone silent, when nothing wakes it.
 SWEEP_SECONDS = 30.0
@@ -199,11 +199,11 @@ class EventApplier:
             now = time.monotonic()
             due = [e for e in events if self._retry_at.get(e.id, 0) <= now]
             resolved = await self._resolve(due)
+            if not resolved:
+                continue
             async with self.db.write() as session:
-                for item in resolved:
-                    newcomer = await apply_event(session, item)
-                    if newcomer is not None:
-                        await tell_new_person(session, newcomer)
+                for newcomer in await apply_events(session, resolved):
+                    await tell_new_person(session, newcomer)
             applied += len(resolved)
 
     async def _resolve(self, events: list[StoredEvent]) -> list[Resolved]:

@@ -29,22 +29,6 @@ from models import (
 from models.base import utcnow
 from models.prepared import Prepared, bound
 
-_STORE = Prepared(
-    lambda insert: insert(ExternalEvent).values(
-        bound(
-            "connection_id",
-            "kind",
-            "external_id",
-            "state",
-            "amount_kopecks",
-            "seconds",
-            "person",
-            "person_name",
-            "occurred_at",
-            "received_at",
-        )
-    )
-)
 _GOOD_DELIVERY = Prepared(
     update(Connection)
     .where(Connection.id == bindparam("connection_id"), Connection.failures > 0)
@@ -91,25 +75,29 @@ async def store_deliveries(
     now = utcnow()
     refused: dict[int, int] = {}
     good: set[int] = set()
+    rows: list[dict[str, object]] = []
     for delivery in deliveries:
         if delivery.events is None:
             refused[delivery.connection_id] = refused.get(delivery.connection_id, 0) + 1
             continue
         good.add(delivery.connection_id)
-        for event in delivery.events:
-            await session.run(
-                _STORE,
-                connection_id=delivery.connection_id,
-                kind=event.kind.value,
-                external_id=event.external_id,
-                state=event.state.value,
-                amount_kopecks=event.amount_kopecks,
-                seconds=event.seconds,
-                person=event.person,
-                person_name=event.person_name,
-                occurred_at=event.occurred_at,
-                received_at=now,
-            )
+        rows.extend(
+            {
+                "connection_id": delivery.connection_id,
+                "kind": event.kind.value,
+                "external_id": event.external_id,
+                "state": event.state.value,
+                "amount_kopecks": event.amount_kopecks,
+                "seconds": event.seconds,
+                "person": event.person,
+                "person_name": event.person_name,
+                "occurred_at": event.occurred_at,
+                "received_at": now,
+            }
+            for event in delivery.events
+        )
+    if rows:  # one statement for the batch (executemany)
+        await session.execute(insert(ExternalEvent), rows)
     for connection_id in good - refused.keys():
         await session.changed(_GOOD_DELIVERY, connection_id=connection_id)
     failing = []
@@ -188,11 +176,6 @@ class Resolved:
     occurred_at: datetime
 
 
-_CLAIM = Prepared(
-    update(ExternalEvent)
-    .where(ExternalEvent.id == bindparam("event_id"), ExternalEvent.applied_at.is_(None))
-    .values(applied_at=bindparam("now"))
-)
 _ADD_PERSON = Prepared(
     lambda insert: (
         insert(ExternalPerson)
@@ -299,15 +282,26 @@ def counts(resolved: Resolved) -> bool:
     return resolved.state in (State.WON, State.DONE)
 
 
-async def _person(session: UnitOfWork, resolved: Resolved) -> tuple[int | None, bool]:
+# The people an applying batch met: (connection, external id) -> linked member, and the names.
+People = dict[tuple[int, str], tuple[int | None, str | None]]
+
+
+async def _person(
+    session: UnitOfWork, resolved: Resolved, people: People
+) -> tuple[int | None, bool]:
     """The member the event's person is linked to (None: not linked); whether they are new."""
     event, now = resolved.event, utcnow()
+    met = people.get((event.connection_id, resolved.person))
+    if met is not None and met[1] == resolved.person_name:
+        return met[0], False
     key = {"connection_id": event.connection_id, "external_id": resolved.person}
     added = await session.run(_ADD_PERSON, name=resolved.person_name, first_seen_at=now, **key)
     if resolved.person_name is not None and not added:
         await session.changed(_NAME_PERSON, name=resolved.person_name, **key)
     linked = await session.first(_LINKED, team_id=event.team_id, **key)
-    return (linked[0] if linked else None), bool(added)
+    user_id = linked[0] if linked else None
+    people[(event.connection_id, resolved.person)] = (user_id, resolved.person_name)
+    return user_id, bool(added)
 
 
 async def _log(
@@ -331,12 +325,32 @@ async def _log(
     )
 
 
-async def apply_event(session: UnitOfWork, resolved: Resolved) -> NewPerson | None:
-    """Apply one stored event unless applied already; a person seen for the first time."""
+async def apply_events(session: UnitOfWork, batch: Sequence[Resolved]) -> list[NewPerson]:
+    """Apply the stored events of a batch that no one applied yet, in order; the people seen
+    for the first time."""
+    claim = (
+        update(ExternalEvent)
+        .where(
+            ExternalEvent.id.in_([resolved.event.id for resolved in batch]),
+            ExternalEvent.applied_at.is_(None),
+        )
+        .values(applied_at=utcnow())
+        .returning(ExternalEvent.id)
+    )
+    claimed = set((await session.execute(claim)).scalars())
+    people: People = {}
+    newcomers = []
+    for resolved in batch:
+        if resolved.event.id in claimed:
+            newcomer = await _apply(session, resolved, people)
+            if newcomer is not None:
+                newcomers.append(newcomer)
+    return newcomers
+
+
+async def _apply(session: UnitOfWork, resolved: Resolved, people: People) -> NewPerson | None:
     event = resolved.event
-    if not await session.changed(_CLAIM, event_id=event.id, now=utcnow()):
-        return None
-    user_id, new = await _person(session, resolved)
+    user_id, new = await _person(session, resolved, people)
     newcomer = (
         NewPerson(event.team_id, event.system, resolved.person, resolved.person_name)
         if new and user_id is None

@@ -33,6 +33,7 @@ MANAGER_COMMANDS = (
     "target",
     "invite",
     "settings",
+    "connect",
     "help",
 )
 

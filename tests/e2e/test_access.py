@@ -289,6 +289,10 @@ MANAGER_COMMANDS = (
     "/settings reminder 19:00",
     "/teamchart",
     "/teamchart month",
+    "/connect amocrm",
+    "/connect reset webhook",
+    "/connections",
+    "/link",
 )
 
 
