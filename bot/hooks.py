@@ -69,7 +69,8 @@ FETCH_RETRY_SECONDS = 60.0
 FETCH_TIMEOUT_SECONDS = 10.0
 # Connections gone silent are looked for this often (a scan of every connection's last event).
 SILENCE_CHECK_SECONDS = 3600.0
-FETCHES_AT_ONCE = 4
+# Bitrix24 answers a portal's webhook about twice a second.
+FETCHES_AT_ONCE = 2
 MAX_ECHO = 128
 
 
@@ -208,6 +209,8 @@ class EventApplier:
 
     async def _resolve(self, events: list[StoredEvent]) -> list[Resolved]:
         limit = asyncio.Semaphore(FETCHES_AT_ONCE)
+        # A deal's repeated events in one batch are one read of it (the portal's state now).
+        deals: dict[tuple[int, str], asyncio.Task[Resolved | None]] = {}
 
         async def one(event: StoredEvent) -> Resolved | None:
             if event.state is not State.FETCH:
@@ -219,16 +222,33 @@ class EventApplier:
                     event.person_name,
                     event.occurred_at,
                 )
-            async with limit:
-                return await self._fetch_bitrix24(event)
+            key = (event.connection_id, event.external_id)
+            if key not in deals:
+                deals[key] = asyncio.ensure_future(self._limited(limit, event))
+            read = await deals[key]
+            if read is None:
+                self._retry_at[event.id] = time.monotonic() + FETCH_RETRY_SECONDS
+                return None
+            self._retry_at.pop(event.id, None)
+            return Resolved(
+                event,
+                read.state,
+                read.amount_kopecks,
+                read.person,
+                read.person_name,
+                read.occurred_at,
+            )
 
         found = await asyncio.gather(*(one(event) for event in events))
         return [item for item in found if item is not None]
 
+    async def _limited(self, limit: asyncio.Semaphore, event: StoredEvent) -> Resolved | None:
+        async with limit:
+            return await self._fetch_bitrix24(event)
+
     async def _fetch_bitrix24(self, event: StoredEvent) -> Resolved | None:
         """The deal as the portal has it now; None (asked again later) if it does not answer."""
         if self.http is None or event.rest_url is None:
-            self._retry_at[event.id] = time.monotonic() + FETCH_RETRY_SECONDS
             return None
         try:
             answer = await self._call(event.rest_url, "crm.deal.get", {"id": event.external_id})
@@ -237,9 +257,7 @@ class EventApplier:
         except (aiohttp.ClientError, TimeoutError, ValueError, Malformed) as error:
             # Never the URL: it holds the portal's secret key.
             logger.warning("Bitrix24 deal %s not read: %s", event.external_id, type(error).__name__)
-            self._retry_at[event.id] = time.monotonic() + FETCH_RETRY_SECONDS
             return None
-        self._retry_at.pop(event.id, None)
         state = State.WON if deal.won else State.OPEN
         return Resolved(event, state, deal.amount_kopecks, deal.person, name, deal.occurred_at)
 

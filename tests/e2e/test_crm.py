@@ -22,9 +22,12 @@ from sqlalchemy import func, select
 from bot import hooks
 from bot.config import WEBHOOK_PATH
 from bot.factory import create_bot, create_dispatcher
+from bot.outgoing.connections import tell_silent
 from bot.retry import RetryMiddleware
+from bot.services.external_events import FAILURES_TOLD_AFTER
 from bot.web import create_app, serving
 from models import Entry, ExternalEvent
+from models.base import Clock, utcnow
 from tests.db import migrated_database
 from tests.e2e.conftest import WEBHOOK_SECRET, Mode, RunningBot
 from tests.e2e.test_walkthrough import moscow_today, set_up_team
@@ -138,6 +141,12 @@ async def link(crm: Crm, manager: FakeUser, who: str, member: str) -> str:
     await manager.press(label)
     done = await manager.press(member)
     return text(done)
+
+
+async def notice_saying(crm: Crm, manager: FakeUser, part: str) -> str:
+    """The manager's message that says `part` (the outbox sends in its own time and order)."""
+    found = await crm.kpi.tg.wait_for(lambda m: part in text(m), 10, chat_id=manager.id)
+    return text(found)
 
 
 async def notice(crm: Crm, manager: FakeUser, mark: int) -> str:
@@ -455,7 +464,7 @@ def signed(key: str, payload: Any) -> tuple[bytes, dict[str, str]]:
 
 
 def webhook_key(reply: Any) -> str:
-    match = re.search(r"header\):\n(\S+)", text(reply))
+    match = re.search(r"X-KPI-Signature[^\n]*\n(\S+)", text(reply))
     assert match, text(reply)
     return match.group(1)
 
@@ -530,3 +539,40 @@ async def test_a_burst_of_events_while_people_log_by_hand(crm: Crm) -> None:
     await crm.settled(seconds=60)
     assert len(await crm.entries(anna)) == BURST + 1
     assert len(await crm.entries(bob)) == 20
+
+
+async def test_the_manager_hears_of_failing_signatures_and_silence_in_russian(
+    crm: Crm, frozen_clock: Clock
+) -> None:
+    frozen_clock.freeze(datetime(2026, 12, 16, 9, 0, tzinfo=UTC))  # noon in Moscow
+    olga = crm.kpi.tg.user(2001, "Ольга", username="olga", language_code="ru")
+    ivan = crm.kpi.tg.user(2002, "Иван", username="ivan", language_code="ru")
+    await set_up_team(crm.kpi, olga, ivan, "Продажи")
+    reply = await olga.say("/connect webhook")
+    assert "webhook: подключено" in text(reply) and "Показываю один раз" in text(reply)
+    url, key = shown_url(reply, "webhook"), webhook_key(reply)
+    body, headers = signed(key, {"kind": "lead", "external_id": "L-1", "user": "ivan-crm"})
+    assert (await crm.post(url, body, headers))[0] == 200
+    await crm.settled()
+
+    # Deliveries that keep failing their signature: told once, after FAILURES_TOLD_AFTER.
+    forged = {**headers, "X-KPI-Signature": "0" * 64}
+    for _ in range(FAILURES_TOLD_AFTER + 5):
+        assert await crm.post(url, body, forged) == (404, "Not Found")
+    told = await notice_saying(crm, olga, "webhook: запросы приходят с неверной подписью")
+    assert "/connect reset webhook" in told
+    status = text(await olga.say("/connections"))
+    assert f"{FAILURES_TOLD_AFTER + 5} запросов отклонены" in status
+    assert "• webhook: последнее событие 12:00 · 1 за сегодня" in status
+
+    # Four days without a word: told once, however often the check runs.
+    frozen_clock.freeze(datetime(2026, 12, 20, 9, 0, tzinfo=UTC))
+    for _ in range(2):
+        async with crm.kpi.db.write() as session:
+            await tell_silent(session, utcnow())
+        crm.kpi.outbox.wake()
+    told = await notice_saying(crm, olga, "🔇 webhook ничего не присылает уже 4 дня")
+    assert "Проверьте подключение" in told
+    await asyncio.sleep(0.5)
+    silent = [m for m in crm.kpi.tg.chat_messages(olga.id) if "🔇" in text(m)]
+    assert len(silent) == 1
