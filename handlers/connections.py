@@ -93,14 +93,17 @@ async def _configure(
     `/connect bitrix24 <REST webhook URL> <application token>`. The message holding a secret is
     deleted from the chat, and the secret is never repeated."""
     name = views.SYSTEM_NAMES[system]
-    try:
-        if system is System.ZADARMA and extra[0].lower() == "min":
-            seconds = extra[1] if len(extra) == 2 else ""
-            if not seconds.isdigit() or int(seconds) > MAX_MIN_CALL_SECONDS:
-                return message.answer(t("connect.bad_min_call", most=MAX_MIN_CALL_SECONDS))
+    if system is System.ZADARMA and extra[0].lower() == "min":
+        seconds = extra[1] if len(extra) == 2 else ""
+        if not seconds.isdigit() or int(seconds) > MAX_MIN_CALL_SECONDS:
+            return message.answer(t("connect.bad_min_call", most=MAX_MIN_CALL_SECONDS))
+        try:
             await set_min_call_seconds(session, team.id, int(seconds))
-            return message.answer(t("connect.min_call_set", seconds=int(seconds)))
-        hide = DeleteMessage(chat_id=message.chat.id, message_id=message.message_id)
+        except NotConnected:
+            return message.answer(t("connect.first", system=name, command=system.value))
+        return message.answer(t("connect.min_call_set", seconds=int(seconds)))
+    hide = DeleteMessage(chat_id=message.chat.id, message_id=message.message_id)
+    try:
         if system is System.ZADARMA and len(extra) == 1 and valid_secret(extra[0]):
             await set_zadarma_secret(session, team.id, extra[0])
         elif (
@@ -113,7 +116,7 @@ async def _configure(
         else:
             return [hide, message.answer(t(f"connect.bad_secret.{system.value}"))]
     except NotConnected:
-        return message.answer(t("connect.first", system=name, command=system.value))
+        return [hide, message.answer(t("connect.first", system=name, command=system.value))]
     return [hide, message.answer(t("connect.secret_saved", system=name))]
 
 

@@ -191,7 +191,7 @@ def bitrix24_deal(answer: Mapping[str, object], received_at: datetime) -> Bitrix
 
 
 def _zadarma_signed(form: Mapping[str, str]) -> str:
-    if form.get("event") == "NOTIFY_OUT_END":
+    if form.get("event", "").startswith("NOTIFY_OUT_"):  # an outgoing call: from the extension
         return form.get("internal", "") + form.get("destination", "") + form.get("call_start", "")
     return form.get("caller_id", "") + form.get("called_did", "") + form.get("call_start", "")
 
