@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -96,7 +97,7 @@ class EventIntake:
     def __init__(self, db: Database, stored: Callable[[], None]) -> None:
         self.db = db
         self.stored = stored
-        self._waiting: list[tuple[Received, asyncio.Future[None]]] = []
+        self._waiting: deque[tuple[Received, asyncio.Future[None]]] = deque()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -123,7 +124,7 @@ class EventIntake:
             while self._waiting:
                 batch, count = [], 0
                 while self._waiting and count < MAX_INTAKE_BATCH:
-                    received, future = self._waiting.pop(0)
+                    received, future = self._waiting.popleft()
                     batch.append((received, future))
                     count += len(received.events or ()) or 1
                 await self._store(batch)
