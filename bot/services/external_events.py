@@ -228,6 +228,7 @@ _ADD_ITEM = Prepared(
             )
         )
         .on_conflict_do_nothing(index_elements=["connection_id", "kind", "external_id"])
+        .returning(ExternalItem.id)
     )
 )
 _SET_ITEM = Prepared(
@@ -367,7 +368,7 @@ async def _apply(session: UnitOfWork, resolved: Resolved, people: People) -> New
     if item is None:
         if not does_count:
             return newcomer  # an open deal or a short call the bot never logged: nothing to undo
-        await session.run(
+        added = await session.run(
             _ADD_ITEM,
             person=resolved.person,
             counts=False,
@@ -375,7 +376,8 @@ async def _apply(session: UnitOfWork, resolved: Resolved, people: People) -> New
             business_date=day,
             **key,
         )
-        item = await session.first(_ITEM, **key)
+        # Another instance may have added it first: then it is read, and locked, as it is.
+        item = (added[0][0], None, None, None) if added else await session.first(_ITEM, **key)
         assert item is not None
     item_id, entry_id, deleted_at, logged_amount = item
     if does_count:
