@@ -134,6 +134,7 @@ def web_app(settings: Settings, dp: "Dispatcher", bot: "Bot", db: "Database") ->
     routes here (the webhook route is added by webhook mode itself)."""
     from urllib.parse import urlsplit
 
+    from bot import hooks
     from bot.dashboard.api import DashboardConfig
     from bot.dashboard.routes import add_dashboard_routes
     from bot.web import create_app
@@ -147,6 +148,7 @@ def web_app(settings: Settings, dp: "Dispatcher", bot: "Bot", db: "Database") ->
             public_path=urlsplit(str(settings.public_url)).path.rstrip("/"),
         )
         add_dashboard_routes(app, dashboard)
+        hooks.install(app, dp, db, str(settings.public_url))
     return app
 
 

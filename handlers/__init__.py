@@ -2,7 +2,8 @@
 
     members, in private: logging and progress first (what people send most), then
         targets, vacations, /log, export, chart, reminders, bonus, /contest, /dashboard
-      managers: invite, targets, leaderboard, roster, settings, team chart, bonus scheme, /tv
+      managers: invite, targets, leaderboard, roster, settings, team chart, bonus scheme, /tv,
+        connections
       a manager's command from a member -> "only the manager"
     everyone, in private: /help and /cancel, /start, /newteam; a group's command -> "send it in
         the group"; a team command from someone in no team -> "not in a team"; unknown
@@ -25,6 +26,7 @@ from handlers import (
     bonus,
     charts,
     common,
+    connections,
     contests,
     dashboard,
     entry_log,
@@ -47,7 +49,17 @@ from handlers import (
 def managers() -> Router:
     branch = Router(name="managers")
     branch.message.filter(IsManager())
-    for feature in (team, targets, leaderboard, roster, team_settings, charts, bonus, dashboard):
+    for feature in (
+        team,
+        targets,
+        leaderboard,
+        roster,
+        team_settings,
+        charts,
+        bonus,
+        dashboard,
+        connections,
+    ):
         feature.register_managers(branch)
     return branch
 

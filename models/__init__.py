@@ -3,9 +3,13 @@ from models.base import Base
 from models.bonus_scheme import BonusScheme
 from models.celebration import Celebration
 from models.closed_day import ClosedDay
+from models.connection import Connection
 from models.contest import Contest
 from models.entry import Entry
 from models.enums import EntryKind, Metric, Period, Role
+from models.external_event import ExternalEvent
+from models.external_item import ExternalItem
+from models.external_person import ExternalPerson
 from models.lease import Lease
 from models.outbox import OutboxMessage, OutboxStatus
 from models.processed_update import ProcessedUpdate
@@ -23,9 +27,13 @@ __all__ = [
     "BonusScheme",
     "Celebration",
     "ClosedDay",
+    "Connection",
     "Contest",
     "Entry",
     "EntryKind",
+    "ExternalEvent",
+    "ExternalItem",
+    "ExternalPerson",
     "Lease",
     "Metric",
     "OutboxMessage",

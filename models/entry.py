@@ -55,6 +55,8 @@ class Entry(Base):
     # The person's own message that logged it (its private chat is the person's id); None
     # for entries that came from elsewhere (a CRM): small wins then have nothing to react to.
     message_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The connected system that logged it ("amocrm"...); None: logged by hand.
+    source: Mapped[str | None] = mapped_column(String(16))
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,7 @@ class EntryFacts:
     deleted_at: datetime | None
     deleted_by_id: int | None
     message_id: int | None = None
+    source: str | None = None
 
 
 # What the texts about an entry need, whichever way it was read.

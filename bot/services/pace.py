@@ -158,6 +158,13 @@ def _shares(
     return _Shares(days, shares, tuple(accumulate(shares)))
 
 
+def person_working_days(
+    dates: DateRange, calendar: WorkCalendar, vacation: frozenset[date]
+) -> list[date]:
+    """The calendar's working days in `dates` that the person is not on vacation."""
+    return [d for d in calendar.working_days(dates) if d not in vacation]
+
+
 def period_target(
     spans: Sequence[TargetSpan],
     dates: DateRange,

@@ -12,6 +12,7 @@ from bot.domain import DayTotal, ParseError
 from bot.services.entry_log import DayLog
 from bot.texts import Safe, Translator
 from bot.views.common import KIND_PLURAL_KEY, day_label, entry_summary, parse_problem, upper_first
+from bot.views.connections import system_name
 from bot.views.paging import page, page_buttons
 from models import Entry, EntryKind, Person
 from models.entry import AnyEntry
@@ -93,6 +94,8 @@ def _entry_block(t: Translator, number: int, entry: Entry, zone: ZoneInfo) -> st
     logged = entry.created_at.astimezone(zone).strftime("%H:%M")
     # The title names the day, so each line is summarised as of that day (no "for yesterday").
     what = entry_summary(t, entry, entry.business_date)
+    if entry.source:
+        what += t("log.via", system=system_name(entry.source))
     lines = [t("log.line", n=number, time=logged, what=Safe(what))]
     if entry.note:
         note = entry.note if len(entry.note) <= NOTE_PREVIEW else entry.note[:NOTE_PREVIEW] + "…"

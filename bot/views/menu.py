@@ -36,6 +36,7 @@ MANAGER_COMMANDS = (
     "invite",
     "settings",
     "bonusrules",
+    "connect",
     "help",
 )
 

@@ -291,6 +291,10 @@ MANAGER_COMMANDS = (
     "/teamchart",
     "/teamchart month",
     "/bonusrules",
+    "/connect amocrm",
+    "/connect reset webhook",
+    "/connections",
+    "/link",
 )
 
 
