@@ -59,6 +59,7 @@ from tests.perf.bench_monday import (  # noqa: E402
     FakeProcess,
     Shape,
     _fake_summary,
+    _FakeHealth,
     copy_database,
     fake_chats,
     outbox_counts,
@@ -106,6 +107,8 @@ async def _serve_fake(
 
     tg = FakeTelegram(enforce_limits=True, **limits)
     await tg.start()
+    health = _FakeHealth()  # its collections frozen away, as bench_monday's fake does
+    watch = asyncio.create_task(health.watch())
     for chat_id, name, language in chats:
         if chat_id < 0:
             tg.group(chat_id, name)
@@ -117,8 +120,9 @@ async def _serve_fake(
     loop = asyncio.get_running_loop()
     try:
         while await loop.run_in_executor(None, conn.recv) == "summary":
-            conn.send(_fake_summary(tg))
+            conn.send(_fake_summary(tg) | health.summary())
     finally:
+        watch.cancel()
         await tg.stop()
 
 
@@ -216,7 +220,9 @@ async def run(args: argparse.Namespace, work: Path) -> int:
             f" {sending:.1f} s (over {span:.1f} s at the fake); 429s: {stats.get('429', 0)}"
             f" (private {summary['429_private']}, group {summary['429_group']}); busiest second"
             f" {summary['max_per_second']}; busiest group minute {summary['max_group_minute']};"
-            f" statuses {dict(statuses)}",
+            f" statuses {dict(statuses)}; the fake's longest pause"
+            f" {summary['fake_lag_max'] * 1000:.0f} ms"
+            f" (collection {summary['fake_gc_max'] * 1000:.0f} ms)",
             flush=True,
         )
         if stats.get("429", 0):
