@@ -25,7 +25,13 @@ from bot.services.pace import (
     span_at,
 )
 from bot.services.periods import DateRange, Period, period_range
-from bot.services.standing import Standing, standing_of, standing_queries, team_calendar
+from bot.services.standing import (
+    Standing,
+    standing_of,
+    standing_queries,
+    team_calendar,
+    vacation_days,
+)
 from models import Entry, EntryKind, Metric, Person, Target, TeamInfo, UnitOfWork, Vacation
 from models.entry import KindTotal
 from models.prepared import Prepared
@@ -149,9 +155,11 @@ class StreakData:
         return self._to_date[(user_id, month)][day]
 
     def person_days(self, person: Person) -> PersonDays:
-        standing = standing_of(self.team, self.dates, self.targets, self.vacations)
+        # The days before joining are left to `joined`: listing them (a year's worth for a
+        # newcomer) cost /today more than the rest of the streak.
         joined = person.joined_on if person.team_id == self.team.id else None
-        return PersonDays(team_calendar(self.team), standing.days_off(person), joined)
+        vacation = vacation_days(self.vacations, person.id, self.dates)
+        return PersonDays(team_calendar(self.team), vacation, joined)
 
     def kept(self, person: Person, day: date) -> bool:
         key = (person.id, day.replace(day=1))
