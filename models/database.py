@@ -23,7 +23,7 @@ import sqlite3
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, closing, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,6 +81,12 @@ def upgrade_to_head(url: str) -> None:
 
     ensure_sqlite_folder(url)
     command.upgrade(alembic_config(url), "head")
+    database = make_url(url).database
+    if is_sqlite(url) and database and database != ":memory:":
+        # WAL is kept in the file from now on: connections opened together later find it set
+        # (switching it needs the file to oneself, and SQLite then answers "locked" at once).
+        with closing(sqlite3.connect(database, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)) as db:
+            db.execute("PRAGMA journal_mode=WAL")
 
 
 async def migrate(url: str) -> None:
@@ -107,10 +113,12 @@ async def migrate_in_child(url: str) -> None:
 def _sqlite_pragmas(connection: Any, *, read_only: bool) -> None:
     """Every SQLite connection: WAL, durable commits, foreign keys, waiting for the lock."""
     cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")  # first: the others may wait
+    cursor.execute("PRAGMA journal_mode")
+    if cursor.fetchone()[0] != "wal":  # set once per file (the migrations set it)
+        cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     if read_only:
         cursor.execute("PRAGMA query_only=ON")
     cursor.close()

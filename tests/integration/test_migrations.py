@@ -3,6 +3,8 @@
 The stairway and the comparison with the models run on SQLite and on PostgreSQL."""
 
 import asyncio
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from models import Base
-from models.database import alembic_config, migrate
+from models.database import Database, alembic_config, migrate
+from tests.people import register
 
 VERSION_TABLE = "alembic_version"
 
@@ -82,3 +85,25 @@ async def test_stairway_upgrade_downgrade_upgrade_each_revision(db_url: str) -> 
     assert set(Base.metadata.tables) | {VERSION_TABLE} == await tables(db_url)
     # Down and up again leaves the schema the models describe.
     assert await models_vs_schema(db_url) == []
+
+
+async def test_a_migrated_sqlite_file_is_opened_by_many_at_once(tmp_path: Path) -> None:
+    """The migrations leave the file in WAL mode, so databases opened together (instances, a
+    lease race) never meet SQLite's "locked" from switching it."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'kpi.db'}"
+    await migrate(url)
+    with closing(sqlite3.connect(tmp_path / "kpi.db")) as raw:
+        assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    databases = [Database(url) for _ in range(4)]
+    try:
+
+        async def write(db: Database, user_id: int) -> None:
+            async with db.write() as session:
+                await register(session, user_id, f"P{user_id}")
+
+        await asyncio.gather(*(write(db, 100 + i) for i, db in enumerate(databases)))
+    finally:
+        for db in databases:
+            await db.close()
+    with closing(sqlite3.connect(tmp_path / "kpi.db")) as raw:
+        assert raw.execute("SELECT count(*) FROM users").fetchone() == (4,)
