@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, columns_of, utcnow
-from models.entry import TOTAL_COLUMNS, Entry, KindTotal, PersonKindTotal
+from models.entry import TEAM_LIVE_BETWEEN, TOTAL_COLUMNS, Entry, KindTotal, PersonKindTotal
 from models.enums import Metric, Period
 from models.prepared import Prepared, Row
 from models.unit_of_work import Query, UnitOfWork
@@ -96,14 +96,7 @@ async def running_contest(session: UnitOfWork, team_id: int) -> ContestFacts | N
 def _totals(with_tag: bool) -> Prepared:
     query = (
         select(Entry.user_id, Entry.kind, Entry.tag, *TOTAL_COLUMNS)
-        .where(
-            Entry.team_id == bindparam("team_id"),
-            Entry.business_date.between(
-                bindparam("start", type_=Entry.business_date.type),
-                bindparam("end", type_=Entry.business_date.type),
-            ),
-            Entry.deleted_at.is_(None),
-        )
+        .where(*TEAM_LIVE_BETWEEN)
         .group_by(Entry.user_id, Entry.kind, Entry.tag)
     )
     if with_tag:

@@ -92,6 +92,17 @@ TOTAL_COLUMNS = (
 )
 
 
+# A team's live entries dated from the :start to the :end parameter: what every total reads.
+TEAM_LIVE_BETWEEN = (
+    Entry.team_id == bindparam("team_id"),
+    Entry.business_date.between(
+        bindparam("start", type_=Entry.business_date.type),
+        bindparam("end", type_=Entry.business_date.type),
+    ),
+    Entry.deleted_at.is_(None),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class KindTotal:
     kind: EntryKind
@@ -103,15 +114,7 @@ class KindTotal:
 
 _KIND_TOTALS = Prepared(
     select(Entry.kind, Entry.tag, *TOTAL_COLUMNS)
-    .where(
-        Entry.user_id == bindparam("user_id"),
-        Entry.team_id == bindparam("team_id"),
-        Entry.business_date.between(
-            bindparam("start", type_=Entry.business_date.type),
-            bindparam("end", type_=Entry.business_date.type),
-        ),
-        Entry.deleted_at.is_(None),
-    )
+    .where(Entry.user_id == bindparam("user_id"), *TEAM_LIVE_BETWEEN)
     .group_by(Entry.kind, Entry.tag)
 )
 
@@ -214,14 +217,7 @@ async def last_entry_times(session: UnitOfWork, team_id: int) -> dict[int, datet
 
 _TEAM_KIND_TOTALS = Prepared(
     select(Entry.user_id, Entry.kind, *TOTAL_COLUMNS)
-    .where(
-        Entry.team_id == bindparam("team_id"),
-        Entry.business_date.between(
-            bindparam("start", type_=Entry.business_date.type),
-            bindparam("end", type_=Entry.business_date.type),
-        ),
-        Entry.deleted_at.is_(None),
-    )
+    .where(*TEAM_LIVE_BETWEEN)
     .group_by(Entry.user_id, Entry.kind)
 )
 

@@ -33,7 +33,7 @@ from bot.services.standing import (
     vacation_days,
 )
 from models import Entry, EntryKind, Metric, Person, Target, TeamInfo, UnitOfWork, Vacation
-from models.entry import KindTotal
+from models.entry import TEAM_LIVE_BETWEEN, KindTotal
 from models.prepared import Prepared
 
 MILESTONES = (5, 10, 20, 50)  # celebrated streak lengths, in working days
@@ -187,14 +187,7 @@ def _daily(*, one_person: bool) -> Prepared:
             func.sum(Entry.count),
             func.coalesce(func.sum(Entry.amount_kopecks), 0),
         )
-        .where(
-            Entry.team_id == bindparam("team_id"),
-            Entry.business_date.between(
-                bindparam("start", type_=Entry.business_date.type),
-                bindparam("end", type_=Entry.business_date.type),
-            ),
-            Entry.deleted_at.is_(None),
-        )
+        .where(*TEAM_LIVE_BETWEEN)
         .group_by(Entry.user_id, Entry.business_date, Entry.kind)
     )
     if one_person:
