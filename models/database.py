@@ -23,7 +23,7 @@ import sqlite3
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, closing, suppress
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,12 +81,6 @@ def upgrade_to_head(url: str) -> None:
 
     ensure_sqlite_folder(url)
     command.upgrade(alembic_config(url), "head")
-    database = make_url(url).database
-    if is_sqlite(url) and database and database != ":memory:":
-        # WAL is kept in the file from now on: connections opened together later find it set
-        # (switching it needs the file to oneself, and SQLite then answers "locked" at once).
-        with closing(sqlite3.connect(database, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)) as db:
-            db.execute("PRAGMA journal_mode=WAL")
 
 
 async def migrate(url: str) -> None:
