@@ -8,7 +8,6 @@ events), and the applier works through the stored events in batches of its own.
 """
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
@@ -48,6 +47,7 @@ from bot.services.external_events import (
     store_deliveries,
     unapplied_events,
 )
+from bot.wakeup import cancelled, woken
 from models import Connection, Team
 from models.base import utcnow
 from models.database import Database
@@ -106,9 +106,7 @@ class EventIntake:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancelled(self._task)
 
     async def submit(self, received: Received) -> None:
         """Returns once the delivery is committed; raises if it could not be."""
@@ -168,14 +166,11 @@ class EventApplier:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancelled(self._task)
 
     async def _run(self) -> None:
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), SWEEP_SECONDS)
+            await woken(self._wake, SWEEP_SECONDS)
             self._wake.clear()
             try:
                 await self.apply_pending()

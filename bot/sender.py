@@ -21,6 +21,7 @@ from aiogram.types import BufferedInputFile, ReactionTypeEmoji
 from sqlalchemy import bindparam, update
 
 from bot.retry import retries_handled_by_caller
+from bot.wakeup import cancelled, woken
 from models import OutboxMessage, OutboxStatus, User
 from models.base import utcnow
 from models.database import Database
@@ -200,11 +201,8 @@ class OutboxSender:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
             try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+                await cancelled(self._task)
             except Exception:  # it failed before its loop (the lease holder starts it again)
                 logger.exception("The outbox sender had stopped")
             self._task = None
@@ -224,10 +222,7 @@ class OutboxSender:
                 logger.exception("Outbox pass failed; retrying shortly")
                 next_check = self.idle_poll
             self._wakeup.clear()
-            try:
-                await asyncio.wait_for(self._wakeup.wait(), timeout=next_check)
-            except TimeoutError:
-                pass
+            await woken(self._wakeup, next_check)
 
     async def _dispatch_due(self, clock: Callable[[], float]) -> float:
         async with self.db.read() as session:

@@ -13,7 +13,6 @@ import socket
 import uuid
 from collections.abc import Coroutine
 from concurrent.futures import Executor
-from contextlib import suppress
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,6 +22,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.sender import OutboxSender
+from bot.wakeup import cancelled
 from models.database import Database
 from scheduler.jobs import (
     hold_leadership,
@@ -116,9 +116,7 @@ class KpiScheduler:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
         if self._lease_task is not None:
-            self._lease_task.cancel()
-            with suppress(asyncio.CancelledError):
-                await self._lease_task
+            await cancelled(self._lease_task)
             self._lease_task = None
         for job in list(self._running):
             job.cancel()

@@ -1,9 +1,13 @@
 """The outbox against a fake Bot API answering 429, 500 and 403."""
 
+import asyncio
+import contextlib
 import itertools
 import time
+from collections.abc import Coroutine
 from contextlib import AsyncExitStack
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -170,3 +174,39 @@ async def test_a_new_sender_counts_the_last_minutes_sends_of_the_previous_one(
     assert arrived[idle] - started < 0.5  # nothing held it
     assert after_now(busy) >= -0.3 + 1.0  # a second after the old one's
     assert after_now(group) >= -59.2 + 60 - 0.05  # 20 a minute in a group
+
+
+async def ends_within(work: Coroutine[Any, Any, None], seconds: float) -> bool:
+    """Whether `work` ends by itself within `seconds` (not cancelled at the end of them, as
+    asyncio.wait_for would: a stop() that swallows that cancellation would look like success)."""
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait([task], timeout=seconds)
+    if not done:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    return bool(done)
+
+
+async def test_a_sender_stopped_as_it_is_woken_stops(fake_tg: FakeTelegram, db_url: str) -> None:
+    """A stop that comes with a wake-up (new rows committed as the instance shuts down, or
+    as it loses the lease) ends the sender, and the next start sends again."""
+    fake_tg.user(61, "Late")
+    async with migrated_database(db_url) as db:
+        sender = OutboxSender(db, idle_poll=30)
+        bot = fake_tg.make_bot()
+        try:
+            for _ in range(3):
+                sender.start(bot)
+                await asyncio.sleep(0.2)  # settled, asleep until woken
+                sender.wake()
+                assert await ends_within(sender.stop(), 5)
+                assert not sender.running
+            async with db.write() as session:
+                await enqueue(session, "late", 61, text="after the stops")
+            sender.start(bot)
+            sender.wake()
+            assert (await fake_tg.wait_for(lambda m: m.chat_id == 61, 5)).text == "after the stops"
+        finally:
+            await sender.stop()
+            await bot.session.close()
