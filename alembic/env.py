@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.config import DatabaseSettings
 from models import Base
-from models.database import ensure_sqlite_folder, is_sqlite
+from models.database import ensure_sqlite_folder, is_sqlite, use_wal
 from models.lease import MIGRATIONS_LOCK_KEY
 
 config = context.config
@@ -69,6 +69,8 @@ def migration_engine(url: str) -> AsyncEngine:
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we say when a transaction begins
+        # Before the bot's connections open together on the file: each would try to switch it.
+        use_wal(dbapi_connection, SQLITE_MIGRATION_WAIT_SECONDS)
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Connection) -> None:

@@ -21,6 +21,7 @@ import logging
 import os
 import sqlite3
 import sys
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
@@ -104,13 +105,42 @@ async def migrate_in_child(url: str) -> None:
         raise RuntimeError(f"the migrations failed (python -m bot migrate exited with {code})")
 
 
+def use_wal(connection: Any, wait_seconds: float = SQLITE_BUSY_TIMEOUT_MS / 1000) -> None:
+    """Put the file in WAL mode (once per file: it stays so; the migrations do it first).
+
+    The switch needs the file to itself, and SQLite's busy wait does not always cover it: a
+    connection that meets another one's lock midway gets "database is locked" at once (it would
+    otherwise risk a deadlock). Connections opened together on a fresh file (instances started
+    at once, a first burst) try again until `wait_seconds` have passed.
+    """
+    cursor = connection.cursor()
+    try:
+        give_up_at = time.monotonic() + wait_seconds
+        pause = 0.005
+        while True:
+            try:
+                cursor.execute("PRAGMA journal_mode")
+                if cursor.fetchone()[0] == "wal":
+                    return
+                cursor.execute("PRAGMA journal_mode=WAL")
+                if cursor.fetchone()[0] == "wal":
+                    return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) and "busy" not in str(error):
+                    raise
+            if time.monotonic() >= give_up_at:
+                raise sqlite3.OperationalError("database is locked (switching it to WAL)")
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
+    finally:
+        cursor.close()
+
+
 def _sqlite_pragmas(connection: Any, *, read_only: bool) -> None:
     """Every SQLite connection: WAL, durable commits, foreign keys, waiting for the lock."""
     cursor = connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")  # first: the others may wait
-    cursor.execute("PRAGMA journal_mode")
-    if cursor.fetchone()[0] != "wal":  # set once per file (the migrations set it)
-        cursor.execute("PRAGMA journal_mode=WAL")
+    use_wal(connection)
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     if read_only:
