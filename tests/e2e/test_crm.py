@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -285,7 +285,10 @@ async def test_zadarma_calls_held_for_an_unlinked_extension_then_logged_on_link(
     assert "Saved for Zadarma" in text(reply) and ZADARMA_SECRET not in text(reply)
     assert [chat for chat, _message in crm.kpi.tg.deleted] == [anna.id]
 
-    yesterday = datetime.now(UTC) - timedelta(days=1)
+    # Zadarma dates a call by the account's wall clock, the team's time zone: a call at 23:30
+    # yesterday in Moscow belongs to yesterday (read as UTC it would slide into today).
+    day = moscow_today() - timedelta(days=1)
+    yesterday = datetime.combine(day, time(23, 30))
     calls = [
         zadarma_call("NOTIFY_END", "in-1", yesterday, 45, "101", answered=True),
         zadarma_call("NOTIFY_END", "in-2", yesterday, 10, "101", answered=True),  # too short
@@ -312,7 +315,6 @@ async def test_zadarma_calls_held_for_an_unlinked_extension_then_logged_on_link(
     done = await link(crm, anna, "Zadarma · #101", "Bob @bob")
     assert "2 held events logged" in done
     logged = await crm.entries(bob)
-    day = moscow_today() - timedelta(days=1)
     assert [(e.kind.value, e.business_date, e.source) for e in logged] == [
         ("call", day, "zadarma"),
         ("call", day, "zadarma"),
