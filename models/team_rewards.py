@@ -5,8 +5,8 @@ from sqlalchemy import ForeignKey, Time, bindparam, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
-from models.prepared import Prepared
-from models.unit_of_work import UnitOfWork
+from models.prepared import Prepared, Row
+from models.unit_of_work import Query, UnitOfWork
 
 DEFAULT_DIGEST_TIME = time(9, 30)
 
@@ -47,10 +47,17 @@ _OF_TEAM = Prepared(
 )
 
 
+def _rewards(rows: list[Row]) -> Rewards:
+    return Rewards(*rows[0]) if rows else Rewards()
+
+
+def rewards_query(team_id: int) -> Query[Rewards]:
+    """A team's choices (read with every /today and /deal, together with their other reads)."""
+    return Query(_OF_TEAM, {"team_id": team_id}, _rewards)
+
+
 async def team_rewards(session: UnitOfWork, team_id: int) -> Rewards:
-    """One prepared read (it runs with every /today and /deal)."""
-    row = await session.first(_OF_TEAM, team_id=team_id)
-    return Rewards(*row) if row else Rewards()
+    return await session.one(rewards_query(team_id))
 
 
 async def all_team_rewards(session: UnitOfWork) -> dict[int, Rewards]:

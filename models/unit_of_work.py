@@ -7,7 +7,7 @@ ORM: an AsyncSession in the same transaction, made when first needed (most updat
 one, and making and closing one costs more than the statements of a /call).
 """
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar, overload
 
@@ -32,6 +32,32 @@ class Query(Generic[T]):
     statement: Prepared
     params: dict[str, Any]
     convert: Callable[[list[Row]], T]
+
+
+@dataclass(frozen=True, slots=True)
+class Reads(Generic[T]):
+    """Several reads whose results make one value (a report from its totals, targets and
+    vacations): asked for together with other reads, in the same trip."""
+
+    parts: tuple["Query[Any] | Reads[Any]", ...]
+    combine: Callable[..., T]
+
+    def queries(self) -> list["Query[Any]"]:
+        return [query for part in self.parts for query in _queries(part)]
+
+
+Read = Query[T] | Reads[T]
+
+
+def _queries(read: Read[Any]) -> list[Query[Any]]:
+    return [read] if isinstance(read, Query) else read.queries()
+
+
+def _value(read: Read[T], rows: Iterator[list[Row]]) -> T:
+    """`read`'s value from the next of `rows` (as many as it has queries)."""
+    if isinstance(read, Query):
+        return read.convert(next(rows))
+    return read.combine(*(_value(part, rows) for part in read.parts))
 
 
 class Runner(Protocol):
@@ -91,21 +117,28 @@ class UnitOfWork:
         trip for all of them."""
         return await self._runner.run_many(self, calls)
 
-    async def one(self, query: Query[T]) -> T:
-        return query.convert(await self.run(query.statement, **query.params))
+    async def one(self, read: Read[T]) -> T:
+        if isinstance(read, Query):
+            return read.convert(await self.run(read.statement, **read.params))
+        (value,) = await self.together(read)
+        return value
 
     @overload
-    async def together(self, first: Query[A], second: Query[B], /) -> tuple[A, B]: ...
+    async def together(self, first: Read[A], /) -> tuple[A]: ...
+
+    @overload
+    async def together(self, first: Read[A], second: Read[B], /) -> tuple[A, B]: ...
 
     @overload
     async def together(
-        self, first: Query[A], second: Query[B], third: Query[C], /
+        self, first: Read[A], second: Read[B], third: Read[C], /
     ) -> tuple[A, B, C]: ...
 
-    async def together(self, *queries: Query[Any]) -> tuple[Any, ...]:
+    async def together(self, *reads: Read[Any]) -> tuple[Any, ...]:
         """Independent reads asked for at once (one trip where the database is a trip away)."""
-        results = await self.run_many(*((query.statement, query.params) for query in queries))
-        return tuple(query.convert(rows) for query, rows in zip(queries, results, strict=True))
+        queries = [query for read in reads for query in _queries(read)]
+        results = iter(await self.run_many(*((query.statement, query.params) for query in queries)))
+        return tuple(_value(read, results) for read in reads)
 
     async def first(self, statement: Prepared, /, **params: Any) -> Row | None:
         rows = await self.run(statement, **params)

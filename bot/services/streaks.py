@@ -35,6 +35,7 @@ from bot.services.standing import (
 from models import Entry, EntryKind, Metric, Person, Target, TeamInfo, UnitOfWork, Vacation
 from models.entry import TEAM_LIVE_BETWEEN, KindTotal
 from models.prepared import Prepared
+from models.unit_of_work import Query, Reads
 
 MILESTONES = (5, 10, 20, 50)  # celebrated streak lengths, in working days
 # How far back a streak is first looked for; a longer one widens the look threefold each time.
@@ -209,31 +210,50 @@ def daily_totals(
     return daily
 
 
+def streak_reads(team: TeamInfo, dates: DateRange, user_id: int | None = None) -> Reads[StreakData]:
+    """What streaks over `dates` are made of: the team's (or one person's)."""
+    start = dates.start.replace(day=1)  # month-to-date pace needs the whole first month
+    targets, vacations = standing_queries(team, DateRange(start, dates.end), user_id)
+    params: dict[str, object] = {"team_id": team.id, "start": start, "end": dates.end}
+    daily = (
+        Query(_TEAM_DAILY, params, daily_totals)
+        if user_id is None
+        else Query(_PERSON_DAILY, params | {"user_id": user_id}, daily_totals)
+    )
+    return Reads(
+        (targets, vacations, daily),
+        lambda targets, vacations, daily: StreakData(team, dates, targets, vacations, daily),
+    )
+
+
 async def load_streak_data(
     session: UnitOfWork, team: TeamInfo, dates: DateRange, user_id: int | None = None
 ) -> StreakData:
-    """What streaks over `dates` are made of: the team's (or one person's)."""
-    start = dates.start.replace(day=1)  # month-to-date pace needs the whole first month
-    targets_query, vacations_query = standing_queries(team, DateRange(start, dates.end), user_id)
-    targets, vacations = await session.together(targets_query, vacations_query)
-    if user_id is None:
-        rows = await session.run(_TEAM_DAILY, team_id=team.id, start=start, end=dates.end)
-    else:
-        rows = await session.run(
-            _PERSON_DAILY, team_id=team.id, user_id=user_id, start=start, end=dates.end
-        )
-    return StreakData(team, dates, targets, vacations, daily_totals(rows))
+    return await session.one(streak_reads(team, dates, user_id))
 
 
-async def person_streak(session: UnitOfWork, team: TeamInfo, person: Person, last: date) -> int:
-    """The person's streak up to `last` (the last day that is over), however long."""
+def first_look(team: TeamInfo, person: Person, last: date) -> Reads[StreakData]:
+    """The days a person's streak is first looked for in, to be read with other reads."""
+    return streak_reads(team, DateRange(last - FIRST_LOOK, last), person.id)
+
+
+async def person_streak(
+    session: UnitOfWork,
+    team: TeamInfo,
+    person: Person,
+    last: date,
+    first: StreakData | None = None,
+) -> int:
+    """The person's streak up to `last` (the last day that is over), however long; `first`:
+    the first look, if it was read already."""
     look = FIRST_LOOK
+    data = first if first is not None else await session.one(first_look(team, person, last))
     while True:
-        data = await load_streak_data(session, team, DateRange(last - look, last), person.id)
         length, open_ended = data.streak(person, last)
         if not open_ended or look >= LONGEST_LOOK:
             return length
         look *= 3
+        data = await load_streak_data(session, team, DateRange(last - look, last), person.id)
 
 
 def last_day_over(today: date) -> date:

@@ -5,11 +5,12 @@ stores what the ORM would."""
 import asyncio
 import contextlib
 from datetime import date
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from bot.services.entries import DAY_TOTAL, record_entry
@@ -17,6 +18,8 @@ from bot.services.parsing import ParsedEntry
 from models import Entry, EntryKind, Team, User
 from models.base import columns_of
 from models.database import Database
+from models.prepared import Prepared
+from models.unit_of_work import Query, Reads, UnitOfWork
 from tests.people import new_team, register
 from tests.postgres import drop_connections
 
@@ -277,3 +280,44 @@ async def test_connections_the_server_dropped_are_replaced_unnoticed(
     await asyncio.gather(*(log(10) for _ in range(4)))
     assert await read_total() == 4 + 40
     assert await live_calls(database) == 4 + 40
+
+
+async def test_reads_made_of_reads_come_back_whole_and_in_one_trip(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user_id, team_id = await team_of_one(database)
+    async with database.write() as session:
+        for count in (2, 3):
+            await record_entry(session, user_id, team_id, EntryKind.CALL, parsed(count))
+    names = Prepared(select(User.first_name).where(User.id == bindparam("user_id")))
+    teams = Prepared(select(Team.name).where(Team.id == bindparam("team_id")))
+    calls = Prepared(
+        select(func.sum(Entry.count)).where(
+            Entry.user_id == bindparam("user_id"), Entry.kind == EntryKind.CALL
+        )
+    )
+    first = lambda rows: rows[0][0]  # noqa: E731
+    person = Reads(
+        (
+            Query(names, {"user_id": user_id}, first),
+            Reads((Query(calls, {"user_id": user_id}, first),), lambda calls: f"{calls} calls"),
+        ),
+        lambda name, calls: f"{name}: {calls}",
+    )
+    trips: list[int] = []
+    run_many = UnitOfWork.run_many
+
+    async def counted(session: UnitOfWork, *asked: Any) -> Any:
+        trips.append(len(asked))
+        return await run_many(session, *asked)
+
+    monkeypatch.setattr(UnitOfWork, "run_many", counted)
+    for opened in (database.read, database.write):
+        async with opened() as session:
+            trips.clear()
+            found = await session.together(
+                Query(teams, {"team_id": team_id}, first), person, Query(names, {"user_id": 0}, len)
+            )
+            assert found == ("Sales", "Anna: 5 calls", 0)
+            assert trips == [4]
+            assert await session.one(person) == "Anna: 5 calls"
