@@ -7,8 +7,8 @@ from aiogram.types import Message
 
 from bot.filters import Command
 from bot.services.periods import Period, local_date
-from bot.services.progress import progress_reads
-from bot.services.streaks import first_look, last_day_over, person_streak
+from bot.services.progress import day_reads, progress_report
+from bot.services.streaks import last_day_over, person_streak
 from bot.texts import Translator
 from bot.views import progress as views
 from models import Person, TeamInfo, UnitOfWork
@@ -28,15 +28,16 @@ async def show_progress(
 ) -> SendMessage:
     period = PERIOD_COMMANDS[command.command.lower()]
     today = local_date(utcnow(), team.timezone)
-    report_reads = progress_reads(user, team, period, today)
     if period is not Period.DAY:
-        return message.answer(views.report(t, await session.one(report_reads), 0))
-    # The day's report, the team's choices and the streak's first look: one trip.
-    last = last_day_over(today)
-    report, rewards, first = await session.together(
-        report_reads, rewards_query(team.id), first_look(team, user, last)
+        report = await progress_report(session, user, team, period, today)
+        return message.answer(views.report(t, report, 0))
+    # The day's report, the streak's first look and the team's choices: one trip.
+    (report, first), rewards = await session.together(
+        day_reads(user, team, today), rewards_query(team.id)
     )
-    streak = await person_streak(session, team, user, last, first) if rewards.streaks_on else 0
+    streak = 0
+    if rewards.streaks_on:
+        streak = await person_streak(session, team, user, last_day_over(today), first)
     return message.answer(views.report(t, report, streak))
 
 

@@ -133,6 +133,28 @@ def kind_totals_query(
     return Query(_KIND_TOTALS, params, _kind_totals)
 
 
+_DAY_KIND_TOTALS = Prepared(
+    select(Entry.business_date, Entry.kind, Entry.tag, *TOTAL_COLUMNS)
+    .where(Entry.user_id == bindparam("user_id"), *TEAM_LIVE_BETWEEN)
+    .group_by(Entry.business_date, Entry.kind, Entry.tag)
+)
+
+
+def _day_kind_totals(rows: list[Row]) -> dict[date, list[KindTotal]]:
+    days: dict[date, list[KindTotal]] = {}
+    for day, kind, tag, n, amount, rep in rows:
+        days.setdefault(day, []).append(KindTotal(kind, tag, int(n), int(amount), int(rep)))
+    return days
+
+
+def day_kind_totals_query(
+    *, team_id: int, user_id: int, start: date, end: date
+) -> Query[dict[date, list[KindTotal]]]:
+    """Live totals per day and (kind, tag) of one person in one team over [start, end]."""
+    params = {"team_id": team_id, "user_id": user_id, "start": start, "end": end}
+    return Query(_DAY_KIND_TOTALS, params, _day_kind_totals)
+
+
 async def kind_totals(
     session: UnitOfWork, *, team_id: int, user_id: int, start: date, end: date
 ) -> list[KindTotal]:

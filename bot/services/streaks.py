@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from fractions import Fraction
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 
 from bot.domain import Totals
 from bot.services.pace import (
@@ -33,7 +33,7 @@ from bot.services.standing import (
     vacation_days,
 )
 from models import Entry, EntryKind, Metric, Person, Target, TeamInfo, UnitOfWork, Vacation
-from models.entry import TEAM_LIVE_BETWEEN, KindTotal
+from models.entry import TEAM_LIVE_BETWEEN, KindTotal, day_kind_totals_query
 from models.prepared import Prepared
 from models.unit_of_work import Query, Reads
 
@@ -178,26 +178,17 @@ class StreakData:
         return length, open_ended and earliest > (days.joined or date.min)
 
 
-def _daily(*, one_person: bool) -> Prepared:
-    """Each day's totals per (person, kind) of a team, or of one person in it."""
-    query = (
-        select(
-            Entry.user_id,
-            Entry.business_date,
-            Entry.kind,
-            func.sum(Entry.count),
-            func.coalesce(func.sum(Entry.amount_kopecks), 0),
-        )
-        .where(*TEAM_LIVE_BETWEEN)
-        .group_by(Entry.user_id, Entry.business_date, Entry.kind)
+_TEAM_DAILY = Prepared(
+    select(
+        Entry.user_id,
+        Entry.business_date,
+        Entry.kind,
+        func.sum(Entry.count),
+        func.coalesce(func.sum(Entry.amount_kopecks), 0),
     )
-    if one_person:
-        query = query.where(Entry.user_id == bindparam("user_id"))
-    return Prepared(query)
-
-
-_TEAM_DAILY = _daily(one_person=False)
-_PERSON_DAILY = _daily(one_person=True)
+    .where(*TEAM_LIVE_BETWEEN)
+    .group_by(Entry.user_id, Entry.business_date, Entry.kind)
+)
 
 
 def daily_totals(
@@ -210,19 +201,39 @@ def daily_totals(
     return daily
 
 
+def person_daily(days: dict[date, list[KindTotal]]) -> dict[date, Totals]:
+    """One person's totals a day, from their totals a day per kind and tag."""
+    daily: dict[date, Totals] = {}
+    for day, rows in days.items():
+        totals = daily[day] = Totals()
+        for row in rows:
+            totals.add(row)
+    return daily
+
+
+def looked_from(dates: DateRange) -> date:
+    """The first day whose entries, targets and vacations a streak over `dates` needs: the
+    month-to-date pace needs the whole first month."""
+    return dates.start.replace(day=1)
+
+
 def streak_reads(team: TeamInfo, dates: DateRange, user_id: int | None = None) -> Reads[StreakData]:
     """What streaks over `dates` are made of: the team's (or one person's)."""
-    start = dates.start.replace(day=1)  # month-to-date pace needs the whole first month
+    start = looked_from(dates)
     targets, vacations = standing_queries(team, DateRange(start, dates.end), user_id)
-    params: dict[str, object] = {"team_id": team.id, "start": start, "end": dates.end}
-    daily = (
-        Query(_TEAM_DAILY, params, daily_totals)
-        if user_id is None
-        else Query(_PERSON_DAILY, params | {"user_id": user_id}, daily_totals)
-    )
+    if user_id is None:
+        params = {"team_id": team.id, "start": start, "end": dates.end}
+        team_daily = Query(_TEAM_DAILY, params, daily_totals)
+        return Reads(
+            (targets, vacations, team_daily),
+            lambda targets, vacations, daily: StreakData(team, dates, targets, vacations, daily),
+        )
+    days = day_kind_totals_query(team_id=team.id, user_id=user_id, start=start, end=dates.end)
     return Reads(
-        (targets, vacations, daily),
-        lambda targets, vacations, daily: StreakData(team, dates, targets, vacations, daily),
+        (targets, vacations, days),
+        lambda targets, vacations, days: StreakData(
+            team, dates, targets, vacations, {user_id: person_daily(days)}
+        ),
     )
 
 
@@ -232,9 +243,9 @@ async def load_streak_data(
     return await session.one(streak_reads(team, dates, user_id))
 
 
-def first_look(team: TeamInfo, person: Person, last: date) -> Reads[StreakData]:
-    """The days a person's streak is first looked for in, to be read with other reads."""
-    return streak_reads(team, DateRange(last - FIRST_LOOK, last), person.id)
+def first_look(last: date) -> DateRange:
+    """The days a streak up to `last` is first looked for in."""
+    return DateRange(last - FIRST_LOOK, last)
 
 
 async def person_streak(
@@ -247,7 +258,7 @@ async def person_streak(
     """The person's streak up to `last` (the last day that is over), however long; `first`:
     the first look, if it was read already."""
     look = FIRST_LOOK
-    data = first if first is not None else await session.one(first_look(team, person, last))
+    data = first or await load_streak_data(session, team, first_look(last), person.id)
     while True:
         length, open_ended = data.streak(person, last)
         if not open_ended or look >= LONGEST_LOOK:

@@ -11,9 +11,10 @@ from bot.services.entries import record_entry, undo_last_entry
 from bot.services.parsing import parse_entry
 from bot.services.people import TelegramProfile, sync_sender
 from bot.services.periods import Period
-from bot.services.progress import progress_report
+from bot.services.progress import day_reads, progress_report
+from bot.services.targets import parse_target_command, set_target
 from bot.services.teams import JoinOutcome, join_by_invite, reset_invite
-from models import Entry, EntryKind, Person, Role, TeamInfo, UnitOfWork, User
+from models import Entry, EntryKind, Metric, Person, Role, TeamInfo, UnitOfWork, User
 from models.database import Database
 from models.user import person_by_id
 from tests.people import new_team, register, reread
@@ -203,3 +204,29 @@ async def test_foreign_keys_are_enforced(database: Database) -> None:
             await session.flush()
     async with database.read() as session:
         assert await session.scalar(select(func.count()).select_from(Entry)) == 0
+
+
+async def test_the_days_read_reports_as_the_period_report_with_older_targets_about(
+    database: Database,
+) -> None:
+    """/today reads the person's targets since the streak's first month: a meetings target
+    that ended in October and a calls target changed this month must not show on the day."""
+    anna, bob, team = await make_team(database)
+    october = date(2026, 10, 14)
+    async with database.write() as session:
+        for args in ("meetings 20", "calls 100"):
+            await set_target(session, team.id, anna.id, parse_target_command(args), None, october)
+        await set_target(
+            session, team.id, anna.id, parse_target_command("meetings off"), None, TODAY
+        )
+        await set_target(session, team.id, anna.id, parse_target_command("calls 200"), None, TODAY)
+        await log(session, bob, team, EntryKind.CALL, "10 #avito")
+        await log(session, bob, team, EntryKind.CALL, "3")
+        await log(session, bob, team, EntryKind.MEETING, "2 2026-11-02")
+    async with database.read() as session:
+        ordinary = await progress_report(session, bob, team, Period.DAY, TODAY)
+        day, streak = await session.one(day_reads(bob, team, TODAY))
+    assert day == ordinary
+    assert list(day.paces) == [Metric.CALLS]
+    assert (day.totals.calls, list(day.by_tag)) == (13, ["avito", None])
+    assert streak.on_day(bob.id, date(2026, 11, 2)).meetings == 2
