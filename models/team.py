@@ -1,5 +1,6 @@
 from dataclasses import dataclass
 from datetime import datetime, time
+from functools import cache
 
 from sqlalchemy import BigInteger, String, Time, bindparam, select
 from sqlalchemy.orm import Mapped, mapped_column
@@ -36,6 +37,7 @@ class Team(Base):
         return weekdays_of(self.weekdays_mask)
 
 
+@cache  # 128 masks at most; asked by every report
 def weekdays_of(mask: int) -> frozenset[int]:
     return frozenset(day for day in range(7) if mask >> day & 1)
 

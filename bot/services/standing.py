@@ -8,6 +8,7 @@ pace: vacations, and the days before the person joined the team."""
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
+from functools import lru_cache
 
 from bot.domain import RUBLE
 from bot.services.pace import Pace, TargetSpan, WorkCalendar, pace, period_target
@@ -15,12 +16,18 @@ from bot.services.periods import DateRange, period_range
 from bot.services.targets import in_force, person_spans
 from models import Metric, Person, Role, Target, TeamInfo, UnitOfWork, Vacation
 from models.target import targets_query, team_targets
+from models.team import weekdays_of
 from models.unit_of_work import Query
 from models.vacation import vacations_query
 
 
 def team_calendar(team: TeamInfo) -> WorkCalendar:
-    return WorkCalendar(country=team.country, weekdays=team.weekdays)
+    return _calendar(team.country, team.weekdays_mask)
+
+
+@lru_cache(maxsize=1024)
+def _calendar(country: str | None, weekdays_mask: int) -> WorkCalendar:
+    return WorkCalendar(country=country, weekdays=weekdays_of(weekdays_mask))
 
 
 def vacation_days(vacations: list[Vacation], user_id: int, dates: DateRange) -> frozenset[date]:
