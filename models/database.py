@@ -193,11 +193,14 @@ class _ThroughDriver:
             engine = session.bind
             assert isinstance(engine, AsyncEngine)
             connection = session.info[_CONNECTION] = await engine.connect()
-        raw = await connection.get_raw_connection()
-        adapted: Any = raw.dbapi_connection
+            session.info.pop(_RAW, None)
+        raw = session.info.get(_RAW)
+        if raw is None:  # looked up once a unit: each look is a greenlet switch
+            raw = session.info[_RAW] = await _raw(connection)
+        adapted, driver = raw
         if adapted._transaction is None and not adapted.autocommit:
-            await _begin(connection)
-        return connection, adapted, raw.driver_connection
+            await _begin(connection, adapted)
+        return connection, adapted, driver
 
     async def _execute(
         self, session: UnitOfWork, statement: Prepared, params: dict[str, Any]
@@ -218,6 +221,7 @@ class _ThroughDriver:
                 if attempt == 2 or not reader or not _lost(translated):
                     raise translated from error
                 del session.info[_CONNECTION]
+                session.info.pop(_RAW, None)
                 await connection.close()
         raise AssertionError("unreachable")
 
@@ -239,10 +243,14 @@ class _ThroughDriver:
         return int(result.rsplit(" ", 1)[-1]), None  # "UPDATE 3", "INSERT 0 1"
 
 
-async def _begin(connection: AsyncConnection) -> None:
+async def _raw(connection: AsyncConnection) -> tuple[Any, Any]:
+    """The connection's SQLAlchemy-adapted and asyncpg connections."""
+    fairy = await connection.get_raw_connection()
+    return fairy.dbapi_connection, fairy.driver_connection
+
+
+async def _begin(connection: AsyncConnection, adapted: Any) -> None:
     """BEGIN now, on the driver (SQLAlchemy would send it with the first statement)."""
-    raw = await connection.get_raw_connection()
-    adapted: Any = raw.dbapi_connection
     try:
         await adapted._start_transaction()
     except Exception as error:
@@ -293,6 +301,7 @@ async def _translated(
 _THROUGH_DRIVER = _ThroughDriver()
 # Where a PostgreSQL unit of work keeps its connection (UnitOfWork.info).
 _CONNECTION = "connection"
+_RAW = "raw connection"  # its driver's (adapted, asyncpg) connections
 # A PostgreSQL writer tries this many connections for its BEGIN (see _ThroughDriver).
 _BEGIN_ATTEMPTS = 2
 
@@ -353,11 +362,12 @@ class Database:
 
     @asynccontextmanager
     async def _server_write(self) -> AsyncIterator[UnitOfWork]:
-        connection = await self._begun()
+        connection, raw = await self._begun()
         try:
             # The ORM, when used, joins the connection's transaction; the connection commits.
             session = UnitOfWork(_THROUGH_DRIVER, bind=connection)
             session.info[_CONNECTION] = connection
+            session.info[_RAW] = raw
             try:
                 yield session
                 if session.orm_used:
@@ -374,15 +384,16 @@ class Database:
             await connection.close()  # rolls back what was not committed
         self._committed(session)
 
-    async def _begun(self) -> AsyncConnection:
-        """A connection with its transaction begun (see _ThroughDriver: a connection the server
-        dropped is met here, and another taken)."""
+    async def _begun(self) -> tuple[AsyncConnection, tuple[Any, Any]]:
+        """A connection with its transaction begun, and its driver's (see _ThroughDriver: a
+        connection the server dropped is met here, and another taken)."""
         for attempt in range(1, _BEGIN_ATTEMPTS + 1):
             connection = await self.engine.connect()
             try:
                 await connection.begin()
-                await _begin(connection)
-                return connection
+                raw = await _raw(connection)
+                await _begin(connection, raw[0])
+                return connection, raw
             except DBAPIError as error:
                 await connection.close()
                 if attempt == _BEGIN_ATTEMPTS or not error.connection_invalidated:
