@@ -27,7 +27,8 @@ thread's CPU time per message is printed too: unlike the rates it hardly moves w
 processes load the machine, and for bots bound by that one thread its ratio predicts the rates'.
 
 ``--profile`` runs one extra /call burst under cProfile and prints where the event loop's
-thread spends its time.
+thread spends its time (PROFILE_FILTER=regex: only matching functions first; PROFILE_DUMP=file:
+the raw stats too, for pstats).
 
 Exit status: 0 when both median ratios meet ``--target``, 1 when one does not, 2 when any
 update was answered with the bot's error message; a failed correctness check raises.
@@ -470,6 +471,8 @@ async def measure(
         )
         print(f"\nprofiled {commands[0]} burst: {describe(profiled)} (slower: cProfile overhead)")
         out = io.StringIO()
+        if os.environ.get("PROFILE_DUMP"):
+            profiler.dump_stats(os.environ["PROFILE_DUMP"])
         stats = pstats.Stats(profiler, stream=out)
         if os.environ.get("PROFILE_FILTER"):
             stats.sort_stats("cumulative").print_stats(os.environ["PROFILE_FILTER"], args.profile)
