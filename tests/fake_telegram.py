@@ -34,6 +34,7 @@ import json
 import math
 import mimetypes
 import re
+import ssl
 import struct
 import time
 from collections import Counter, deque
@@ -45,7 +46,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiohttp import ClientError, ClientSession, ClientTimeout, web
+from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web
 
 __all__ = [
     "BotMessage",
@@ -760,6 +761,9 @@ class FakeTelegram:
         self.strict_chats = strict_chats
         # Telegram waits longer before it delivers a refused update again; tests need not.
         self.webhook_retry_delay = webhook_retry_delay
+        # How webhook POSTs check an https URL's certificate (Telegram accepts a self-signed
+        # one uploaded with setWebhook): None, the system's trust.
+        self.webhook_tls: ssl.SSLContext | None = None
 
         self.base_url = ""
         self.requests: list[Request] = []
@@ -1485,7 +1489,8 @@ class FakeTelegram:
         max_connections at once; a refused one again after ``webhook_retry_delay``."""
         loop = asyncio.get_running_loop()
         posts: set[asyncio.Task[None]] = set()
-        async with ClientSession() as session:
+        connector = TCPConnector(ssl=self.webhook_tls or True)
+        async with ClientSession(connector=connector) as session:
             try:
                 while self.webhook is not None and not self._closing:
                     hook = self.webhook

@@ -5,19 +5,22 @@ turn and passes its status and body back."""
 
 import asyncio
 import json
+import os
 import re
 import signal
+import ssl
+import subprocess
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Protocol
 
 import pytest
-from aiohttp import ClientError, ClientSession, ClientTimeout, web
+from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web
 from sqlalchemy import select
 
 from bot.config import WEBHOOK_PATH
@@ -27,6 +30,7 @@ from tests.db import migrated_database
 from tests.e2e.test_process import START_TIMEOUT, free_port, http_get, start_bot
 from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser
 from tests.postgres import PostgresServer
+from tests.unit.test_deploy import BOTS, NGINX, NGINX_CONF, tool
 
 SECRET = "proxy_webhook-Secret-0123456789"
 # What the bot handles (the webhook's allowed_updates, as `python -m bot set-webhook` sets them).
@@ -98,10 +102,20 @@ async def running_proxy(upstreams: list[str]) -> AsyncIterator[tuple[Proxy, str]
         await runner.cleanup()
 
 
+class Front(Protocol):
+    """What stands before the instances: which instance answered how many POSTs."""
+
+    @property
+    def answered(self) -> Counter[int]: ...
+
+
+FrontStarter = Callable[[list[str]], AbstractAsyncContextManager[tuple[Front, str]]]
+
+
 @dataclass
 class Cluster:
     tg: FakeTelegram
-    proxy: Proxy
+    proxy: Front
     processes: list[asyncio.subprocess.Process]
     instance_urls: list[str]
     logs: list[Path]
@@ -125,11 +139,20 @@ async def wait_ready(url: str, process: asyncio.subprocess.Process) -> float:
 async def behind_a_proxy(
     tg: FakeTelegram, tmp_path: Path, db_url: str, redis_url: str
 ) -> AsyncIterator[Cluster]:
-    """Two bot processes started at the same moment, the proxy in front, the webhook on it."""
+    """Two bot processes started at the same moment, the test's proxy in front."""
+    async with two_instances(tg, tmp_path, db_url, redis_url, running_proxy) as cluster:
+        yield cluster
+
+
+@asynccontextmanager
+async def two_instances(
+    tg: FakeTelegram, tmp_path: Path, db_url: str, redis_url: str, front: FrontStarter
+) -> AsyncIterator[Cluster]:
+    """Two bot processes started at the same moment, `front` before them, the webhook on it."""
     ports = [free_port(), free_port()]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     async with AsyncExitStack() as stack:
-        proxy, proxy_url = await stack.enter_async_context(running_proxy(urls))
+        proxy, proxy_url = await stack.enter_async_context(front(urls))
         processes: list[asyncio.subprocess.Process] = []
         logs: list[Path] = []
         files: list[IO[bytes]] = []
@@ -313,6 +336,7 @@ async def test_a_two_step_conversation_split_across_instances_completes(
         assert "What's the team called?" in (asked.plain or "")
         second = anna.send("Sales North")
         answer = await tg.next_in_chat(anna.id, asked.seq, REPLY_TIMEOUT, "named")
+        assert isinstance(cluster.proxy, Proxy)
         routed = cluster.proxy.routed
         async with migrated_database(db_url) as db, db.read() as session:
             teams = list(await session.scalars(select(Team.name)))
@@ -343,3 +367,144 @@ async def test_two_instances_started_together_on_an_empty_database_both_come_up(
     finally:
         await postgres_server.drop_database(name)
     assert answered[0] > 0 and answered[1] > 0, answered
+
+
+# --- the deploy's own nginx config, run by Debian's nginx -------------------------------------
+
+
+@dataclass
+class Nginx:
+    """nginx before the instances; its access log names the instance of each request."""
+
+    log: Path
+    upstreams: list[str]  # "127.0.0.1:port", in the config's order
+
+    @property
+    def answered(self) -> Counter[int]:
+        counts: Counter[int] = Counter()
+        for line in self.log.read_text().splitlines():
+            address, _status, path = line.split(" ", 2)
+            if path == WEBHOOK_PATH and address in self.upstreams:
+                counts[self.upstreams.index(address)] += 1
+        return counts
+
+
+def nginx_files(folder: Path, upstreams: list[str]) -> tuple[Path, int, list[str], Path]:
+    """The config (its port, the instances' addresses, its access log) and certificate."""
+    openssl = tool("openssl", "openssl")
+    certs = folder / "certs"
+    certs.mkdir(parents=True)
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(certs / "privkey.pem"), "-out", str(certs / "fullchain.pem")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    port = free_port()
+    addresses = [url.removeprefix("http://") for url in upstreams]
+    log = folder / "access.log"
+    text = NGINX_CONF.read_text()
+    for name, address in zip(BOTS, addresses, strict=True):
+        text = text.replace(f"server {name}:8080", f"server {address}")
+    text = text.replace("listen 443 ssl;", f"listen 127.0.0.1:{port} ssl;")
+    text = text.replace(
+        "access_log /dev/stdout;",
+        f"log_format upstream '$upstream_addr $status $uri';\n    access_log {log} upstream;",
+    )
+    assert all(address in text for address in addresses) and str(port) in text
+    config = folder / "nginx.conf"
+    config.write_text(text)
+    return config, port, addresses, log
+
+
+def deploy_nginx(tg: FakeTelegram, folder: Path) -> FrontStarter:
+    """deploy/nginx.conf as shipped, but for where it listens (a loopback port, with a
+    self-signed certificate the fake Bot API trusts as Telegram trusts an uploaded one), the
+    instances' addresses and the access log's format."""
+
+    @asynccontextmanager
+    async def start(upstreams: list[str]) -> AsyncIterator[tuple[Front, str]]:
+        nginx = tool(NGINX, "nginx")
+        config, port, addresses, log = nginx_files(folder, upstreams)
+        extra = f"daemon off; pid {folder / 'nginx.pid'};"
+        if os.geteuid() == 0:  # its workers would be nobody, who cannot reach a test's folder
+            extra += " user root;"
+        errors = (folder / "error.log").open("wb")
+        process = await asyncio.create_subprocess_exec(
+            nginx, "-p", str(folder), "-e", "stderr", "-c", str(config), "-g", extra,
+            stdout=errors, stderr=errors,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                assert process.returncode is None, (folder / "error.log").read_text()
+                try:
+                    _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                except OSError:
+                    assert time.monotonic() < deadline, "nginx did not start listening"
+                    await asyncio.sleep(0.1)
+                    continue
+                writer.close()
+                break
+            cafile = str(folder / "certs" / "fullchain.pem")
+            tg.webhook_tls = ssl.create_default_context(cafile=cafile)
+            yield Nginx(log, addresses), f"https://127.0.0.1:{port}"
+        finally:
+            if process.returncode is None:
+                process.send_signal(signal.SIGQUIT)  # nginx's graceful stop
+                await asyncio.wait_for(process.wait(), 30)
+            errors.close()
+
+    return start
+
+
+@ON_POSTGRESQL
+async def test_the_deploys_nginx_hands_updates_to_both_instances(
+    fake_tg: FakeTelegram, tmp_path: Path, db_url: str, redis_url: str
+) -> None:
+    """Telegram's POSTs over HTTPS to nginx as deploy/nginx.conf has it, two instances behind:
+    every command answered once and stored once, both instances taking updates; the dashboard
+    is served through it, nothing else is."""
+    tg = fake_tg
+    manager = tg.user(60_000, "Manager")
+    members = [tg.user(60_001 + i, f"Member{i + 1}") for i in range(9)]
+    people = [manager, *members]
+    front = deploy_nginx(tg, tmp_path / "nginx")
+    async with two_instances(tg, tmp_path, db_url, redis_url, front) as cluster:
+        await say(tg, manager, "/start")
+        assert "is created" in ((await say(tg, manager, "/newteam Sales")).plain or "")
+        token = invite_token((await say(tg, manager, "/invite")).plain or "")
+        mark = tg.mark()
+        for member in members:
+            member.send(f"/start {token}")
+        await asyncio.gather(
+            *(tg.next_in_chat(m.id, mark, REPLY_TIMEOUT, f"{m} joined") for m in members)
+        )
+        mark = tg.mark()
+        for person in people:
+            for command in BURST:
+                person.send(command)
+        await tg.wait_until_consumed(timeout=BURST_TIMEOUT)
+        deadline = time.monotonic() + REPLY_TIMEOUT
+        while any(len(replies_since(p, mark)) < len(BURST) for p in people):
+            assert time.monotonic() < deadline, "some commands never answered"
+            await asyncio.sleep(0.2)
+        async with ClientSession(connector=TCPConnector(ssl=tg.webhook_tls or True)) as client:
+            base = (tg.webhook or {})["url"].removesuffix(WEBHOOK_PATH)
+            async with client.get(base + "/dashboard/") as page:
+                page_status, page_type = page.status, page.content_type
+            async with client.get(base + "/healthz") as health:
+                health_status = health.status
+        split = cluster.proxy.answered
+        async with migrated_database(db_url) as db:
+            entries = await stored_entries(db)
+    print(f"through nginx: instance a took {split[0]} update POSTs, b {split[1]}")
+    assert split[0] > 0 and split[1] > 0, split
+    assert (page_status, page_type) == (200, "text/html")
+    assert health_status == 404  # the instances' health is for the load balancer, not public
+    expected = sorted(parse(command) for command in LOGGED)
+    for person in people:
+        replies = replies_since(person, mark)
+        assert len(replies) == len(BURST), [m.plain for m in replies]
+        assert sum("✅ Recorded" in (m.plain or "") for m in replies) == len(LOGGED)
+        assert sorted(entries.get(person.id, [])) == expected, person
