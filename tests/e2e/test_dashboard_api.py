@@ -381,8 +381,9 @@ async def test_the_numbers_are_the_chats(dash: Dashboard) -> None:
     before = utcnow() - timedelta(minutes=1)
     await bob.say("/call 59")
     await bob.say("/deal 15 000 #avito2")
-    await carl.say("/call 30")
+    await carl.say("/call 30 #avito1")
     await carl.say("/deal 5000 #avito1")
+    await carl.say("/lead 2 #avito3")  # a tag with no deal yet still has its row
 
     me = await dash.ok("/dashboard/api/me", bob, period="month")
     assert me["name"] == "Bob"
@@ -497,11 +498,14 @@ async def test_the_numbers_are_the_chats(dash: Dashboard) -> None:
     assert (bobs["values"]["calls"], bobs["shown"]["calls"]) == (7, "7")
 
     tags = await dash.ok("/dashboard/api/tags", carl, period="month")
-    assert [(row["tag"], row["deals"], row["revenue"]) for row in tags["rows"]] == [
-        ("avito2", 1, 15000),
-        ("avito1", 1, 5000),
+    assert [m["key"] for m in tags["metrics"]] == ["calls", "meetings", "leads", "deals", "revenue"]
+    assert [(row["tag"], row["values"]) for row in tags["rows"]] == [
+        ("avito2", {"calls": 0, "meetings": 0, "leads": 0, "deals": 1, "revenue": 15000}),
+        ("avito1", {"calls": 30, "meetings": 0, "leads": 0, "deals": 1, "revenue": 5000}),
+        ("avito3", {"calls": 0, "meetings": 0, "leads": 2, "deals": 0, "revenue": 0}),
     ]
-    assert shown(tags["rows"][0]["revenue_shown"]) == "15 000 ₽"
+    assert shown(tags["rows"][0]["shown"]["revenue"]) == "15 000 ₽"
+    assert (tags["metrics"][0]["label"], tags["rows"][1]["shown"]["calls"]) == ("Звонки", "30")
 
     token = await tv_token_of(anna)
     cheers = await dash.ok(f"/dashboard/api/tv/{token}/celebrations", since=before.isoformat())
@@ -605,7 +609,7 @@ async def test_when_the_teams_stats_are_not_public(dash: Dashboard) -> None:
     ]
     # An employee's tags are their own; the manager's the team's.
     own = await dash.ok("/dashboard/api/tags", bob)
-    assert [(row["tag"], row["revenue"]) for row in own["rows"]] == [("avito1", 1000)]
+    assert [(row["tag"], row["values"]["revenue"]) for row in own["rows"]] == [("avito1", 1000)]
     team = await dash.ok("/dashboard/api/tags", anna)
     assert [row["tag"] for row in team["rows"]] == ["avito2", "avito1"]
 

@@ -75,7 +75,7 @@ async def sales(dash: Dashboard) -> tuple[FakeUser, FakeUser, FakeUser, FakeUser
     await bob.say("/meeting 2")
     await bob.say("/deal 15000 #avito2")
     await bob.say("/call 7 10.12")  # last week's Thursday
-    await carl.say("/call 30")
+    await carl.say("/call 30 #site")
     await carl.say("/deal 7500 #site")
     await mallory.say("/call 1")
     return anna, bob, carl, mallory
@@ -165,8 +165,10 @@ async def test_an_employee_sees_their_numbers_the_board_and_the_tags(
         ], board
         assert "30" in board[0] and "60%" in board[0]
         assert await run(chrome, "text", "#board .row.me .name") == "Bob"
+        # Columns for what was tagged: calls too, not only deals.
+        assert shown(await run(chrome, "text", "#tags thead")) == "Tag Calls Deals Revenue"
         tags = [shown(row) for row in await run(chrome, "texts", "#tags tbody tr")]
-        assert tags == ["#avito2 1 15,000 ₽", "#site 1 7,500 ₽"], tags
+        assert tags == ["#avito2 0 1 15,000 ₽", "#site 30 1 7,500 ₽"], tags
         # Employees get no team table and no week chart.
         assert await run(chrome, "texts", "#team, #week") == []
         await looks_right(
@@ -251,8 +253,9 @@ async def test_in_russian(dash: Dashboard, chrome: Chrome) -> None:
         assert calls[1] == "30 / 50" and calls[2].startswith("60% "), calls
         assert "7 500 ₽" in await metric_row(chrome, "revenue")
         assert await run(chrome, "text", "#board h2") == "Рейтинг"
+        assert shown(await run(chrome, "text", "#tags thead")) == "Тег Звонки Сделки Выручка"
         tags = [shown(row) for row in await run(chrome, "texts", "#tags tbody tr")]
-        assert tags == ["#avito2 1 15 000 ₽", "#site 1 7 500 ₽"], tags
+        assert tags == ["#avito2 0 1 15 000 ₽", "#site 30 1 7 500 ₽"], tags
         await looks_right(
             chrome, size, DARK if theme == "dark" else LIGHT, f"employee-ru-{theme}-{size[0]}"
         )

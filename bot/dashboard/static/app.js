@@ -562,7 +562,13 @@
   // ---- per-#tag figures ----
 
   function renderTags(data) {
-    const top = Math.max(1, ...data.rows.map((row) => Number(row.revenue) || 0));
+    // The columns something was logged in (a team tagging deals only keeps a short table).
+    const metrics = data.metrics.filter((m) => data.rows.some((row) => Number(row.values[m.key])));
+    const top = Math.max(1, ...data.rows.map((row) => Number(row.values.revenue) || 0));
+    const cell = (row, key) =>
+      key === "revenue"
+        ? h("td", {}, h("span", {}, row.shown.revenue), bar((Number(row.values.revenue) || 0) / top, "on_pace"))
+        : h("td", {}, row.shown[key]);
     return section(
       "tags",
       t("dash.tags"),
@@ -574,19 +580,11 @@
         ? h(
             "table",
             { class: "tags" },
-            h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("dash.tags.tag")), h("th", { scope: "col" }, t("dash.tags.deals")), h("th", { scope: "col" }, t("dash.tags.revenue")))),
+            h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("dash.tags.tag")), metrics.map((m) => h("th", { scope: "col" }, m.label)))),
             h(
               "tbody",
               {},
-              data.rows.map((row) =>
-                h(
-                  "tr",
-                  {},
-                  h("th", { scope: "row" }, "#" + row.tag),
-                  h("td", {}, row.deals_shown),
-                  h("td", {}, h("span", {}, row.revenue_shown), bar((Number(row.revenue) || 0) / top, "on_pace")),
-                ),
-              ),
+              data.rows.map((row) => h("tr", {}, h("th", { scope: "row" }, "#" + row.tag), metrics.map((m) => cell(row, m.key)))),
             ),
           )
         : h("p", { class: "hint" }, t("dash.tags.empty")),
