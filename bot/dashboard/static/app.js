@@ -11,6 +11,7 @@
   const SVG = "http://www.w3.org/2000/svg";
   const TV_BOARD_ROWS = 10;
   const TV_PERIODS = ["week", "month"];
+  const RETRY_AFTER_FAILURE_SECONDS = 30;
 
   const state = {
     texts: null,
@@ -26,6 +27,7 @@
     personMetric: null,
     celebratedUntil: null,
     stopped: false,
+    started: false,
   };
 
   class ApiError extends Error {
@@ -728,13 +730,38 @@
     }, seconds * 1000);
   }
 
+  // Telegram's optional methods: an older client may lack one, or refuse it (it throws then).
+  function telegram(method, ...args) {
+    if (!tg || typeof tg[method] !== "function") return;
+    try {
+      tg[method](...args);
+    } catch (error) {
+      // Not supported by this client: the page works without it.
+    }
+  }
+
+  function meetTelegram() {
+    telegram("ready");
+    telegram("expand");
+    telegram("onEvent", "themeChanged", applyTheme);
+  }
+
+  // Whatever start() did not expect (a bug, an odd answer): say so and try again, rather than
+  // leave the "…" of the first paint for good.
+  async function failed(error) {
+    console.error("The dashboard could not start:", error);
+    if (!state.texts) await loadTexts();
+    showNotice(t("dash.offline"));
+    document.documentElement.dataset.ready = "failed";
+    setTimeout(run, RETRY_AFTER_FAILURE_SECONDS * 1000);
+  }
+
+  function run() {
+    start().catch(failed);
+  }
+
   async function start() {
     applyTheme();
-    if (tg) {
-      tg.ready();
-      if (tg.expand) tg.expand();
-      if (tg.onEvent) tg.onEvent("themeChanged", applyTheme);
-    }
     if (!tvToken && !(tg && tg.initData)) {
       await loadTexts();
       stop(t("dash.unauthorized"));
@@ -749,7 +776,7 @@
       if (error instanceof ApiError && error.status === 403) stop(t("dash.forbidden"));
       else {
         showNotice(t("dash.offline"));
-        setTimeout(start, Math.max(5, (error && error.retryAfter) || 0) * 1000);
+        setTimeout(run, Math.max(5, (error && error.retryAfter) || 0) * 1000);
       }
       return;
     }
@@ -761,17 +788,20 @@
     document.title = t("dash.title");
     state.boardMetric = session.metrics[0].key;
     const refresh = session.refresh_seconds || 60;
+    const firstStart = !state.started;  // a start tried again keeps the first one's timers
     if (tvToken) {
-      tvScreen();
+      if (firstStart) tvScreen();
       await tvRefresh(false);
-      every(refresh, () => tvRefresh(true));
+      if (firstStart) every(refresh, () => tvRefresh(true));
     } else {
       layout();
       await loadAll();
-      every(refresh, loadAll);
+      if (firstStart) every(refresh, loadAll);
     }
+    state.started = true;
     if (!state.stopped) document.documentElement.dataset.ready = "shown";
   }
 
-  start();
+  meetTelegram();
+  run();
 })();
