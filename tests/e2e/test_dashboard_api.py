@@ -228,6 +228,30 @@ async def test_dashboard_and_tv_links_from_the_chat(dash: Dashboard) -> None:
         )
 
 
+async def test_the_menu_offers_the_dashboard_to_members_and_the_tv_link_to_managers(
+    dash: Dashboard,
+) -> None:
+    tg = dash.kpi.tg
+    anna, bob, _carl, _mallory = people(tg)
+    await team_of(dash, anna, "Sales", bob)
+    everyone = json.dumps({"type": "all_private_chats"})
+    managers = json.dumps({"chat_id": anna.id, "type": "chat"})
+    for language, dashboard, tv in (
+        ("", "Team dashboard: numbers, board, #tags", "Dashboard link for the office screen"),
+        ("ru", "Панель команды: показатели, рейтинг, #теги", "Ссылка на панель для экрана в офисе"),
+    ):
+        members = {c["command"]: c["description"] for c in tg.commands[(everyone, language)]}
+        assert (members["dashboard"], "tv" in members) == (dashboard, False)
+        assert list(members)[-2:] == ["dashboard", "help"]
+        for _ in range(100):  # the manager's menu follows the /newteam reply
+            if (managers, language) in tg.commands:
+                break
+            await asyncio.sleep(0.02)
+        own = {c["command"]: c["description"] for c in tg.commands[(managers, language)]}
+        assert (own["dashboard"], own["tv"]) == (dashboard, tv)
+        assert list(own)[-3:] == ["dashboard", "tv", "help"]
+
+
 async def test_without_public_url_managers_are_told_how_to_turn_it_on(
     fake_tg: FakeTelegram, db_url: str
 ) -> None:
