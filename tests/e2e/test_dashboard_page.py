@@ -375,10 +375,11 @@ async def test_tv_mode_refreshes_and_celebrates(
 
 async def test_a_page_without_a_session_says_why(dash: Dashboard, chrome: Chrome) -> None:
     """A browser that never had a session: the texts come from the API on their own."""
-    await open_page(chrome, dash.base + "/dashboard/tv/1.made-up.link", FULL_HD, None)
-    assert await run(chrome, "text", "#notice") == (
-        "This TV link is no longer valid. Ask the manager for a new one (/tv)."
-    )
+    for link in ("/dashboard/tv/1.made-up.link", "/dashboard/tv/1.made-up.link/"):
+        await open_page(chrome, dash.base + link, FULL_HD, None)
+        assert await run(chrome, "text", "#notice") == (
+            "This TV link is no longer valid. Ask the manager for a new one (/tv)."
+        ), link
     await run(chrome, "screenshot", "tv-en-1920-invalid")
     # Outside Telegram (Telegram's script there, but no initData): open it from the bot.
     outside = WebAppStub("", {}, "light")
