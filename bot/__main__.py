@@ -58,7 +58,7 @@ def config_error_line(error: ValidationError) -> str:
         return f"error: {name} is not set (put it in .env or the environment; see .env.example)"
     if field == "bot_token":
         return f"error: {name} is malformed (expected the form 123456789:AA... from @BotFather)"
-    return f"error: {name} is invalid ({first['msg']})"
+    return f"error: {name} is invalid ({first['msg'].removeprefix(PYDANTIC_VALUE_ERROR)})"
 
 
 def configure_logging(level: str) -> None:

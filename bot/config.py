@@ -16,6 +16,8 @@ DEFAULT_WEB_PORT = 8080
 WEBHOOK_PATH = "/telegram/webhook"
 # Where the team dashboard (page and API) lives, under PUBLIC_URL.
 DASHBOARD_PATH = "/dashboard/"
+# Where plain http:// will do for PUBLIC_URL: this machine (a tunnel's or a test's end).
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 
 class DatabaseSettings(BaseSettings):
@@ -64,6 +66,17 @@ class Settings(BaseSettings):
     @classmethod
     def empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("public_url")
+    @classmethod
+    def public_is_https(cls, value: AnyHttpUrl | None) -> AnyHttpUrl | None:
+        # Telegram refuses a web-app button (400) or a webhook at a plain http:// address.
+        if value is not None and value.scheme != "https" and value.host not in LOOPBACK_HOSTS:
+            raise ValueError(
+                "must start with https:// (Telegram opens the dashboard and sends webhooks only "
+                "over HTTPS); http:// only for localhost, 127.0.0.1 or ::1"
+            )
+        return value
 
     @field_validator("webhook_secret")
     @classmethod

@@ -118,9 +118,9 @@ async def stop_background(outbox: OutboxSender, scheduler: KpiScheduler | None) 
     await outbox.stop()
 
 
-async def register_commands(bot: Bot) -> None:
+async def register_commands(bot: Bot, dashboard_url: str | None = None) -> None:
     """The phone's command menu, in English by default and in Russian for Russian clients;
     and the bot's own profile, which /invite needs (asked now, not inside an update)."""
     await bot.me()
-    for method in members_menu():
+    for method in members_menu(dashboard=dashboard_url is not None):
         await bot(method)

@@ -20,6 +20,7 @@ from aiogram import Dispatcher
 from aiohttp import web
 from sqlalchemy import bindparam, select
 
+from bot.outgoing.celebrations import celebrate_applied
 from bot.outgoing.connections import (
     tell_failing,
     tell_new_person,
@@ -196,8 +197,10 @@ class EventApplier:
             if not resolved:
                 continue
             async with self.db.write() as session:
-                for newcomer in await apply_events(session, resolved):
+                done = await apply_events(session, resolved)
+                for newcomer in done.newcomers:
                     await tell_new_person(session, newcomer)
+                await celebrate_applied(session, done.changed)
             applied += len(resolved)
 
     async def _resolve(self, events: list[StoredEvent]) -> list[Resolved]:

@@ -56,7 +56,7 @@ async def _record(
     now = utcnow()
     today = local_date(now, team.timezone)
     result = await record_entry(session, user.id, team.id, kind, parsed, message.message_id)
-    await celebrate_crossings(session, team, user, kind, today)
+    await celebrate_crossings(session, team, user, today)
     if kind is EntryKind.DEAL:  # the only entry that wins something the moment it is logged
         rewards = await team_rewards(session, team.id)
         wins = logged_wins(rewards, user, result.entry)

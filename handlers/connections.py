@@ -9,6 +9,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.domain import RowId
 from bot.filters import Command
 from bot.middlewares import WRITES
+from bot.outgoing.celebrations import celebrate_crossings
 from bot.services.connections import (
     MAX_MIN_CALL_SECONDS,
     AlreadyConnected,
@@ -30,7 +31,7 @@ from bot.texts import Translator
 from bot.views import connections as views
 from models import Person, TeamInfo, UnitOfWork
 from models.base import utcnow
-from models.user import team_members
+from models.user import person_of, team_members
 
 
 class LinkWho(CallbackData, prefix="lkw"):
@@ -169,6 +170,9 @@ async def link_to_member(
     done = await link_person(session, team.id, callback_data.person, callback_data.member)
     if done is None or not isinstance(query.message, Message):
         return query.answer(t.plain("link.gone"))
+    if done.logged:  # what was held for them may cross a target now
+        today = local_date(utcnow(), team.timezone)
+        await celebrate_crossings(session, team, person_of(done.member), today)
     return query.answer(), query.message.edit_text(views.linked(t, done))
 
 

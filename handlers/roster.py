@@ -86,6 +86,7 @@ async def change_role(
     t: Translator,
     user: Person,
     team: TeamInfo,
+    dashboard_url: str | None = None,
 ) -> SendMessage | list[TelegramMethod]:
     member = await _member(message, command, session, t, team)
     if not isinstance(member, Person):
@@ -98,7 +99,11 @@ async def change_role(
     reply = message.answer(t(f"{command.command}.{outcome.value}", name=member.first_name))
     if outcome is not RoleChange.DONE:
         return reply
-    menu = managers_menu(member.id) if role is Role.MANAGER else drop_managers_menu(member.id)
+    menu = (
+        managers_menu(member.id, dashboard=dashboard_url is not None)
+        if role is Role.MANAGER
+        else drop_managers_menu(member.id)
+    )
     return [reply, *menu]
 
 

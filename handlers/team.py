@@ -55,6 +55,7 @@ async def _create_or_confirm(
     t: Translator,
     user: Person,
     team: TeamInfo | None,
+    dashboard_url: str | None,
 ) -> SendMessage | list[TelegramMethod]:
     name = clean_team_name(raw_name)
     if name is TeamNameError.TOO_LONG:
@@ -85,7 +86,7 @@ async def _create_or_confirm(
     await state.clear()
     if isinstance(result, TeamInfo):
         reply = message.answer(_created(t, result, team), reply_markup=quick_commands())
-        return [reply, *managers_menu(user.id)]
+        return [reply, *managers_menu(user.id, dashboard=dashboard_url is not None)]
     return message.answer(_created(t, result, team))
 
 
@@ -97,8 +98,11 @@ async def new_team(
     t: Translator,
     user: Person,
     team: TeamInfo | None,
+    dashboard_url: str | None = None,
 ) -> SendMessage | list[TelegramMethod]:
-    return await _create_or_confirm(message, command.args, session, state, t, user, team)
+    return await _create_or_confirm(
+        message, command.args, session, state, t, user, team, dashboard_url
+    )
 
 
 async def new_team_name(
@@ -108,8 +112,11 @@ async def new_team_name(
     t: Translator,
     user: Person,
     team: TeamInfo | None,
+    dashboard_url: str | None = None,
 ) -> SendMessage | list[TelegramMethod]:
-    return await _create_or_confirm(message, message.text, session, state, t, user, team)
+    return await _create_or_confirm(
+        message, message.text, session, state, t, user, team, dashboard_url
+    )
 
 
 async def confirm_new_team(
@@ -120,6 +127,7 @@ async def confirm_new_team(
     t: Translator,
     user: Person,
     team: TeamInfo | None,
+    dashboard_url: str | None = None,
 ) -> list[TelegramMethod]:
     asked = await state.get_data()
     name = asked.get("name")
@@ -135,7 +143,7 @@ async def confirm_new_team(
         result = await create_team(session, user.id, name, leaving=leaving)
         text = _created(t, result, team)
         if isinstance(result, TeamInfo):
-            after = list(managers_menu(user.id))
+            after = list(managers_menu(user.id, dashboard=dashboard_url is not None))
     if not isinstance(query.message, Message):
         return [query.answer(text[:200]), *after]
     return [query.answer(), query.message.edit_text(text), *after]

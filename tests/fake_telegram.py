@@ -1712,6 +1712,14 @@ class FakeTelegram:
                     data = button.get("callback_data")
                     if data is not None and not 1 <= len(str(data).encode("utf-8")) <= 64:
                         raise _bad_request("BUTTON_DATA_INVALID")
+                    web_app = button.get("web_app")
+                    if web_app is not None:  # Telegram opens Mini Apps over HTTPS only
+                        url = str(web_app.get("url", "")) if isinstance(web_app, dict) else ""
+                        if not url.startswith("https://"):
+                            raise _bad_request(
+                                f"inline keyboard button Web App URL '{url}' is invalid: "
+                                "Only HTTPS links are allowed"
+                            )
         return markup
 
     @staticmethod

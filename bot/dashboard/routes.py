@@ -100,7 +100,8 @@ def _serve(
 def add_dashboard_routes(
     app: web.Application, config: DashboardConfig, static: Path = STATIC_DIR
 ) -> None:
-    """The page at /dashboard/ and /dashboard/tv/{token}, its files, and the API."""
+    """The page at /dashboard/ and /dashboard/tv/{token} (with or without a trailing slash), its
+    files, and the API."""
     prefix = config.public_path.rstrip("/") + DASHBOARD_PATH
     page, files = load_static(static, prefix)
     app[CONFIG] = config
@@ -123,5 +124,6 @@ def add_dashboard_routes(
     app.router.add_get(base, to_index)
     app.router.add_get(f"{base}/", index)
     app.router.add_get(f"{base}/tv/{{token}}", index)
+    app.router.add_get(f"{base}/tv/{{token}}/", index)  # as a browser or a person may add it
     app.router.add_get(f"{base}/static/{{path:.+}}", static_file)
     add_api_routes(app, f"{base}/")

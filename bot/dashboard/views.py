@@ -238,16 +238,15 @@ def week(t: Translator, results: PeriodResults) -> Json:
 
 def tags(t: Translator, rows: list[TagTotal]) -> Json:
     return {
+        "metrics": metric_labels(t),
         "rows": [
             {
                 "tag": row.tag,
-                "deals": row.deals,
-                "deals_shown": t.number(row.deals),
-                "revenue": raw(Metric.REVENUE, row.revenue_kopecks),
-                "revenue_shown": t.money(row.revenue_kopecks),
+                "values": {m.value: raw(m, row.totals.value(m)) for m in Metric},
+                "shown": {m.value: metric_amount(t, m, row.totals.value(m)) for m in Metric},
             }
             for row in rows
-        ]
+        ],
     }
 
 

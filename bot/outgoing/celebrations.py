@@ -1,26 +1,38 @@
-"""Celebrations in the team's group: recorded with the entry that crossed a target, posted at
-once or, in quiet hours, when they end."""
+"""Celebrations: recorded with the entry that crossed a target (the TV banner reads them), and
+posted to the team's group, if it has one, at once or, in quiet hours, when they end."""
 
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from bot.outgoing.group import group_translator
 from bot.services.celebrations import quiet_now, record_crossings, take_pending, teams_with_held
 from bot.services.outbox import enqueue
+from bot.services.periods import local_date
 from bot.views.celebrations import celebration_messages
-from models import EntryKind, Person, TeamInfo, UnitOfWork
+from models import Person, TeamInfo, UnitOfWork
 from models.base import utcnow
+from models.team import team_by_id
+from models.user import person_by_id
 
 
 async def celebrate_crossings(
-    session: UnitOfWork, team: TeamInfo, user: Person, kind: EntryKind, today: date
+    session: UnitOfWork, team: TeamInfo, user: Person, today: date
 ) -> None:
-    """After `user` logged an entry of `kind`: cheer what it crossed, in the bound group."""
-    if team.chat_id is None:
-        return  # nowhere to cheer: nothing is recorded
+    """After `user` logged an entry (by hand or through a connection): record what it crossed,
+    and cheer it in the bound group."""
     await record_crossings(session, team, user, today)
     now = utcnow()
-    if not quiet_now(team, now):
+    if team.chat_id is not None and not quiet_now(team, now):
         await post_pending(session, team, now)
+
+
+async def celebrate_applied(session: UnitOfWork, changed: Iterable[tuple[int, int]]) -> None:
+    """After a connection's events logged entries for these (team id, user id): the same."""
+    now = utcnow()
+    for team_id, user_id in sorted(changed):
+        team, user = await team_by_id(session, team_id), await person_by_id(session, user_id)
+        if team is not None and user is not None and user.team_id == team_id:
+            await celebrate_crossings(session, team, user, local_date(now, team.timezone))
 
 
 async def post_pending(session: UnitOfWork, team: TeamInfo, now: datetime) -> int:

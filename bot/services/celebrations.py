@@ -68,6 +68,7 @@ def _record(insert: Any) -> Any:
                 "period_start",
                 "target",
                 "name",
+                "posted",
                 created_at="now",
             )
         )
@@ -112,7 +113,9 @@ def _team_period(
 
 async def record_crossings(session: UnitOfWork, team: TeamInfo, user: Person, today: date) -> None:
     """A Celebration for each target of `user`, and of the team, now crossed; once each (the
-    unique key decides, whoever else records the same at the same time)."""
+    unique key decides, whoever else records the same at the same time). The TV banner shows
+    them all; a team without a group gets them as posted already, so a group bound later is not
+    flooded with the day's old news."""
     targets = await team_targets(session, team.id, today, today)
     if not targets:
         return
@@ -132,6 +135,7 @@ async def record_crossings(session: UnitOfWork, team: TeamInfo, user: Person, to
             period_start=dates.start,
             target=target,
             name=name[:128],
+            posted=team.chat_id is None,
             now=now,
         )
 

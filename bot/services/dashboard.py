@@ -53,33 +53,39 @@ def ranked_by_share(board: Leaderboard) -> list[Ranked]:
 @dataclass(frozen=True, slots=True)
 class TagTotal:
     tag: str
-    deals: int
-    revenue_kopecks: int
+    totals: Totals
 
 
 async def tag_totals(
     session: UnitOfWork, team: TeamInfo, dates: DateRange, user_id: int | None = None
 ) -> list[TagTotal]:
-    """Deals and revenue per #tag over `dates`: the team's, or one person's; most revenue first."""
+    """Calls, meetings, leads, deals and revenue per #tag over `dates` (as the chat's per-tag
+    lines count them): the team's, or one person's; most revenue first, then most deals."""
     query = (
-        select(Entry.tag, *TOTAL_COLUMNS)
+        select(Entry.tag, Entry.kind, *TOTAL_COLUMNS)
         .where(
             Entry.team_id == team.id,
             Entry.business_date.between(dates.start, dates.end),
-            Entry.kind == EntryKind.DEAL,
             Entry.tag.is_not(None),
             Entry.deleted_at.is_(None),
         )
-        .group_by(Entry.tag)
+        .group_by(Entry.tag, Entry.kind)
     )
     if user_id is not None:
         query = query.where(Entry.user_id == user_id)
-    rows = []
-    for tag, count, amount, repeat in await session.execute(query):
-        totals = Totals()
-        totals.add(KindTotal(EntryKind.DEAL, tag, int(count), int(amount), int(repeat)))
-        rows.append(TagTotal(str(tag), totals.deals, totals.revenue_kopecks))
-    rows.sort(key=lambda row: (-row.revenue_kopecks, -row.deals, row.tag))
+    by_tag: dict[str, Totals] = {}
+    for tag, kind, count, amount, repeat in await session.execute(query):
+        totals = by_tag.setdefault(str(tag), Totals())
+        totals.add(KindTotal(EntryKind(kind), tag, int(count), int(amount), int(repeat)))
+    rows = [TagTotal(tag, totals) for tag, totals in by_tag.items()]
+    rows.sort(
+        key=lambda row: (
+            -row.totals.revenue_kopecks,
+            -row.totals.deals,
+            -(row.totals.leads + row.totals.meetings + row.totals.calls),
+            row.tag,
+        )
+    )
     return rows
 
 

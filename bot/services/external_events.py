@@ -8,7 +8,7 @@ so instances applying side by side never apply one twice.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import and_, bindparam, insert, select, update
@@ -326,9 +326,17 @@ async def _log(
     )
 
 
-async def apply_events(session: UnitOfWork, batch: Sequence[Resolved]) -> list[NewPerson]:
-    """Apply the stored events of a batch that no one applied yet, in order; the people seen
-    for the first time."""
+@dataclass(slots=True)
+class Applied:
+    """What applying a batch did: the people seen for the first time, and the members whose
+    entries it logged, repriced or reversed (team id, user id), whose targets may be crossed."""
+
+    newcomers: list[NewPerson] = field(default_factory=list)
+    changed: set[tuple[int, int]] = field(default_factory=set)
+
+
+async def apply_events(session: UnitOfWork, batch: Sequence[Resolved]) -> Applied:
+    """Apply the stored events of a batch that no one applied yet, in order."""
     claim = (
         update(ExternalEvent)
         .where(
@@ -340,23 +348,20 @@ async def apply_events(session: UnitOfWork, batch: Sequence[Resolved]) -> list[N
     )
     claimed = set((await session.execute(claim)).scalars())
     people: People = {}
-    newcomers = []
+    applied = Applied()
     for resolved in batch:
         if resolved.event.id in claimed:
-            newcomer = await _apply(session, resolved, people)
-            if newcomer is not None:
-                newcomers.append(newcomer)
-    return newcomers
+            await _apply(session, resolved, people, applied)
+    return applied
 
 
-async def _apply(session: UnitOfWork, resolved: Resolved, people: People) -> NewPerson | None:
+async def _apply(session: UnitOfWork, resolved: Resolved, people: People, applied: Applied) -> None:
     event = resolved.event
     user_id, new = await _person(session, resolved, people)
-    newcomer = (
-        NewPerson(event.team_id, event.system, resolved.person, resolved.person_name)
-        if new and user_id is None
-        else None
-    )
+    if new and user_id is None:
+        applied.newcomers.append(
+            NewPerson(event.team_id, event.system, resolved.person, resolved.person_name)
+        )
     key = {
         "connection_id": event.connection_id,
         "kind": event.kind.value,
@@ -367,7 +372,7 @@ async def _apply(session: UnitOfWork, resolved: Resolved, people: People) -> New
     item = await session.first(_ITEM, **key)
     if item is None:
         if not does_count:
-            return newcomer  # an open deal or a short call the bot never logged: nothing to undo
+            return  # an open deal or a short call the bot never logged: nothing to undo
         added = await session.run(
             _ADD_ITEM,
             person=resolved.person,
@@ -383,11 +388,14 @@ async def _apply(session: UnitOfWork, resolved: Resolved, people: People) -> New
     if does_count:
         if entry_id is None and user_id is not None:
             entry_id = await _log(session, event, user_id, resolved.amount_kopecks, day)
+            applied.changed.add((event.team_id, user_id))
         elif entry_id is not None and deleted_at is None:
             if logged_amount != resolved.amount_kopecks:
                 await session.changed(
                     _REPRICE, entry_id=entry_id, amount_kopecks=resolved.amount_kopecks
                 )
+                if user_id is not None:
+                    applied.changed.add((event.team_id, user_id))
     elif entry_id is not None and deleted_at is None:
         await session.changed(_REVERSE, entry_id=entry_id, now=utcnow())
         entry_id = None
@@ -400,7 +408,6 @@ async def _apply(session: UnitOfWork, resolved: Resolved, people: People) -> New
         business_date=day,
         entry_id=entry_id,
     )
-    return newcomer
 
 
 # --- who is who ----------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The phone's "/" menu: the members' for every private chat, the managers' in each manager's
 own chat (a chat scope, set for each language: a scope without a language would outrank the
-Russian menu of all private chats)."""
+Russian menu of all private chats). /dashboard and /tv are in it only when the dashboard is
+served (PUBLIC_URL set)."""
 
 from aiogram.methods import DeleteMyCommands, SetMyCommands
 from aiogram.types import (
@@ -41,6 +42,23 @@ MANAGER_COMMANDS = (
 )
 
 
+# Offered before "help" when the dashboard is served.
+MEMBER_DASHBOARD_COMMANDS = ("dashboard",)
+MANAGER_DASHBOARD_COMMANDS = ("dashboard", "tv")
+
+
+def _with(names: tuple[str, ...], extra: tuple[str, ...]) -> tuple[str, ...]:
+    return (*names[:-1], *extra, names[-1])
+
+
+def members_commands(*, dashboard: bool) -> tuple[str, ...]:
+    return _with(MEMBER_COMMANDS, MEMBER_DASHBOARD_COMMANDS if dashboard else ())
+
+
+def managers_commands(*, dashboard: bool) -> tuple[str, ...]:
+    return _with(MANAGER_COMMANDS, MANAGER_DASHBOARD_COMMANDS if dashboard else ())
+
+
 def _code(language: str) -> str | None:
     return None if language == DEFAULT_LANGUAGE else language
 
@@ -62,13 +80,14 @@ def _menu(
     ]
 
 
-def members_menu() -> list[SetMyCommands]:
-    return _menu(MEMBER_COMMANDS, BotCommandScopeAllPrivateChats())
+def members_menu(*, dashboard: bool) -> list[SetMyCommands]:
+    return _menu(members_commands(dashboard=dashboard), BotCommandScopeAllPrivateChats())
 
 
-def managers_menu(chat_id: int) -> list[SetMyCommands]:
+def managers_menu(chat_id: int, *, dashboard: bool) -> list[SetMyCommands]:
     """For someone who became a manager (their private chat's id is their user id)."""
-    return _menu(MANAGER_COMMANDS, BotCommandScopeChat(chat_id=chat_id))
+    commands = managers_commands(dashboard=dashboard)
+    return _menu(commands, BotCommandScopeChat(chat_id=chat_id))
 
 
 def drop_managers_menu(chat_id: int) -> list[DeleteMyCommands]:

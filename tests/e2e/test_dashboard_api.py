@@ -6,6 +6,7 @@ received via the Mini App"), independently of the bot's own check. Wednesday 16 
 noon in Moscow: December has 22 working days, 11 of them from the 16th on.
 """
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -27,10 +28,11 @@ from bot.config import Settings
 from bot.factory import create_bot, create_dispatcher
 from bot.retry import RetryMiddleware
 from bot.web import serving
-from models import User
+from models import ExternalEvent, OutboxMessage, User
 from models.base import Clock, utcnow
 from tests.db import migrated_database
 from tests.e2e.conftest import RunningBot
+from tests.e2e.test_crm import shown_url, signed, webhook_key
 from tests.e2e.test_walkthrough import invite_token, join_team
 from tests.fake_telegram import FakeTelegram, FakeUser
 from tests.people import back_then, month_start
@@ -226,6 +228,30 @@ async def test_dashboard_and_tv_links_from_the_chat(dash: Dashboard) -> None:
         )
 
 
+async def test_the_menu_offers_the_dashboard_to_members_and_the_tv_link_to_managers(
+    dash: Dashboard,
+) -> None:
+    tg = dash.kpi.tg
+    anna, bob, _carl, _mallory = people(tg)
+    await team_of(dash, anna, "Sales", bob)
+    everyone = json.dumps({"type": "all_private_chats"})
+    managers = json.dumps({"chat_id": anna.id, "type": "chat"})
+    for language, dashboard, tv in (
+        ("", "Team dashboard: numbers, board, #tags", "Dashboard link for the office screen"),
+        ("ru", "Панель команды: показатели, рейтинг, #теги", "Ссылка на панель для экрана в офисе"),
+    ):
+        members = {c["command"]: c["description"] for c in tg.commands[(everyone, language)]}
+        assert (members["dashboard"], "tv" in members) == (dashboard, False)
+        assert list(members)[-2:] == ["dashboard", "help"]
+        for _ in range(100):  # the manager's menu follows the /newteam reply
+            if (managers, language) in tg.commands:
+                break
+            await asyncio.sleep(0.02)
+        own = {c["command"]: c["description"] for c in tg.commands[(managers, language)]}
+        assert (own["dashboard"], own["tv"]) == (dashboard, tv)
+        assert list(own)[-3:] == ["dashboard", "tv", "help"]
+
+
 async def test_without_public_url_managers_are_told_how_to_turn_it_on(
     fake_tg: FakeTelegram, db_url: str
 ) -> None:
@@ -379,8 +405,9 @@ async def test_the_numbers_are_the_chats(dash: Dashboard) -> None:
     before = utcnow() - timedelta(minutes=1)
     await bob.say("/call 59")
     await bob.say("/deal 15 000 #avito2")
-    await carl.say("/call 30")
+    await carl.say("/call 30 #avito1")
     await carl.say("/deal 5000 #avito1")
+    await carl.say("/lead 2 #avito3")  # a tag with no deal yet still has its row
 
     me = await dash.ok("/dashboard/api/me", bob, period="month")
     assert me["name"] == "Bob"
@@ -495,11 +522,14 @@ async def test_the_numbers_are_the_chats(dash: Dashboard) -> None:
     assert (bobs["values"]["calls"], bobs["shown"]["calls"]) == (7, "7")
 
     tags = await dash.ok("/dashboard/api/tags", carl, period="month")
-    assert [(row["tag"], row["deals"], row["revenue"]) for row in tags["rows"]] == [
-        ("avito2", 1, 15000),
-        ("avito1", 1, 5000),
+    assert [m["key"] for m in tags["metrics"]] == ["calls", "meetings", "leads", "deals", "revenue"]
+    assert [(row["tag"], row["values"]) for row in tags["rows"]] == [
+        ("avito2", {"calls": 0, "meetings": 0, "leads": 0, "deals": 1, "revenue": 15000}),
+        ("avito1", {"calls": 30, "meetings": 0, "leads": 0, "deals": 1, "revenue": 5000}),
+        ("avito3", {"calls": 0, "meetings": 0, "leads": 2, "deals": 0, "revenue": 0}),
     ]
-    assert shown(tags["rows"][0]["revenue_shown"]) == "15 000 ₽"
+    assert shown(tags["rows"][0]["shown"]["revenue"]) == "15 000 ₽"
+    assert (tags["metrics"][0]["label"], tags["rows"][1]["shown"]["calls"]) == ("Звонки", "30")
 
     token = await tv_token_of(anna)
     cheers = await dash.ok(f"/dashboard/api/tv/{token}/celebrations", since=before.isoformat())
@@ -518,6 +548,64 @@ async def test_the_numbers_are_the_chats(dash: Dashboard) -> None:
     )
     async with dash.kpi.db.read() as session:
         assert await session.scalar(select(func.count()).select_from(User)) == 4
+
+
+async def applied(dash: Dashboard, seconds: float = 10.0) -> None:
+    """Every event the connections delivered applied by the bot's applier."""
+    for _ in range(int(seconds / 0.02)):
+        async with dash.kpi.db.read() as session:
+            query = select(func.count()).where(ExternalEvent.applied_at.is_(None))
+            if not await session.scalar(query):
+                return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"events not applied in {seconds} s")
+
+
+async def test_tv_cheers_a_team_without_a_group_and_deals_from_the_crm(dash: Dashboard) -> None:
+    tg = dash.kpi.tg
+    anna, bob, _carl, _mallory = people(tg)
+    await team_of(dash, anna, "Sales", bob)  # no group bound
+    with back_then(month_start()):
+        await anna.say("/target calls 5 day")
+        await anna.say("/target deals 1 week")
+        await anna.say("/target revenue 20 000")
+    token = await tv_token_of(anna)
+    since = (utcnow() - timedelta(minutes=1)).isoformat()
+
+    async def banner() -> list[str]:
+        answer = await dash.ok(f"/dashboard/api/tv/{token}/celebrations", since=since)
+        return [shown(f"{item['name']} {item['text']}") for item in answer["items"]]
+
+    await bob.say("/call 5")
+    assert await banner() == ["Bob hit the target: 5 calls a day!"]
+
+    # A deal from the CRM before Bob is linked: held, then logged when Anna links him.
+    reply = await anna.say("/connect webhook")
+    url = shown_url(reply, "webhook").replace(PUBLIC_URL, dash.base)
+    key = webhook_key(reply)
+
+    async def deal(external_id: str, amount: int) -> None:
+        event = {"kind": "deal", "amount": amount, "external_id": external_id, "user": "bob-crm"}
+        body, headers = signed(key, {**event, "name": "Bob B."})
+        async with dash.http.post(url, data=body, headers=headers) as response:
+            assert response.status == 200
+        await applied(dash)
+
+    await deal("D-1", 15000)
+    await tg.wait_for(lambda m: "New in your connections" in (m.plain or ""), 10, chat_id=anna.id)
+    listed = await anna.say("/link")
+    await anna.press(next(b for row in listed.buttons() for b in row if b.startswith("webhook")))
+    linked = await anna.press("Bob @bob")
+    assert "1 held event logged" in shown(linked.plain or "")
+    assert (await banner())[1:] == ["Bob hit the target: 1 deal a week!"]
+
+    # Linked now: the next deal is logged as it arrives, and crosses the month's revenue.
+    await deal("D-2", 10000)
+    assert (await banner())[2:] == ["Bob hit the target: 20,000 ₽ a month!"]
+    assert "💰 Revenue: 25,000 ₽" in shown((await bob.say("/today")).plain or "")
+    async with dash.kpi.db.read() as session:  # no group: nothing was queued to post
+        queued = select(func.count()).where(OutboxMessage.dedup_key.like("celebrate:%"))
+        assert await session.scalar(queued) == 0
 
 
 async def test_when_the_teams_stats_are_not_public(dash: Dashboard) -> None:
@@ -545,7 +633,7 @@ async def test_when_the_teams_stats_are_not_public(dash: Dashboard) -> None:
     ]
     # An employee's tags are their own; the manager's the team's.
     own = await dash.ok("/dashboard/api/tags", bob)
-    assert [(row["tag"], row["revenue"]) for row in own["rows"]] == [("avito1", 1000)]
+    assert [(row["tag"], row["values"]["revenue"]) for row in own["rows"]] == [("avito1", 1000)]
     team = await dash.ok("/dashboard/api/tags", anna)
     assert [row["tag"] for row in team["rows"]] == ["avito2", "avito1"]
 

@@ -29,6 +29,7 @@ from aiogram.types import (
     Message,
     ReactionTypeEmoji,
     Update,
+    WebAppInfo,
 )
 from aiohttp import web
 
@@ -258,6 +259,16 @@ async def test_bad_requests_like_telegram(fake_tg: FakeTelegram) -> None:
                 "too much data",
                 reply_markup=InlineKeyboardMarkup(
                     inline_keyboard=[[InlineKeyboardButton(text="x", callback_data="d" * 65)]]
+                ),
+            )
+        with pytest.raises(TelegramBadRequest, match="Only HTTPS links are allowed"):
+            await bot.send_message(
+                1001,
+                "the dashboard",
+                reply_markup=InlineKeyboardMarkup(
+                    inline_keyboard=[
+                        [InlineKeyboardButton(text="x", web_app=WebAppInfo(url="http://e.x/"))]
+                    ]
                 ),
             )
         sent = await bot.send_message(1001, "Bob &lt;3 deals", parse_mode=None)

@@ -291,11 +291,13 @@ async def test_managers_menu_only_in_managers_chats(kpi: RunningBot) -> None:
         members_menu = menu(kpi, everyone, language) or []
         assert "deal" in members_menu and "today" in members_menu
         assert not {"team", "leaderboard", "invite", "settings"} & set(members_menu)
+        assert not {"dashboard", "tv"} & set(members_menu)  # no PUBLIC_URL: not served
     anna, bob = await team_of_two(kpi)
     await manager_menu_of(kpi, anna, True)
     for commands in chat_menus(kpi, anna).values():
         assert commands is not None
         assert {"team", "leaderboard", "invite", "settings", "deal", "today"} <= set(commands)
+        assert not {"dashboard", "tv"} & set(commands)
     assert chat_menus(kpi, bob) == {"": None, "ru": None}
     russian = kpi.tg.commands[(json.dumps({"chat_id": anna.id, "type": "chat"}), "ru")]
     assert {"command": "team", "description": "Команда: люди, роли, сегодня"} in russian

@@ -81,7 +81,7 @@ async def log(
     before = await queued_count(database)
     async with database.write() as session:
         await record_entry(session, user.id, team.id, kind, parse_entry(kind, args, day))
-        await celebrate_crossings(session, team, user, kind, day)
+        await celebrate_crossings(session, team, user, day)
     return await queued_count(database) > before
 
 
@@ -264,9 +264,13 @@ async def test_russian_group_hears_the_managers_language(database: Database) -> 
     ]
 
 
-async def test_no_bound_group_no_celebration(database: Database) -> None:
+async def test_without_a_group_recorded_for_the_tv_and_never_posted(database: Database) -> None:
     anna, bob, team = await sales_team(database, bound=False)
     await target(database, team, anna, "calls 1 day")
     assert await log(database, bob, team, EntryKind.CALL, "5") is False
-    assert await celebrations(database) == []
+    # The TV banner's source; nothing waits to be posted.
+    assert await celebrations(database) == [(bob.id, "calls", "day", WEDNESDAY, 1, True)]
+    async with database.write() as session:
+        await bind_chat(session, team.id, GROUP)
+    assert await post(database, NOON) == 0  # a group bound later hears no old news
     assert await outbox_texts(database) == []

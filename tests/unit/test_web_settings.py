@@ -66,3 +66,30 @@ def test_a_malformed_webhook_secret_is_refused_without_echoing_it() -> None:
 def test_empty_values_mean_unset() -> None:
     blank = settings(public_url="", webhook_secret="", redis_url="")
     assert (blank.public_url, blank.webhook_secret, blank.redis_url) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://kpi.example.com", "http://10.0.0.5:8080", "ftp://x.example"]
+)
+def test_a_public_url_telegram_would_refuse_is_named_at_start(url: str) -> None:
+    line = error_line(public_url=url)
+    assert line.startswith("error: PUBLIC_URL is invalid ("), line
+    if url.startswith("http://"):
+        assert line == (
+            "error: PUBLIC_URL is invalid (must start with https:// (Telegram opens the dashboard "
+            "and sends webhooks only over HTTPS); http:// only for localhost, 127.0.0.1 or ::1)"
+        )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://kpi.example.com/bot",
+        "http://localhost:8080",
+        "http://127.0.0.1:9",
+        "http://[::1]:80",
+    ],
+)
+def test_https_or_this_machine_is_accepted(url: str) -> None:
+    public = settings(public_url=url).public_url
+    assert public is not None and str(public).startswith(url.split(":")[0] + "://")

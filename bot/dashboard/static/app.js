@@ -11,6 +11,7 @@
   const SVG = "http://www.w3.org/2000/svg";
   const TV_BOARD_ROWS = 10;
   const TV_PERIODS = ["week", "month"];
+  const RETRY_AFTER_FAILURE_SECONDS = 30;
 
   const state = {
     texts: null,
@@ -26,6 +27,7 @@
     personMetric: null,
     celebratedUntil: null,
     stopped: false,
+    started: false,
   };
 
   class ApiError extends Error {
@@ -562,7 +564,13 @@
   // ---- per-#tag figures ----
 
   function renderTags(data) {
-    const top = Math.max(1, ...data.rows.map((row) => Number(row.revenue) || 0));
+    // The columns something was logged in (a team tagging deals only keeps a short table).
+    const metrics = data.metrics.filter((m) => data.rows.some((row) => Number(row.values[m.key])));
+    const top = Math.max(1, ...data.rows.map((row) => Number(row.values.revenue) || 0));
+    const cell = (row, key) =>
+      key === "revenue"
+        ? h("td", {}, h("span", {}, row.shown.revenue), bar((Number(row.values.revenue) || 0) / top, "on_pace"))
+        : h("td", {}, row.shown[key]);
     return section(
       "tags",
       t("dash.tags"),
@@ -574,19 +582,11 @@
         ? h(
             "table",
             { class: "tags" },
-            h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("dash.tags.tag")), h("th", { scope: "col" }, t("dash.tags.deals")), h("th", { scope: "col" }, t("dash.tags.revenue")))),
+            h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("dash.tags.tag")), metrics.map((m) => h("th", { scope: "col" }, m.label)))),
             h(
               "tbody",
               {},
-              data.rows.map((row) =>
-                h(
-                  "tr",
-                  {},
-                  h("th", { scope: "row" }, "#" + row.tag),
-                  h("td", {}, row.deals_shown),
-                  h("td", {}, h("span", {}, row.revenue_shown), bar((Number(row.revenue) || 0) / top, "on_pace")),
-                ),
-              ),
+              data.rows.map((row) => h("tr", {}, h("th", { scope: "row" }, "#" + row.tag), metrics.map((m) => cell(row, m.key)))),
             ),
           )
         : h("p", { class: "hint" }, t("dash.tags.empty")),
@@ -730,13 +730,38 @@
     }, seconds * 1000);
   }
 
+  // Telegram's optional methods: an older client may lack one, or refuse it (it throws then).
+  function telegram(method, ...args) {
+    if (!tg || typeof tg[method] !== "function") return;
+    try {
+      tg[method](...args);
+    } catch (error) {
+      // Not supported by this client: the page works without it.
+    }
+  }
+
+  function meetTelegram() {
+    telegram("ready");
+    telegram("expand");
+    telegram("onEvent", "themeChanged", applyTheme);
+  }
+
+  // Whatever start() did not expect (a bug, an odd answer): say so and try again, rather than
+  // leave the "…" of the first paint for good.
+  async function failed(error) {
+    console.error("The dashboard could not start:", error);
+    if (!state.texts) await loadTexts();
+    showNotice(t("dash.offline"));
+    document.documentElement.dataset.ready = "failed";
+    setTimeout(run, RETRY_AFTER_FAILURE_SECONDS * 1000);
+  }
+
+  function run() {
+    start().catch(failed);
+  }
+
   async function start() {
     applyTheme();
-    if (tg) {
-      tg.ready();
-      if (tg.expand) tg.expand();
-      if (tg.onEvent) tg.onEvent("themeChanged", applyTheme);
-    }
     if (!tvToken && !(tg && tg.initData)) {
       await loadTexts();
       stop(t("dash.unauthorized"));
@@ -751,7 +776,7 @@
       if (error instanceof ApiError && error.status === 403) stop(t("dash.forbidden"));
       else {
         showNotice(t("dash.offline"));
-        setTimeout(start, Math.max(5, (error && error.retryAfter) || 0) * 1000);
+        setTimeout(run, Math.max(5, (error && error.retryAfter) || 0) * 1000);
       }
       return;
     }
@@ -763,17 +788,20 @@
     document.title = t("dash.title");
     state.boardMetric = session.metrics[0].key;
     const refresh = session.refresh_seconds || 60;
+    const firstStart = !state.started;  // a start tried again keeps the first one's timers
     if (tvToken) {
-      tvScreen();
+      if (firstStart) tvScreen();
       await tvRefresh(false);
-      every(refresh, () => tvRefresh(true));
+      if (firstStart) every(refresh, () => tvRefresh(true));
     } else {
       layout();
       await loadAll();
-      every(refresh, loadAll);
+      if (firstStart) every(refresh, loadAll);
     }
+    state.started = true;
     if (!state.stopped) document.documentElement.dataset.ready = "shown";
   }
 
-  start();
+  meetTelegram();
+  run();
 })();
