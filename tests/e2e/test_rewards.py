@@ -261,3 +261,21 @@ async def test_russian_streaks_are_counted_in_proper_plurals(
         assert f"🔥 {expected} подряд в темпе" in text(await ivan.say("/today"))
     # Bob logged nothing: no streak to show him.
     assert "in a row" not in text(await bob.say("/today"))
+
+
+async def test_a_digest_time_in_quiet_hours_goes_out_when_they_end(
+    kpi: RunningBot, frozen_clock: Clock
+) -> None:
+    anna, bob, _carl, group = await team_with_group(kpi, frozen_clock)
+    saved = text(await anna.say("/settings digest 23:00"))
+    assert "Daily digest of small wins: at 23:00, in quiet hours: it goes out at 08:00" in saved
+    await five_days_of_calls(kpi, frozen_clock, bob)
+    await rewards_tick(kpi, frozen_clock, moscow(7, 23))
+    await kpi.tg.expect_silence(group.chat_id)
+    mark = kpi.tg.mark()
+    await rewards_tick(kpi, frozen_clock, moscow(8, 8))
+    digest = await kpi.tg.next_in_chat(group.chat_id, mark)
+    assert text(digest) == "✨ Small wins\n🔥 Bob: 5 working days in a row on pace"
+    await rewards_tick(kpi, frozen_clock, moscow(8, 23))
+    await kpi.tg.expect_silence(group.chat_id)
+    assert await digests(kpi) == ["digest:1:2026-12-08"]
