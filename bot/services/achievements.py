@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from bot.domain import Totals
 from bot.services.periods import DateRange, Period, period_range
@@ -28,6 +29,8 @@ RECORD_HISTORY = timedelta(days=400)
 # Wins older than this are not news any more (a group bound long after): past the longest
 # run of days off (the New Year holidays), whose wins wait for the first working day's digest.
 DIGEST_STALE_AFTER = timedelta(days=14)
+# Days missed (the bot down over midnight, a clock jump) are looked at later, this far back.
+CATCH_UP = timedelta(days=14)
 
 
 class WinKind(StrEnum):
@@ -148,11 +151,25 @@ async def claim_day(session: UnitOfWork, team: TeamInfo, day: date) -> bool:
     return bool(await session.run(_CLOSE, team_id=team.id, day=day))
 
 
-async def closed_days_since(session: UnitOfWork, since: date) -> set[tuple[int, date]]:
+async def last_closed_days(session: UnitOfWork, since: date) -> dict[int, date]:
+    """Each team's latest closed day from `since` on (teams with none since are left out)."""
     rows = await session.execute(
-        select(ClosedDay.team_id, ClosedDay.day).where(ClosedDay.day >= since)
+        select(ClosedDay.team_id, func.max(ClosedDay.day))
+        .where(ClosedDay.day >= since)
+        .group_by(ClosedDay.team_id)
     )
-    return {(team_id, day) for team_id, day in rows}
+    return {team_id: day for team_id, day in rows}
+
+
+def days_to_close(team: TeamInfo, last_closed: date | None, now: datetime) -> list[date]:
+    """The team's days over and not looked at yet, oldest first: from the day after the last
+    closed one (at most CATCH_UP back, not before the team was made) up to yesterday."""
+    zone = ZoneInfo(team.timezone)
+    today = now.astimezone(zone).date()
+    first = max(today - CATCH_UP, team.created_at.astimezone(zone).date())
+    if last_closed is not None:
+        first = max(first, last_closed + timedelta(days=1))
+    return [first + timedelta(days=n) for n in range((today - first).days)]
 
 
 async def last_messages(session: UnitOfWork, team: TeamInfo, dates: DateRange) -> dict[int, int]:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from models import Achievement, Entry, EntryKind, OutboxMessage
+from models import Achievement, ClosedDay, Entry, EntryKind, OutboxMessage
 from models.base import Clock
 from scheduler.jobs import run_reminders, run_rewards
 from tests.e2e.conftest import RunningBot
@@ -279,3 +279,41 @@ async def test_a_digest_time_in_quiet_hours_goes_out_when_they_end(
     await rewards_tick(kpi, frozen_clock, moscow(8, 23))
     await kpi.tg.expect_silence(group.chat_id)
     assert await digests(kpi) == ["digest:1:2026-12-08"]
+
+
+async def test_days_missed_by_the_scheduler_are_looked_at_in_order(
+    kpi: RunningBot, frozen_clock: Clock
+) -> None:
+    _anna, bob, _carl, group = await team_with_group(kpi, frozen_clock)
+    for day in (1, 2, 3, 4, 7):
+        frozen_clock.freeze(moscow(day, 12))
+        await bob.say("/call")
+    frozen_clock.freeze(moscow(8, 12))
+    await bob.say("/call 10")
+    await rewards_tick(kpi, frozen_clock, moscow(2, 0, 5))
+    # The scheduler missed every night from the 3rd to the 15th (down, or a clock jump):
+    # the 7th's fifth day in a row, the 8th's best day and the week of the 7th are not lost.
+    mark = kpi.tg.mark()
+    await rewards_tick(kpi, frozen_clock, moscow(15, 9, 30))
+    digest = await kpi.tg.next_in_chat(group.chat_id, mark)
+    assert text(digest) == (
+        "✨ Small wins\n🔥 Bob: 5 working days in a row on pace\n"
+        "🏆 Bob: best day yet, 10 calls\n🏆 Bob: best week yet, 11 calls\n"
+        "🏆 Team «Sales»: best week yet, 11 calls"
+    )
+    await rewards_tick(kpi, frozen_clock, moscow(15, 9, 31))
+    await kpi.tg.expect_silence(group.chat_id)
+    async with kpi.db.read() as session:
+        closed = list(await session.scalars(select(ClosedDay.day).order_by(ClosedDay.day)))
+    assert closed == [date(2026, 12, day) for day in range(1, 15)]
+
+
+async def test_a_long_outage_looks_back_two_weeks_at_most(
+    kpi: RunningBot, frozen_clock: Clock
+) -> None:
+    await team_with_group(kpi, frozen_clock)
+    await rewards_tick(kpi, frozen_clock, moscow(2, 0, 5))
+    await rewards_tick(kpi, frozen_clock, moscow(31, 0, 5))
+    async with kpi.db.read() as session:
+        closed = list(await session.scalars(select(ClosedDay.day).order_by(ClosedDay.day)))
+    assert closed == [date(2026, 12, 1)] + [date(2026, 12, day) for day in range(17, 31)]
