@@ -215,7 +215,7 @@ async def _confirm(
         await post_changed(session, team, int(data["contest_id"]), version, now)
         return _shown(query, t("contest.saved_change"))
     period = _period(data)
-    contest_id = await start_contest(session, team, user, rules, period)
+    contest_id = await start_contest(session, team, user, rules, period, now)
     if contest_id is None:
         return _shown(query, t("contest.already_running"))
     lines = [t("contest.started")]

@@ -118,6 +118,18 @@ def kickoff_messages(t: Translator, contest: ContestFacts) -> list[str]:
     return [t("contest.kickoff", rules=Safe(rules_text(t, contest)))]
 
 
+def late_kickoff_messages(t: Translator, standing: ContestStanding, public: bool) -> list[str]:
+    """The kick-off of a contest already past its middle: the rules and the standing so far."""
+    head = [
+        kickoff_messages(t, standing.contest)[0],
+        "",
+        t.plural("contest.n_days_left", standing.days_left),
+    ]
+    if not public:
+        return split_message(head)
+    return split_message([*head, "", *standing_lines(t, standing)])
+
+
 def midway_messages(t: Translator, standing: ContestStanding, public: bool) -> list[str]:
     contest = standing.contest
     head = t(

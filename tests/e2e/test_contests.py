@@ -348,3 +348,118 @@ async def test_someone_who_leaves_drops_out_and_without_a_group_the_manager_gets
     await tg.expect_silence(anna.id, 0.5)
     await tg.expect_silence(bob.id, 0.1)
     assert await contest_keys(kpi) == ["contest:1:final:manager"]
+
+
+async def start_contest(anna: FakeUser, metric: str, period: str) -> str | None:
+    await anna.say("/contest")
+    await anna.press(metric)
+    await anna.press(period)
+    await anna.press("Total")
+    await anna.press("No prize")
+    return (await anna.press("✅ Start")).plain
+
+
+async def test_a_contest_set_up_past_its_middle_kicks_off_with_the_standing_and_no_halfway(
+    kpi: RunningBot, frozen_clock: Clock
+) -> None:
+    tg = kpi.tg
+    anna = tg.user(1001, "Anna", username="anna")
+    bob = tg.user(1002, "Bob", username="bob")
+    frozen_clock.freeze(MONDAY_NOON)
+    await set_up_team(kpi, anna, bob, "Sales")
+    group = await bind_group(kpi, anna)
+    frozen_clock.freeze(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
+    await bob.say("/deal 1000")
+    # "This month" chosen on Monday the 21st: the middle (the 16th) is behind it.
+    frozen_clock.freeze(datetime(2026, 12, 21, 9, 0, tzinfo=UTC))
+    assert await start_contest(anna, "Deals", "This month") == (
+        "✅ The contest is set.\nThe group is told."
+    )
+    kickoff = await group.receive()
+    assert kickoff.plain == (
+        "🏁 The contest starts!\n"
+        "🏆 Contest: deals\n"
+        "📅 1 December – 31 December\n"
+        "📊 Ranked by the total\n"
+        "🎁 No prize: the glory\n"
+        "🤝 A tie shares the place; every first place gets the prize.\n"
+        "\n"
+        "Log as usual: every entry counts. The standing: /contest in a private chat with me.\n"
+        "\n"
+        "⏳ 11 days left.\n"
+        "\n"
+        "🥇 Bob — 1 deal"
+    )
+    frozen_clock.freeze(datetime(2026, 12, 21, 9, 1, tzinfo=UTC))
+    assert await tick(kpi) == 0  # no "Halfway" a minute after the kick-off
+    frozen_clock.freeze(datetime(2026, 12, 28, 6, 0, tzinfo=UTC))
+    assert await tick(kpi) == 0
+    await tg.expect_silence(group.chat_id, 0.5)
+    assert await contest_keys(kpi) == ["contest:1:kickoff"]
+
+
+async def test_a_group_bound_past_the_middle_gets_the_kickoff_with_the_standing(
+    kpi: RunningBot, frozen_clock: Clock
+) -> None:
+    tg = kpi.tg
+    anna = tg.user(1001, "Anna", username="anna")
+    bob = tg.user(1002, "Bob", username="bob")
+    frozen_clock.freeze(MONDAY_NOON)
+    await set_up_team(kpi, anna, bob, "Sales")
+    assert "No group is connected" in (await start_contest(anna, "Calls", "This week") or "")
+    await bob.say("/call 3")
+    frozen_clock.freeze(datetime(2026, 12, 3, 6, 0, tzinfo=UTC))
+    assert await tick(kpi) == 0  # nobody to tell: the kick-off waits for a group
+
+    frozen_clock.freeze(datetime(2026, 12, 3, 9, 0, tzinfo=UTC))
+    group = await bind_group(kpi, anna)
+    assert await tick(kpi) == 1
+    kickoff = await group.receive()
+    assert (kickoff.plain or "").startswith("🏁 The contest starts!\n🏆 Contest: calls\n")
+    assert (kickoff.plain or "").endswith("\n\n⏳ 4 days left.\n\n🥇 Bob — 3 calls")
+    assert await tick(kpi) == 0
+    frozen_clock.freeze(datetime(2026, 12, 7, 6, 0, tzinfo=UTC))
+    assert await tick(kpi) == 1
+    assert (await group.receive()).plain == (
+        "🏆 The contest is over: calls, 30 November – 6 December\n"
+        "🥇 The winner: Bob!\n"
+        "\n"
+        "🥇 Bob — 3 calls"
+    )
+    assert await contest_keys(kpi) == ["contest:1:final", "contest:1:kickoff"]
+
+
+async def test_after_downtime_an_every_week_contest_goes_on_with_the_current_week(
+    kpi: RunningBot, frozen_clock: Clock
+) -> None:
+    tg = kpi.tg
+    anna = tg.user(1001, "Anna", username="anna")
+    bob = tg.user(1002, "Bob", username="bob")
+    frozen_clock.freeze(MONDAY_NOON)
+    await set_up_team(kpi, anna, bob, "Sales")
+    group = await bind_group(kpi, anna)
+    await start_contest(anna, "Calls", "🔁 Every week")
+    assert "🔁 Every week" in ((await group.receive()).plain or "")
+    await bob.say("/call 2")
+
+    # Down from Monday to Thursday 24 December, 09:00: the result of the week that ended, then
+    # this week's round (from Monday the 21st, past its middle), not the weeks missed.
+    frozen_clock.freeze(datetime(2026, 12, 21, 9, 0, tzinfo=UTC))
+    await bob.say("/call 5")
+    frozen_clock.freeze(datetime(2026, 12, 24, 6, 0, tzinfo=UTC))
+    assert await tick(kpi) == 1
+    assert (await group.receive()).plain == (
+        "🏆 The contest is over: calls, 30 November – 6 December\n🥇 The winner: Bob!"
+        "\n\n🥇 Bob — 2 calls"
+    )
+    assert await tick(kpi) == 1
+    kickoff = (await group.receive()).plain or ""
+    assert "📅 21 December – 27 December" in kickoff
+    assert kickoff.endswith("\n\n⏳ 4 days left.\n\n🥇 Bob — 5 calls")
+    assert await tick(kpi) == 0
+    await tg.expect_silence(group.chat_id, 0.5)
+    assert await contest_keys(kpi) == [
+        "contest:1:final",
+        "contest:1:kickoff",
+        "contest:2:kickoff",
+    ]

@@ -1,6 +1,7 @@
 """Contest rules as pure functions: places with ties, when each post is due, typed dates, and
 every message within Telegram's limit for a team of any size."""
 
+import dataclasses
 from datetime import UTC, date, datetime, time
 from fractions import Fraction
 
@@ -14,6 +15,7 @@ from bot.services.contests import (
     Stage,
     due_stages,
     midway_day,
+    midway_passed,
     parse_contest_dates,
     ranked,
 )
@@ -70,6 +72,17 @@ def test_posts_are_due_at_the_report_time_and_a_late_bot_skips_to_the_latest() -
     assert due_stages(week, TEAM, late) == [Stage.KICKOFF, Stage.MIDWAY, Stage.FINAL]
     done = contest(week.start, week.end, kickoff_posted=True, midway_posted=True)
     assert due_stages(done, TEAM, late) == [Stage.FINAL]
+
+
+def test_without_a_group_only_the_result_is_due() -> None:
+    week = contest(date(2026, 11, 30), date(2026, 12, 6))
+    alone = dataclasses.replace(TEAM, chat_id=None)
+    assert due_stages(week, alone, datetime(2026, 12, 3, 6, 0, tzinfo=UTC)) == []
+    late = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)
+    assert due_stages(week, alone, late) == [Stage.KICKOFF, Stage.MIDWAY, Stage.FINAL]
+    assert not midway_passed(week, TEAM, datetime(2026, 12, 3, 5, 59, tzinfo=UTC))
+    assert midway_passed(week, TEAM, datetime(2026, 12, 3, 6, 0, tzinfo=UTC))
+    assert not midway_passed(contest(week.start, week.start), TEAM, late)
 
 
 @pytest.mark.parametrize(
