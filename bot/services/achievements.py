@@ -187,6 +187,27 @@ async def last_messages(session: UnitOfWork, team: TeamInfo, dates: DateRange) -
     return {user_id: message_id for user_id, message_id in rows}
 
 
+async def first_deal_messages(
+    session: UnitOfWork, team: TeamInfo, dates: DateRange
+) -> dict[int, int | None]:
+    """Each person's first deal over `dates`: its own log message, or None for one with no
+    message behind it (from a CRM: its win goes to the digest only)."""
+    rows = await session.execute(
+        select(Entry.user_id, Entry.message_id, Entry.source)
+        .where(
+            Entry.team_id == team.id,
+            Entry.kind == EntryKind.DEAL,
+            Entry.business_date.between(dates.start, dates.end),
+            Entry.deleted_at.is_(None),
+        )
+        .order_by(Entry.business_date, Entry.id)
+    )
+    first: dict[int, int | None] = {}
+    for user_id, message_id, source in rows:
+        first.setdefault(user_id, message_id if source is None else None)
+    return first
+
+
 def _sums(days: dict[date, Totals], period: Period) -> dict[date, Totals]:
     """Daily totals summed per period (keyed by the period's first day)."""
     sums: dict[date, Totals] = {}
@@ -216,9 +237,14 @@ def _ends(period: Period, day: date) -> bool:
 
 
 def records(
-    data: StreakData, person: Person, day: date, messages: dict[Period, dict[int, int]]
+    data: StreakData,
+    person: Person,
+    day: date,
+    messages: dict[Period, dict[int, int]],
+    first_deals: dict[int, int | None],
 ) -> list[Win]:
-    """The person's records over periods ending on `day`, and the month's firsts."""
+    """The person's records over periods ending on `day`, and the month's firsts (the first
+    deal marked on its own message, `first_deals`)."""
     days = data.daily.get(person.id, {})
     wins = []
     for period, kind in RECORD_PERIODS:
@@ -238,7 +264,7 @@ def records(
     month_to_date = data.month_to_date(person.id, day)
     if month_to_date.deals:
         first = min(d for d, t in days.items() if month.start <= d <= day and t.deals)
-        wins.append(_first_deal(person, month.start, first, messages[Period.MONTH].get(person.id)))
+        wins.append(_first_deal(person, month.start, first, first_deals.get(person.id)))
     standing = data.month(day)
     for metric in standing.metrics_with_targets(person):
         target = standing.target(person, metric)
@@ -288,6 +314,8 @@ async def close_day(session: UnitOfWork, team: TeamInfo, rewards: Rewards, day: 
     messages = {
         period: await last_messages(session, team, period_range(period, day)) for period in Period
     }
+    month = DateRange(period_range(Period.MONTH, day).start, day)
+    first_deals = await first_deal_messages(session, team, month) if rewards.records_on else {}
     wins: list[Win] = []
     for person in members:
         if rewards.streaks_on and data.person_days(person).counts(day):
@@ -308,7 +336,7 @@ async def close_day(session: UnitOfWork, team: TeamInfo, rewards: Rewards, day: 
                     )
                 )
         if rewards.records_on:
-            wins += records(data, person, day, messages)
+            wins += records(data, person, day, messages, first_deals)
     if rewards.records_on:
         wins += team_week(data, team, day)
     return await record_wins(session, team, rewards, wins)

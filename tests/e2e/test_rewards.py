@@ -58,7 +58,7 @@ async def crm_deal(kpi: RunningBot, user_id: int, day: date) -> None:
         session.add(
             Entry(
                 team_id=1, user_id=user_id, kind=EntryKind.DEAL, count=1,
-                amount_kopecks=50_000_00, business_date=day,
+                amount_kopecks=50_000_00, business_date=day, source="amocrm",
                 created_at=datetime.combine(day, time(12), ZoneInfo("Europe/Moscow")),
             )
         )  # fmt: skip
@@ -317,3 +317,20 @@ async def test_a_long_outage_looks_back_two_weeks_at_most(
     async with kpi.db.read() as session:
         closed = list(await session.scalars(select(ClosedDay.day).order_by(ClosedDay.day)))
     assert closed == [date(2026, 12, 1)] + [date(2026, 12, day) for day in range(17, 31)]
+
+
+async def test_a_first_deal_from_the_crm_marks_none_of_the_persons_messages(
+    kpi: RunningBot, frozen_clock: Clock
+) -> None:
+    tg = kpi.tg
+    _anna, _bob, carl, group = await team_with_group(kpi, frozen_clock)
+    frozen_clock.freeze(moscow(7, 12))
+    await carl.say("/call")
+    await crm_deal(kpi, carl.id, date(2026, 12, 7))
+    await rewards_tick(kpi, frozen_clock, moscow(8, 0, 5))
+    mark = tg.mark()
+    await rewards_tick(kpi, frozen_clock, moscow(8, 9, 30))
+    digest = await tg.next_in_chat(group.chat_id, mark)
+    assert text(digest) == "✨ Small wins\n🎉 Carl: first deal of December 2026"
+    await tg.expect_silence(carl.id, 0.5)
+    assert tg.reactions == {}
