@@ -463,3 +463,35 @@ async def test_after_downtime_an_every_week_contest_goes_on_with_the_current_wee
         "contest:1:kickoff",
         "contest:2:kickoff",
     ]
+
+
+async def test_with_private_stats_an_employee_sees_only_their_own_place(
+    kpi: RunningBot, frozen_clock: Clock
+) -> None:
+    tg = kpi.tg
+    anna = tg.user(1001, "Anna", username="anna")
+    bob = tg.user(1002, "Bob", username="bob")
+    carol = tg.user(1003, "Carol", username="carol")
+    frozen_clock.freeze(MONDAY_NOON)
+    token = await set_up_team(kpi, anna, bob, "Sales")
+    await join_team(kpi, carol, token, anna)
+    await anna.say("/settings public off")
+    await start_contest(anna, "Calls", "This week")
+    await bob.say("/call 7")
+    await carol.say("/call 3")
+
+    own = (await bob.say("/contest")).plain or ""
+    assert own.startswith("🏆 Contest: calls\n📅 30 November – 6 December\n")
+    assert own.endswith(
+        "⏳ 7 days left.\n\n🔒 The team's figures are private; yours:\n🥇 Bob — 7 calls"
+    )
+    assert "Carol" not in own
+    assert ((await carol.say("/contest")).plain or "").endswith("yours:\n🥈 Carol — 3 calls")
+    # The manager sees everyone, as on /leaderboard; with the stats public again, so does Bob.
+    assert ((await anna.say("/contest")).plain or "").endswith(
+        "\n\n🥇 Bob — 7 calls\n🥈 Carol — 3 calls"
+    )
+    await anna.say("/settings public on")
+    assert ((await bob.say("/contest")).plain or "").endswith(
+        "\n\n🥇 Bob — 7 calls\n🥈 Carol — 3 calls"
+    )

@@ -127,6 +127,10 @@ def test_every_message_fits_for_a_team_of_any_size(language: str) -> None:
         *views.final_messages(t, standing, public=True),
         *views.final_messages(t, standing, public=False),
         *views.kickoff_messages(t, week),
+        *views.late_kickoff_messages(t, standing, public=True),
+        *views.late_kickoff_messages(t, standing, public=False),
+        *views.own_standing_messages(t, standing, contenders[-1].person),
+        *views.own_standing_messages(t, standing, unranked[0]),
         views.changed_message(t, week),
         views.cancelled_message(t, week),
     ]
@@ -154,3 +158,18 @@ def test_the_russian_result_names_the_winners_with_their_share_of_target() -> No
         "🥇 Ольга L. — 100% (3 сделки из 3)\n"
         "🥈 Иван L. — 50% (2 сделки из 4)"
     ]
+
+
+def test_someone_unranked_is_told_so_in_the_private_view() -> None:
+    t = Translator("en")
+    week = contest(date(2026, 11, 30), date(2026, 12, 6))
+    olga, ivan = person(1, "Olga"), person(2, "Ivan")
+    standing = ContestStanding(
+        week, date(2026, 12, 2), ranked([(olga, 3, Fraction(3), Fraction(1))]), [ivan]
+    )
+    [text] = views.own_standing_messages(t, standing, ivan)
+    assert text.endswith(
+        "⏳ 5 days left.\n\n🔒 The team's figures are private; yours:\n"
+        "You have no place in it (no target for it, or nothing logged yet)."
+    )
+    assert "Olga" not in text
