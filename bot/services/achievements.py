@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 
 from bot.domain import Totals
 from bot.services.periods import DateRange, Period, period_range
@@ -149,6 +149,21 @@ _CLOSE = Prepared(_close)
 async def claim_day(session: UnitOfWork, team: TeamInfo, day: date) -> bool:
     """True for exactly one unit of work per team and day (the others find the row)."""
     return bool(await session.run(_CLOSE, team_id=team.id, day=day))
+
+
+_REOPEN = Prepared(
+    delete(ClosedDay).where(
+        ClosedDay.team_id == bindparam("team_id"), ClosedDay.day >= bindparam("since")
+    )
+)
+
+
+async def reopen_days(session: UnitOfWork, team_id: int, day: date, today: date) -> None:
+    """An entry dated `day`, logged after that day was over ("/call yesterday" after midnight):
+    the days from it on are looked at again by the scheduler's next run (as far back as it
+    catches up), so the streak step it completes is not lost; wins found before stay once."""
+    if day < today:
+        await session.changed(_REOPEN, team_id=team_id, since=max(day, today - CATCH_UP))
 
 
 async def last_closed_days(session: UnitOfWork, since: date) -> dict[int, date]:

@@ -334,3 +334,29 @@ async def test_a_first_deal_from_the_crm_marks_none_of_the_persons_messages(
     assert text(digest) == "✨ Small wins\n🎉 Carl: first deal of December 2026"
     await tg.expect_silence(carl.id, 0.5)
     assert tg.reactions == {}
+
+
+async def test_a_day_logged_late_still_earns_its_streak_step(
+    kpi: RunningBot, frozen_clock: Clock
+) -> None:
+    tg = kpi.tg
+    _anna, bob, _carl, group = await team_with_group(kpi, frozen_clock)
+    for day in WORKING_DAYS[:4]:
+        frozen_clock.freeze(moscow(day, 12))
+        await bob.say("/call")
+        await rewards_tick(kpi, frozen_clock, moscow(day + 1, 0, 5))
+    await rewards_tick(kpi, frozen_clock, moscow(8, 0, 5))  # the 7th closed with nothing
+    # Bob logs Monday's call on Tuesday morning: Monday is his fifth working day in a row.
+    frozen_clock.freeze(moscow(8, 9))
+    late = await bob.say("/call yesterday")
+    mark = tg.mark()
+    await rewards_tick(kpi, frozen_clock, moscow(8, 9, 30))
+    digest = await tg.next_in_chat(group.chat_id, mark)
+    assert text(digest) == "✨ Small wins\n🔥 Bob: 5 working days in a row on pace"
+    await tg.wait_for_request("setMessageReaction")
+    assert tg.reactions == {(bob.id, late.message_id - 1): "🔥"}
+    await rewards_tick(kpi, frozen_clock, moscow(8, 9, 31))
+    await tg.expect_silence(group.chat_id)
+    async with kpi.db.read() as session:
+        closed = list(await session.scalars(select(ClosedDay.day).order_by(ClosedDay.day)))
+    assert closed == [date(2026, 12, day) for day in range(1, 8)]
