@@ -495,3 +495,55 @@ async def test_with_private_stats_an_employee_sees_only_their_own_place(
     assert ((await bob.say("/contest")).plain or "").endswith(
         "\n\n🥇 Bob — 7 calls\n🥈 Carol — 3 calls"
     )
+
+
+async def test_every_month_posts_each_round_once_and_goes_on_with_the_next_month(
+    kpi: RunningBot, frozen_clock: Clock
+) -> None:
+    tg = kpi.tg
+    anna = tg.user(1001, "Anna", username="anna")
+    bob = tg.user(1002, "Bob", username="bob")
+    frozen_clock.freeze(MONDAY_NOON)
+    await set_up_team(kpi, anna, bob, "Sales")
+    group = await bind_group(kpi, anna)
+    await bob.say("/deal 1000")
+    # Set up on 30 November: November's round, past its middle, kicks off with the standing.
+    await start_contest(anna, "Deals", "🔁 Every month")
+    november = (await group.receive()).plain or ""
+    assert "📅 1 November – 30 November" in november and "🔁 Every month" in november
+    assert november.endswith("\n\n⏳ 1 day left.\n\n🥇 Bob — 1 deal")
+
+    frozen_clock.freeze(datetime(2026, 12, 1, 6, 0, tzinfo=UTC))
+    assert await tick(kpi) == 1
+    assert (await group.receive()).plain == (
+        "🏆 The contest is over: deals, 1 November – 30 November\n🥇 The winner: Bob!"
+        "\n\n🥇 Bob — 1 deal"
+    )
+    assert await tick(kpi) == 1
+    december = (await group.receive()).plain or ""
+    assert (
+        december.startswith("🏁 The contest starts!") and "📅 1 December – 31 December" in december
+    )
+    assert await tick(kpi) == 0
+    frozen_clock.freeze(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
+    await bob.say("/deal 2000")
+    await bob.say("/deal 3000")
+    frozen_clock.freeze(datetime(2026, 12, 16, 6, 0, tzinfo=UTC))
+    assert await tick(kpi) == 1
+    assert (await group.receive()).plain == (
+        "⏱ Halfway through the contest: deals. ⏳ 16 days left.\n\n🥇 Bob — 2 deals"
+    )
+    assert await tick(kpi) == 0
+    frozen_clock.freeze(datetime(2027, 1, 1, 6, 0, tzinfo=UTC))
+    assert await tick(kpi) == 1
+    assert "deals, 1 December – 31 December" in ((await group.receive()).plain or "")
+    assert await tick(kpi) == 1
+    assert "📅 1 January – 31 January" in ((await group.receive()).plain or "")
+    assert await contest_keys(kpi) == [
+        "contest:1:final",
+        "contest:1:kickoff",
+        "contest:2:final",
+        "contest:2:kickoff",
+        "contest:2:midway",
+        "contest:3:kickoff",
+    ]

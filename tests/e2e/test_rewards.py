@@ -360,3 +360,36 @@ async def test_a_day_logged_late_still_earns_its_streak_step(
     async with kpi.db.read() as session:
         closed = list(await session.scalars(select(ClosedDay.day).order_by(ClosedDay.day)))
     assert closed == [date(2026, 12, day) for day in range(1, 8)]
+
+
+async def test_a_best_month_is_found_when_the_month_is_over(
+    kpi: RunningBot, frozen_clock: Clock
+) -> None:
+    _anna, bob, _carl, _group = await team_with_group(kpi, frozen_clock)
+    november = date(2026, 11, 20)
+    async with kpi.db.write() as session:  # from before the bot (imported)
+        session.add(
+            Entry(
+                team_id=1, user_id=bob.id, kind=EntryKind.CALL, count=4, business_date=november,
+                created_at=datetime.combine(november, time(12), ZoneInfo("Europe/Moscow")),
+            )
+        )  # fmt: skip
+    frozen_clock.freeze(moscow(1, 12))
+    await bob.say("/call 3")
+    frozen_clock.freeze(moscow(21, 12))
+    await bob.say("/call 2")
+    await rewards_tick(kpi, frozen_clock, moscow(30, 0, 5))
+
+    async def months() -> list[tuple[str, int, date]]:
+        async with kpi.db.read() as session:
+            wins = await session.scalars(
+                select(Achievement).where(Achievement.kind == "best_month")
+            )
+            return [(w.name, w.value, w.day) for w in wins]
+
+    assert await months() == []  # December is not over yet
+    await rewards_tick(kpi, frozen_clock, moscow(31, 23, 59))
+    assert await months() == []
+    frozen_clock.freeze(datetime(2027, 1, 1, 0, 5, tzinfo=ZoneInfo("Europe/Moscow")))
+    await run_rewards(kpi.db, "test", LEASE, kpi.outbox.wake)
+    assert await months() == [("Bob", 5, date(2026, 12, 1))]
