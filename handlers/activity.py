@@ -17,7 +17,7 @@ from bot.filters import Command, PlainText
 from bot.middlewares import WRITES
 from bot.outgoing.celebrations import celebrate_crossings
 from bot.outgoing.rewards import note_logged_wins
-from bot.services.achievements import logged_wins
+from bot.services.achievements import logged_wins, reopen_days
 from bot.services.entries import RECENT_TAG_BUTTONS, recent_tags, record_entry, undo_last_entry
 from bot.services.parsing import ParsedEntry, parse_entry
 from bot.services.periods import local_date
@@ -57,6 +57,7 @@ async def _record(
     today = local_date(now, team.timezone)
     result = await record_entry(session, user.id, team.id, kind, parsed, message.message_id)
     await celebrate_crossings(session, team, user, today)
+    await reopen_days(session, team.id, parsed.business_date, today)
     if kind is EntryKind.DEAL:  # the only entry that wins something the moment it is logged
         rewards = await team_rewards(session, team.id)
         wins = logged_wins(rewards, user, result.entry)

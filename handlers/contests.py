@@ -132,7 +132,10 @@ async def show_contest(
         return message.answer(text, reply_markup=markup)
     today = local_date(utcnow(), team.timezone)
     standing = await contest_standing(session, team, contest, today)
-    texts = views.standing_messages(t, standing)
+    if user.is_manager or team.public_stats:
+        texts = views.standing_messages(t, standing)
+    else:  # as on the dashboard: with the team's stats not public, one's own numbers only
+        texts = views.own_standing_messages(t, standing, user)
     replies = [message.answer(text) for text in texts[:-1]]
     markup = views.manage_buttons(t, lambda step, _: _press(step, str(contest.id)))
     replies.append(message.answer(texts[-1], reply_markup=markup if user.is_manager else None))
@@ -215,7 +218,7 @@ async def _confirm(
         await post_changed(session, team, int(data["contest_id"]), version, now)
         return _shown(query, t("contest.saved_change"))
     period = _period(data)
-    contest_id = await start_contest(session, team, user, rules, period)
+    contest_id = await start_contest(session, team, user, rules, period, now)
     if contest_id is None:
         return _shown(query, t("contest.already_running"))
     lines = [t("contest.started")]

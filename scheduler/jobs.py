@@ -14,7 +14,7 @@ from bot.outgoing.contests import post_stage
 from bot.outgoing.reminders import queue_reminders
 from bot.outgoing.rewards import DigestTaken, close_team_day, digest_due, post_digest
 from bot.outgoing.weekly import render_weekly_reports, store_weekly_reports
-from bot.services.achievements import closed_days_since
+from bot.services.achievements import CATCH_UP, days_to_close, last_closed_days
 from bot.services.celebrations import quiet_now
 from bot.services.contests import due_stages
 from bot.services.periods import DateRange, Period, period_range
@@ -135,22 +135,23 @@ async def run_rewards(
     lease_ttl: timedelta,
     on_queued: Callable[[], None] | None = None,
 ) -> int:
-    """Small wins: each team's yesterday looked at once it is over, then the digests due."""
+    """Small wins: each team's days looked at once they are over (those missed while the bot
+    was down too, oldest first), then the digests due."""
     teams = await teams_if_leader(db, holder, lease_ttl)
     if teams is None:
         return 0
     now = utcnow()
     async with db.read() as session:
         rewards = await all_team_rewards(session)
-        closed = await closed_days_since(session, (now - timedelta(days=3)).date())
+        # A day more than CATCH_UP: time zones are a day apart at most.
+        closed = await last_closed_days(session, (now - CATCH_UP - timedelta(days=1)).date())
     queued = 0
     for team in teams:
         chosen = rewards.get(team.id, Rewards())
-        yesterday = now.astimezone(ZoneInfo(team.timezone)).date() - timedelta(days=1)
         try:
-            if (team.id, yesterday) not in closed:
+            for closing in days_to_close(team, closed.get(team.id), now):
                 async with db.write() as session:
-                    queued += await close_team_day(session, team, chosen, yesterday, now)
+                    queued += await close_team_day(session, team, chosen, closing, now)
             day = digest_due(team, chosen, now)
             if day is not None:
                 async with db.write() as session:

@@ -9,6 +9,7 @@ from bot.services.contests import (
     Stage,
     contest_key,
     contest_standing,
+    midway_passed,
     next_round,
 )
 from bot.services.outbox import enqueue
@@ -34,23 +35,33 @@ async def _queue(
 async def post_stage(
     session: UnitOfWork, team: TeamInfo, contest_id: int, stages: list[Stage], now: datetime
 ) -> int:
-    """Post the last of `stages` (the earlier ones are skipped as old news); messages queued."""
-    stage = stages[-1]
+    """One post for the `stages` due: the result if it is among them (the rest is old news),
+    else the kick-off if the group has not had it (with the standing, once past mid-way), else
+    the mid-way standing; messages queued."""
+    if Stage.FINAL in stages:
+        stage = Stage.FINAL
+    elif Stage.KICKOFF in stages:
+        stage = Stage.KICKOFF
+    else:
+        stage = Stage.MIDWAY
     if not await mark_posted(session, contest_id, *(s.value for s in stages)):
         return 0  # posted already, or cancelled meanwhile
     contest = await contest_by_id(session, contest_id)
     assert contest is not None
     if stage is Stage.FINAL:
-        await next_round(session, contest)
+        await next_round(session, team, contest, now)
     if team.chat_id is None:
         return await _final_to_manager(session, team, contest, stage, now)
     t = await group_translator(session, team)
-    if stage is Stage.KICKOFF:
+    if stage is Stage.KICKOFF and not midway_passed(contest, team, now):
         texts = views.kickoff_messages(t, contest)
     else:
         standing = await contest_standing(session, team, contest, local_date(now, team.timezone))
-        show = views.midway_messages if stage is Stage.MIDWAY else views.final_messages
-        texts = show(t, standing, team.public_stats)
+        if stage is Stage.KICKOFF:
+            texts = views.late_kickoff_messages(t, standing, team.public_stats)
+        else:
+            show = views.midway_messages if stage is Stage.MIDWAY else views.final_messages
+            texts = show(t, standing, team.public_stats)
     return await _queue(session, contest.id, stage.value, team.chat_id, texts, now)
 
 

@@ -10,6 +10,7 @@ from bot.services.achievements import Win, close_day, record_wins, take_for_dige
 from bot.services.celebrations import quiet_now
 from bot.services.outbox import enqueue
 from bot.services.reminders import local_fire_time
+from bot.services.reward_settings import digest_send_time
 from bot.services.standing import team_calendar
 from bot.services.team_settings import quiet_hours_on
 from bot.views.rewards import digest, reaction
@@ -71,11 +72,13 @@ async def close_team_day(
 
 def digest_due(team: TeamInfo, rewards: Rewards, now: datetime) -> date | None:
     """The local day whose digest may go now: a working day of the team (a weekend's wins
-    wait for Monday's), from the digest time on, outside quiet hours."""
+    wait for Monday's), from the digest time on (the end of quiet hours if it falls inside
+    them), outside quiet hours."""
     if not rewards.digest_on:
         return None
     now_local = now.astimezone(ZoneInfo(team.timezone))
-    if now_local < local_fire_time(now_local, rewards.digest_time) or quiet_now(team, now):
+    send_at = local_fire_time(now_local, digest_send_time(team, rewards))
+    if now_local < send_at or quiet_now(team, now):
         return None
     if not team_calendar(team).is_working_day(now_local.date()):
         return None

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 
 from bot.domain import Totals
 from bot.services.periods import DateRange, Period, period_range
@@ -28,6 +29,8 @@ RECORD_HISTORY = timedelta(days=400)
 # Wins older than this are not news any more (a group bound long after): past the longest
 # run of days off (the New Year holidays), whose wins wait for the first working day's digest.
 DIGEST_STALE_AFTER = timedelta(days=14)
+# Days missed (the bot down over midnight, a clock jump) are looked at later, this far back.
+CATCH_UP = timedelta(days=14)
 
 
 class WinKind(StrEnum):
@@ -148,11 +151,40 @@ async def claim_day(session: UnitOfWork, team: TeamInfo, day: date) -> bool:
     return bool(await session.run(_CLOSE, team_id=team.id, day=day))
 
 
-async def closed_days_since(session: UnitOfWork, since: date) -> set[tuple[int, date]]:
-    rows = await session.execute(
-        select(ClosedDay.team_id, ClosedDay.day).where(ClosedDay.day >= since)
+_REOPEN = Prepared(
+    delete(ClosedDay).where(
+        ClosedDay.team_id == bindparam("team_id"), ClosedDay.day >= bindparam("since")
     )
-    return {(team_id, day) for team_id, day in rows}
+)
+
+
+async def reopen_days(session: UnitOfWork, team_id: int, day: date, today: date) -> None:
+    """An entry dated `day`, logged after that day was over ("/call yesterday" after midnight):
+    the days from it on are looked at again by the scheduler's next run (as far back as it
+    catches up), so the streak step it completes is not lost; wins found before stay once."""
+    if day < today:
+        await session.changed(_REOPEN, team_id=team_id, since=max(day, today - CATCH_UP))
+
+
+async def last_closed_days(session: UnitOfWork, since: date) -> dict[int, date]:
+    """Each team's latest closed day from `since` on (teams with none since are left out)."""
+    rows = await session.execute(
+        select(ClosedDay.team_id, func.max(ClosedDay.day))
+        .where(ClosedDay.day >= since)
+        .group_by(ClosedDay.team_id)
+    )
+    return {team_id: day for team_id, day in rows}
+
+
+def days_to_close(team: TeamInfo, last_closed: date | None, now: datetime) -> list[date]:
+    """The team's days over and not looked at yet, oldest first: from the day after the last
+    closed one (at most CATCH_UP back, not before the team was made) up to yesterday."""
+    zone = ZoneInfo(team.timezone)
+    today = now.astimezone(zone).date()
+    first = max(today - CATCH_UP, team.created_at.astimezone(zone).date())
+    if last_closed is not None:
+        first = max(first, last_closed + timedelta(days=1))
+    return [first + timedelta(days=n) for n in range((today - first).days)]
 
 
 async def last_messages(session: UnitOfWork, team: TeamInfo, dates: DateRange) -> dict[int, int]:
@@ -168,6 +200,27 @@ async def last_messages(session: UnitOfWork, team: TeamInfo, dates: DateRange) -
         .order_by(Entry.id)
     )
     return {user_id: message_id for user_id, message_id in rows}
+
+
+async def first_deal_messages(
+    session: UnitOfWork, team: TeamInfo, dates: DateRange
+) -> dict[int, int | None]:
+    """Each person's first deal over `dates`: its own log message, or None for one with no
+    message behind it (from a CRM: its win goes to the digest only)."""
+    rows = await session.execute(
+        select(Entry.user_id, Entry.message_id, Entry.source)
+        .where(
+            Entry.team_id == team.id,
+            Entry.kind == EntryKind.DEAL,
+            Entry.business_date.between(dates.start, dates.end),
+            Entry.deleted_at.is_(None),
+        )
+        .order_by(Entry.business_date, Entry.id)
+    )
+    first: dict[int, int | None] = {}
+    for user_id, message_id, source in rows:
+        first.setdefault(user_id, message_id if source is None else None)
+    return first
 
 
 def _sums(days: dict[date, Totals], period: Period) -> dict[date, Totals]:
@@ -199,9 +252,14 @@ def _ends(period: Period, day: date) -> bool:
 
 
 def records(
-    data: StreakData, person: Person, day: date, messages: dict[Period, dict[int, int]]
+    data: StreakData,
+    person: Person,
+    day: date,
+    messages: dict[Period, dict[int, int]],
+    first_deals: dict[int, int | None],
 ) -> list[Win]:
-    """The person's records over periods ending on `day`, and the month's firsts."""
+    """The person's records over periods ending on `day`, and the month's firsts (the first
+    deal marked on its own message, `first_deals`)."""
     days = data.daily.get(person.id, {})
     wins = []
     for period, kind in RECORD_PERIODS:
@@ -221,7 +279,7 @@ def records(
     month_to_date = data.month_to_date(person.id, day)
     if month_to_date.deals:
         first = min(d for d, t in days.items() if month.start <= d <= day and t.deals)
-        wins.append(_first_deal(person, month.start, first, messages[Period.MONTH].get(person.id)))
+        wins.append(_first_deal(person, month.start, first, first_deals.get(person.id)))
     standing = data.month(day)
     for metric in standing.metrics_with_targets(person):
         target = standing.target(person, metric)
@@ -271,6 +329,8 @@ async def close_day(session: UnitOfWork, team: TeamInfo, rewards: Rewards, day: 
     messages = {
         period: await last_messages(session, team, period_range(period, day)) for period in Period
     }
+    month = DateRange(period_range(Period.MONTH, day).start, day)
+    first_deals = await first_deal_messages(session, team, month) if rewards.records_on else {}
     wins: list[Win] = []
     for person in members:
         if rewards.streaks_on and data.person_days(person).counts(day):
@@ -291,7 +351,7 @@ async def close_day(session: UnitOfWork, team: TeamInfo, rewards: Rewards, day: 
                     )
                 )
         if rewards.records_on:
-            wins += records(data, person, day, messages)
+            wins += records(data, person, day, messages, first_deals)
     if rewards.records_on:
         wins += team_week(data, team, day)
     return await record_wins(session, team, rewards, wins)

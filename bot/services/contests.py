@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from fractions import Fraction
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 
 from bot.domain import ParseError, Totals
 from bot.services.parsing import parse_calendar_date
-from bot.services.periods import DateRange, Period, period_range
+from bot.services.periods import DateRange, Period, local_date, period_range
 from bot.services.standing import standing_of, standing_queries
 from models import Metric, Person, Role, TeamInfo, UnitOfWork
 from models.base import utcnow
@@ -123,13 +123,23 @@ def parse_contest_dates(text: str | None, today: date) -> ContestPeriod:
 # --- when the posts are due -----------------------------------------------------------------
 
 
-def midway_day(contest: ContestFacts) -> date | None:
+class Dated(Protocol):
+    """A contest, or the dates of one not stored yet."""
+
+    @property
+    def start(self) -> date: ...
+
+    @property
+    def end(self) -> date: ...
+
+
+def midway_day(contest: Dated) -> date | None:
     """The day the mid-way standing goes out; None for a contest too short to have one."""
     days = (contest.end - contest.start).days + 1
     return contest.start + timedelta(days=days // 2) if days >= 3 else None
 
 
-def stage_moments(contest: ContestFacts, team: TeamInfo) -> dict[Stage, datetime]:
+def stage_moments(contest: Dated, team: TeamInfo) -> dict[Stage, datetime]:
     """When each post is due: its day at the team's report time (/settings); the result the
     day after the last day."""
     zone = ZoneInfo(team.timezone)
@@ -144,17 +154,28 @@ def stage_moments(contest: ContestFacts, team: TeamInfo) -> dict[Stage, datetime
     return moments
 
 
+def midway_passed(contest: Dated, team: TeamInfo, now: datetime) -> bool:
+    """Whether the mid-way moment is due already: a contest set up (or a round begun) that
+    late needs no mid-way post, its kick-off carries the standing."""
+    moment = stage_moments(contest, team).get(Stage.MIDWAY)
+    return moment is not None and now >= moment
+
+
 def posted(contest: ContestFacts, stage: Stage) -> bool:
     return bool(getattr(contest, f"{stage.value}_posted"))
 
 
 def due_stages(contest: ContestFacts, team: TeamInfo, now: datetime) -> list[Stage]:
-    """The posts due and not yet made, in order. Only the last is posted: a bot that was down
-    past a later post skips the earlier ones (the final result makes the mid-way news old)."""
+    """The posts due and not yet made, in order; one post goes out for them all (see
+    post_stage). Without a group only the result is due (it goes to the manager): the kick-off
+    waits for a group bound later."""
     moments = stage_moments(contest, team)
-    return [
+    due = [
         stage for stage, moment in moments.items() if now >= moment and not posted(contest, stage)
     ]
+    if team.chat_id is None and Stage.FINAL not in due:
+        return []
+    return due
 
 
 # --- the standing ---------------------------------------------------------------------------
@@ -257,6 +278,7 @@ def _insert_contest(insert: Any) -> Any:
                 "repeat",
                 "prize",
                 "created_by_id",
+                "midway_posted",
             )
         )
         .on_conflict_do_nothing(index_elements=["running_team"])
@@ -273,6 +295,7 @@ async def start_contest(
     manager: Person,
     rules: ContestRules,
     period: ContestPeriod,
+    now: datetime,
 ) -> int | None:
     """The new contest's id; None when the team already has one that is not over."""
     rows = await session.run(
@@ -287,15 +310,21 @@ async def start_contest(
         repeat=period.repeat,
         prize=rules.prize,
         created_by_id=manager.id,
+        midway_posted=midway_passed(period, team, now),
     )
     return int(rows[0][0]) if rows else None
 
 
-async def next_round(session: UnitOfWork, contest: ContestFacts) -> int | None:
-    """A recurring contest's next week or month, same rules (after its final post)."""
+async def next_round(
+    session: UnitOfWork, team: TeamInfo, contest: ContestFacts, now: datetime
+) -> int | None:
+    """A recurring contest's next week or month, same rules (after its final post). After
+    downtime it is the current week or month: the rounds missed are not replayed."""
     if contest.repeat is None:
         return None
-    start = contest.end + timedelta(days=1)
+    current = period_range(contest.repeat, local_date(now, team.timezone)).start
+    start = max(contest.end + timedelta(days=1), current)
+    dates = ContestPeriod(start, period_range(contest.repeat, start).end, contest.repeat)
     rows = await session.run(
         _INSERT_CONTEST,
         team_id=contest.team_id,
@@ -303,11 +332,12 @@ async def next_round(session: UnitOfWork, contest: ContestFacts) -> int | None:
         metric=contest.metric,
         tag=contest.tag,
         by_target=contest.by_target,
-        start=start,
-        end=period_range(contest.repeat, start).end,
+        start=dates.start,
+        end=dates.end,
         repeat=contest.repeat,
         prize=contest.prize,
         created_by_id=contest.created_by_id,
+        midway_posted=midway_passed(dates, team, now),
     )
     return int(rows[0][0]) if rows else None
 

@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from sqlalchemy import and_, bindparam, insert, select, update
 
+from bot.services.achievements import reopen_days
 from bot.services.crm_payloads import IncomingEvent, State
 from bot.services.periods import local_date
 from models import (
@@ -312,6 +313,8 @@ async def _log(
     amount_kopecks: int | None,
     day: date,
 ) -> int:
+    # A call at 23:59 reported after midnight: its day is looked at again for small wins.
+    await reopen_days(session, event.team_id, day, local_date(utcnow(), event.timezone))
     return await session.inserted(
         _ADD_ENTRY,
         team_id=event.team_id,

@@ -1,12 +1,29 @@
 """A team's choices about small wins (/settings streaks|records|digest and their buttons)."""
 
 from collections.abc import Callable
+from datetime import time
 
 from bot.domain import ParseError, ParseErrorCode
-from bot.services.team_settings import SWITCH_WORDS, Setting, parse_switch, parse_time, shift_time
-from models import TeamRewards, UnitOfWork
+from bot.services.team_settings import (
+    SWITCH_WORDS,
+    Setting,
+    in_quiet_hours,
+    parse_switch,
+    parse_time,
+    quiet_hours_on,
+    shift_time,
+)
+from models import TeamInfo, TeamRewards, UnitOfWork
 from models.team import lock_teams
 from models.team_rewards import DEFAULT_DIGEST_TIME, Rewards, rewards_of
+
+
+def digest_send_time(team: TeamInfo, rewards: Rewards) -> time:
+    """When the digest goes out: its time, or the end of quiet hours when the time falls inside
+    them (a digest at 23:00 with quiet hours 22-08 would otherwise never go)."""
+    if quiet_hours_on(team) and in_quiet_hours(team, rewards.digest_time):
+        return team.quiet_end
+    return rewards.digest_time
 
 
 def apply_reward_setting(row: TeamRewards, setting: Setting, value: str) -> None:

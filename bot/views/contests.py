@@ -114,8 +114,34 @@ def standing_messages(t: Translator, standing: ContestStanding) -> list[str]:
     return split_message([rules_text(t, contest), "", when, "", *standing_lines(t, standing)])
 
 
+def own_standing_messages(t: Translator, standing: ContestStanding, person: Person) -> list[str]:
+    """/contest for someone who sees only their own numbers (the team's stats are not public):
+    the rules, how long is left, and their own place alone."""
+    contest = standing.contest
+    if not standing.started:
+        return split_message(
+            [rules_text(t, contest), "", t("contest.starts_on", day=t.day(contest.start))]
+        )
+    own = next((c for c in standing.ranked if c.person.id == person.id), None)
+    line = contender_line(t, contest, own) if own else t("contest.private_unranked")
+    left = t.plural("contest.n_days_left", standing.days_left)
+    return split_message([rules_text(t, contest), "", left, "", t("contest.private_own"), line])
+
+
 def kickoff_messages(t: Translator, contest: ContestFacts) -> list[str]:
     return [t("contest.kickoff", rules=Safe(rules_text(t, contest)))]
+
+
+def late_kickoff_messages(t: Translator, standing: ContestStanding, public: bool) -> list[str]:
+    """The kick-off of a contest already past its middle: the rules and the standing so far."""
+    head = [
+        kickoff_messages(t, standing.contest)[0],
+        "",
+        t.plural("contest.n_days_left", standing.days_left),
+    ]
+    if not public:
+        return split_message(head)
+    return split_message([*head, "", *standing_lines(t, standing)])
 
 
 def midway_messages(t: Translator, standing: ContestStanding, public: bool) -> list[str]:

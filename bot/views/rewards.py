@@ -4,10 +4,11 @@ group, the streak line, and the rewards part of /settings."""
 from collections.abc import Sequence
 
 from bot.services.achievements import WinKind
+from bot.services.reward_settings import digest_send_time
 from bot.texts import Safe, Translator
 from bot.views.common import metric_quantity
 from bot.views.paging import visible_length
-from models import Achievement, Metric
+from models import Achievement, Metric, TeamInfo
 from models.team_rewards import Rewards
 
 # Telegram lets a bot set one reaction per message, from its fixed list of emoji.
@@ -69,13 +70,18 @@ def switch(t: Translator, on: bool) -> str:
     return t("settings.value.on" if on else "settings.value.off")
 
 
-def panel(t: Translator, rewards: Rewards) -> str:
+def panel(t: Translator, team: TeamInfo, rewards: Rewards) -> str:
     """The rewards lines of the /settings panel."""
-    digest_state = (
-        t("rewards.digest_at", time=rewards.digest_time.strftime("%H:%M"))
-        if rewards.digest_on
-        else t("settings.value.off")
-    )
+    if not rewards.digest_on:
+        digest_state = t("settings.value.off")
+    elif (send_at := digest_send_time(team, rewards)) != rewards.digest_time:
+        digest_state = t(
+            "rewards.digest_after_quiet",
+            time=rewards.digest_time.strftime("%H:%M"),
+            send_at=send_at.strftime("%H:%M"),
+        )
+    else:
+        digest_state = t("rewards.digest_at", time=rewards.digest_time.strftime("%H:%M"))
     return t(
         "rewards.panel",
         streaks=switch(t, rewards.streaks_on),

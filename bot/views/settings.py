@@ -61,7 +61,7 @@ def panel(t: Translator, team: TeamInfo, rewards: Rewards) -> str:
             group=t("settings.value.group_bound" if team.chat_id else "settings.value.group_none"),
         )
         + "\n"
-        + rewards_panel(t, rewards)
+        + rewards_panel(t, team, rewards)
     )
 
 

@@ -348,3 +348,202 @@ async def test_someone_who_leaves_drops_out_and_without_a_group_the_manager_gets
     await tg.expect_silence(anna.id, 0.5)
     await tg.expect_silence(bob.id, 0.1)
     assert await contest_keys(kpi) == ["contest:1:final:manager"]
+
+
+async def start_contest(anna: FakeUser, metric: str, period: str) -> str | None:
+    await anna.say("/contest")
+    await anna.press(metric)
+    await anna.press(period)
+    await anna.press("Total")
+    await anna.press("No prize")
+    return (await anna.press("✅ Start")).plain
+
+
+async def test_a_contest_set_up_past_its_middle_kicks_off_with_the_standing_and_no_halfway(
+    kpi: RunningBot, frozen_clock: Clock
+) -> None:
+    tg = kpi.tg
+    anna = tg.user(1001, "Anna", username="anna")
+    bob = tg.user(1002, "Bob", username="bob")
+    frozen_clock.freeze(MONDAY_NOON)
+    await set_up_team(kpi, anna, bob, "Sales")
+    group = await bind_group(kpi, anna)
+    frozen_clock.freeze(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
+    await bob.say("/deal 1000")
+    # "This month" chosen on Monday the 21st: the middle (the 16th) is behind it.
+    frozen_clock.freeze(datetime(2026, 12, 21, 9, 0, tzinfo=UTC))
+    assert await start_contest(anna, "Deals", "This month") == (
+        "✅ The contest is set.\nThe group is told."
+    )
+    kickoff = await group.receive()
+    assert kickoff.plain == (
+        "🏁 The contest starts!\n"
+        "🏆 Contest: deals\n"
+        "📅 1 December – 31 December\n"
+        "📊 Ranked by the total\n"
+        "🎁 No prize: the glory\n"
+        "🤝 A tie shares the place; every first place gets the prize.\n"
+        "\n"
+        "Log as usual: every entry counts. The standing: /contest in a private chat with me.\n"
+        "\n"
+        "⏳ 11 days left.\n"
+        "\n"
+        "🥇 Bob — 1 deal"
+    )
+    frozen_clock.freeze(datetime(2026, 12, 21, 9, 1, tzinfo=UTC))
+    assert await tick(kpi) == 0  # no "Halfway" a minute after the kick-off
+    frozen_clock.freeze(datetime(2026, 12, 28, 6, 0, tzinfo=UTC))
+    assert await tick(kpi) == 0
+    await tg.expect_silence(group.chat_id, 0.5)
+    assert await contest_keys(kpi) == ["contest:1:kickoff"]
+
+
+async def test_a_group_bound_past_the_middle_gets_the_kickoff_with_the_standing(
+    kpi: RunningBot, frozen_clock: Clock
+) -> None:
+    tg = kpi.tg
+    anna = tg.user(1001, "Anna", username="anna")
+    bob = tg.user(1002, "Bob", username="bob")
+    frozen_clock.freeze(MONDAY_NOON)
+    await set_up_team(kpi, anna, bob, "Sales")
+    assert "No group is connected" in (await start_contest(anna, "Calls", "This week") or "")
+    await bob.say("/call 3")
+    frozen_clock.freeze(datetime(2026, 12, 3, 6, 0, tzinfo=UTC))
+    assert await tick(kpi) == 0  # nobody to tell: the kick-off waits for a group
+
+    frozen_clock.freeze(datetime(2026, 12, 3, 9, 0, tzinfo=UTC))
+    group = await bind_group(kpi, anna)
+    assert await tick(kpi) == 1
+    kickoff = await group.receive()
+    assert (kickoff.plain or "").startswith("🏁 The contest starts!\n🏆 Contest: calls\n")
+    assert (kickoff.plain or "").endswith("\n\n⏳ 4 days left.\n\n🥇 Bob — 3 calls")
+    assert await tick(kpi) == 0
+    frozen_clock.freeze(datetime(2026, 12, 7, 6, 0, tzinfo=UTC))
+    assert await tick(kpi) == 1
+    assert (await group.receive()).plain == (
+        "🏆 The contest is over: calls, 30 November – 6 December\n"
+        "🥇 The winner: Bob!\n"
+        "\n"
+        "🥇 Bob — 3 calls"
+    )
+    assert await contest_keys(kpi) == ["contest:1:final", "contest:1:kickoff"]
+
+
+async def test_after_downtime_an_every_week_contest_goes_on_with_the_current_week(
+    kpi: RunningBot, frozen_clock: Clock
+) -> None:
+    tg = kpi.tg
+    anna = tg.user(1001, "Anna", username="anna")
+    bob = tg.user(1002, "Bob", username="bob")
+    frozen_clock.freeze(MONDAY_NOON)
+    await set_up_team(kpi, anna, bob, "Sales")
+    group = await bind_group(kpi, anna)
+    await start_contest(anna, "Calls", "🔁 Every week")
+    assert "🔁 Every week" in ((await group.receive()).plain or "")
+    await bob.say("/call 2")
+
+    # Down from Monday to Thursday 24 December, 09:00: the result of the week that ended, then
+    # this week's round (from Monday the 21st, past its middle), not the weeks missed.
+    frozen_clock.freeze(datetime(2026, 12, 21, 9, 0, tzinfo=UTC))
+    await bob.say("/call 5")
+    frozen_clock.freeze(datetime(2026, 12, 24, 6, 0, tzinfo=UTC))
+    assert await tick(kpi) == 1
+    assert (await group.receive()).plain == (
+        "🏆 The contest is over: calls, 30 November – 6 December\n🥇 The winner: Bob!"
+        "\n\n🥇 Bob — 2 calls"
+    )
+    assert await tick(kpi) == 1
+    kickoff = (await group.receive()).plain or ""
+    assert "📅 21 December – 27 December" in kickoff
+    assert kickoff.endswith("\n\n⏳ 4 days left.\n\n🥇 Bob — 5 calls")
+    assert await tick(kpi) == 0
+    await tg.expect_silence(group.chat_id, 0.5)
+    assert await contest_keys(kpi) == [
+        "contest:1:final",
+        "contest:1:kickoff",
+        "contest:2:kickoff",
+    ]
+
+
+async def test_with_private_stats_an_employee_sees_only_their_own_place(
+    kpi: RunningBot, frozen_clock: Clock
+) -> None:
+    tg = kpi.tg
+    anna = tg.user(1001, "Anna", username="anna")
+    bob = tg.user(1002, "Bob", username="bob")
+    carol = tg.user(1003, "Carol", username="carol")
+    frozen_clock.freeze(MONDAY_NOON)
+    token = await set_up_team(kpi, anna, bob, "Sales")
+    await join_team(kpi, carol, token, anna)
+    await anna.say("/settings public off")
+    await start_contest(anna, "Calls", "This week")
+    await bob.say("/call 7")
+    await carol.say("/call 3")
+
+    own = (await bob.say("/contest")).plain or ""
+    assert own.startswith("🏆 Contest: calls\n📅 30 November – 6 December\n")
+    assert own.endswith(
+        "⏳ 7 days left.\n\n🔒 The team's figures are private; yours:\n🥇 Bob — 7 calls"
+    )
+    assert "Carol" not in own
+    assert ((await carol.say("/contest")).plain or "").endswith("yours:\n🥈 Carol — 3 calls")
+    # The manager sees everyone, as on /leaderboard; with the stats public again, so does Bob.
+    assert ((await anna.say("/contest")).plain or "").endswith(
+        "\n\n🥇 Bob — 7 calls\n🥈 Carol — 3 calls"
+    )
+    await anna.say("/settings public on")
+    assert ((await bob.say("/contest")).plain or "").endswith(
+        "\n\n🥇 Bob — 7 calls\n🥈 Carol — 3 calls"
+    )
+
+
+async def test_every_month_posts_each_round_once_and_goes_on_with_the_next_month(
+    kpi: RunningBot, frozen_clock: Clock
+) -> None:
+    tg = kpi.tg
+    anna = tg.user(1001, "Anna", username="anna")
+    bob = tg.user(1002, "Bob", username="bob")
+    frozen_clock.freeze(MONDAY_NOON)
+    await set_up_team(kpi, anna, bob, "Sales")
+    group = await bind_group(kpi, anna)
+    await bob.say("/deal 1000")
+    # Set up on 30 November: November's round, past its middle, kicks off with the standing.
+    await start_contest(anna, "Deals", "🔁 Every month")
+    november = (await group.receive()).plain or ""
+    assert "📅 1 November – 30 November" in november and "🔁 Every month" in november
+    assert november.endswith("\n\n⏳ 1 day left.\n\n🥇 Bob — 1 deal")
+
+    frozen_clock.freeze(datetime(2026, 12, 1, 6, 0, tzinfo=UTC))
+    assert await tick(kpi) == 1
+    assert (await group.receive()).plain == (
+        "🏆 The contest is over: deals, 1 November – 30 November\n🥇 The winner: Bob!"
+        "\n\n🥇 Bob — 1 deal"
+    )
+    assert await tick(kpi) == 1
+    december = (await group.receive()).plain or ""
+    assert (
+        december.startswith("🏁 The contest starts!") and "📅 1 December – 31 December" in december
+    )
+    assert await tick(kpi) == 0
+    frozen_clock.freeze(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
+    await bob.say("/deal 2000")
+    await bob.say("/deal 3000")
+    frozen_clock.freeze(datetime(2026, 12, 16, 6, 0, tzinfo=UTC))
+    assert await tick(kpi) == 1
+    assert (await group.receive()).plain == (
+        "⏱ Halfway through the contest: deals. ⏳ 16 days left.\n\n🥇 Bob — 2 deals"
+    )
+    assert await tick(kpi) == 0
+    frozen_clock.freeze(datetime(2027, 1, 1, 6, 0, tzinfo=UTC))
+    assert await tick(kpi) == 1
+    assert "deals, 1 December – 31 December" in ((await group.receive()).plain or "")
+    assert await tick(kpi) == 1
+    assert "📅 1 January – 31 January" in ((await group.receive()).plain or "")
+    assert await contest_keys(kpi) == [
+        "contest:1:final",
+        "contest:1:kickoff",
+        "contest:2:final",
+        "contest:2:kickoff",
+        "contest:2:midway",
+        "contest:3:kickoff",
+    ]

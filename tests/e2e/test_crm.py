@@ -26,7 +26,7 @@ from bot.outgoing.connections import tell_silent
 from bot.retry import RetryMiddleware
 from bot.services.external_events import FAILURES_TOLD_AFTER
 from bot.web import create_app, serving
-from models import Entry, ExternalEvent
+from models import ClosedDay, Entry, ExternalEvent
 from models.base import Clock, utcnow
 from tests.db import migrated_database
 from tests.e2e.conftest import WEBHOOK_SECRET, Mode, RunningBot
@@ -417,6 +417,11 @@ async def test_bitrix24_deal_won_edited_reversed_through_the_rest_api(
     assert "Saved for Bitrix24" in text(saved) and portal.key not in text(saved)
     await link_after_first_event(crm, anna, portal, url, token)
 
+    # Yesterday's small wins were looked for already (after midnight).
+    yesterday = moscow_today() - timedelta(days=1)
+    async with crm.kpi.db.write() as session:
+        session.add(ClosedDay(team_id=1, day=yesterday))
+
     # An edit of a deal that is not won: nothing. Won: logged once, however often it fires.
     portal.won("7", "50000.00")
     for _ in range(3):
@@ -425,6 +430,9 @@ async def test_bitrix24_deal_won_edited_reversed_through_the_rest_api(
     assert [(e.amount_kopecks, e.source) for e in await crm.entries(bob)] == [
         (5_000_000, "bitrix24")
     ]
+    # A deal dated yesterday: that day is looked at again for small wins (a streak step).
+    async with crm.kpi.db.read() as session:
+        assert await session.scalar(select(func.count()).select_from(ClosedDay)) == 0
     # Dated as the portal closed it (yesterday), logged now.
     assert "via Bitrix24" in text(await bob.say("/log yesterday"))
     portal.won("7", "64500.50")

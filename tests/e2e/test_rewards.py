@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from models import Achievement, Entry, EntryKind, OutboxMessage
+from models import Achievement, ClosedDay, Entry, EntryKind, OutboxMessage
 from models.base import Clock
 from scheduler.jobs import run_reminders, run_rewards
 from tests.e2e.conftest import RunningBot
@@ -58,7 +58,7 @@ async def crm_deal(kpi: RunningBot, user_id: int, day: date) -> None:
         session.add(
             Entry(
                 team_id=1, user_id=user_id, kind=EntryKind.DEAL, count=1,
-                amount_kopecks=50_000_00, business_date=day,
+                amount_kopecks=50_000_00, business_date=day, source="amocrm",
                 created_at=datetime.combine(day, time(12), ZoneInfo("Europe/Moscow")),
             )
         )  # fmt: skip
@@ -261,3 +261,135 @@ async def test_russian_streaks_are_counted_in_proper_plurals(
         assert f"🔥 {expected} подряд в темпе" in text(await ivan.say("/today"))
     # Bob logged nothing: no streak to show him.
     assert "in a row" not in text(await bob.say("/today"))
+
+
+async def test_a_digest_time_in_quiet_hours_goes_out_when_they_end(
+    kpi: RunningBot, frozen_clock: Clock
+) -> None:
+    anna, bob, _carl, group = await team_with_group(kpi, frozen_clock)
+    saved = text(await anna.say("/settings digest 23:00"))
+    assert "Daily digest of small wins: at 23:00, in quiet hours: it goes out at 08:00" in saved
+    await five_days_of_calls(kpi, frozen_clock, bob)
+    await rewards_tick(kpi, frozen_clock, moscow(7, 23))
+    await kpi.tg.expect_silence(group.chat_id)
+    mark = kpi.tg.mark()
+    await rewards_tick(kpi, frozen_clock, moscow(8, 8))
+    digest = await kpi.tg.next_in_chat(group.chat_id, mark)
+    assert text(digest) == "✨ Small wins\n🔥 Bob: 5 working days in a row on pace"
+    await rewards_tick(kpi, frozen_clock, moscow(8, 23))
+    await kpi.tg.expect_silence(group.chat_id)
+    assert await digests(kpi) == ["digest:1:2026-12-08"]
+
+
+async def test_days_missed_by_the_scheduler_are_looked_at_in_order(
+    kpi: RunningBot, frozen_clock: Clock
+) -> None:
+    _anna, bob, _carl, group = await team_with_group(kpi, frozen_clock)
+    for day in (1, 2, 3, 4, 7):
+        frozen_clock.freeze(moscow(day, 12))
+        await bob.say("/call")
+    frozen_clock.freeze(moscow(8, 12))
+    await bob.say("/call 10")
+    await rewards_tick(kpi, frozen_clock, moscow(2, 0, 5))
+    # The scheduler missed every night from the 3rd to the 15th (down, or a clock jump):
+    # the 7th's fifth day in a row, the 8th's best day and the week of the 7th are not lost.
+    mark = kpi.tg.mark()
+    await rewards_tick(kpi, frozen_clock, moscow(15, 9, 30))
+    digest = await kpi.tg.next_in_chat(group.chat_id, mark)
+    assert text(digest) == (
+        "✨ Small wins\n🔥 Bob: 5 working days in a row on pace\n"
+        "🏆 Bob: best day yet, 10 calls\n🏆 Bob: best week yet, 11 calls\n"
+        "🏆 Team «Sales»: best week yet, 11 calls"
+    )
+    await rewards_tick(kpi, frozen_clock, moscow(15, 9, 31))
+    await kpi.tg.expect_silence(group.chat_id)
+    async with kpi.db.read() as session:
+        closed = list(await session.scalars(select(ClosedDay.day).order_by(ClosedDay.day)))
+    assert closed == [date(2026, 12, day) for day in range(1, 15)]
+
+
+async def test_a_long_outage_looks_back_two_weeks_at_most(
+    kpi: RunningBot, frozen_clock: Clock
+) -> None:
+    await team_with_group(kpi, frozen_clock)
+    await rewards_tick(kpi, frozen_clock, moscow(2, 0, 5))
+    await rewards_tick(kpi, frozen_clock, moscow(31, 0, 5))
+    async with kpi.db.read() as session:
+        closed = list(await session.scalars(select(ClosedDay.day).order_by(ClosedDay.day)))
+    assert closed == [date(2026, 12, 1)] + [date(2026, 12, day) for day in range(17, 31)]
+
+
+async def test_a_first_deal_from_the_crm_marks_none_of_the_persons_messages(
+    kpi: RunningBot, frozen_clock: Clock
+) -> None:
+    tg = kpi.tg
+    _anna, _bob, carl, group = await team_with_group(kpi, frozen_clock)
+    frozen_clock.freeze(moscow(7, 12))
+    await carl.say("/call")
+    await crm_deal(kpi, carl.id, date(2026, 12, 7))
+    await rewards_tick(kpi, frozen_clock, moscow(8, 0, 5))
+    mark = tg.mark()
+    await rewards_tick(kpi, frozen_clock, moscow(8, 9, 30))
+    digest = await tg.next_in_chat(group.chat_id, mark)
+    assert text(digest) == "✨ Small wins\n🎉 Carl: first deal of December 2026"
+    await tg.expect_silence(carl.id, 0.5)
+    assert tg.reactions == {}
+
+
+async def test_a_day_logged_late_still_earns_its_streak_step(
+    kpi: RunningBot, frozen_clock: Clock
+) -> None:
+    tg = kpi.tg
+    _anna, bob, _carl, group = await team_with_group(kpi, frozen_clock)
+    for day in WORKING_DAYS[:4]:
+        frozen_clock.freeze(moscow(day, 12))
+        await bob.say("/call")
+        await rewards_tick(kpi, frozen_clock, moscow(day + 1, 0, 5))
+    await rewards_tick(kpi, frozen_clock, moscow(8, 0, 5))  # the 7th closed with nothing
+    # Bob logs Monday's call on Tuesday morning: Monday is his fifth working day in a row.
+    frozen_clock.freeze(moscow(8, 9))
+    late = await bob.say("/call yesterday")
+    mark = tg.mark()
+    await rewards_tick(kpi, frozen_clock, moscow(8, 9, 30))
+    digest = await tg.next_in_chat(group.chat_id, mark)
+    assert text(digest) == "✨ Small wins\n🔥 Bob: 5 working days in a row on pace"
+    await tg.wait_for_request("setMessageReaction")
+    assert tg.reactions == {(bob.id, late.message_id - 1): "🔥"}
+    await rewards_tick(kpi, frozen_clock, moscow(8, 9, 31))
+    await tg.expect_silence(group.chat_id)
+    async with kpi.db.read() as session:
+        closed = list(await session.scalars(select(ClosedDay.day).order_by(ClosedDay.day)))
+    assert closed == [date(2026, 12, day) for day in range(1, 8)]
+
+
+async def test_a_best_month_is_found_when_the_month_is_over(
+    kpi: RunningBot, frozen_clock: Clock
+) -> None:
+    _anna, bob, _carl, _group = await team_with_group(kpi, frozen_clock)
+    november = date(2026, 11, 20)
+    async with kpi.db.write() as session:  # from before the bot (imported)
+        session.add(
+            Entry(
+                team_id=1, user_id=bob.id, kind=EntryKind.CALL, count=4, business_date=november,
+                created_at=datetime.combine(november, time(12), ZoneInfo("Europe/Moscow")),
+            )
+        )  # fmt: skip
+    frozen_clock.freeze(moscow(1, 12))
+    await bob.say("/call 3")
+    frozen_clock.freeze(moscow(21, 12))
+    await bob.say("/call 2")
+    await rewards_tick(kpi, frozen_clock, moscow(30, 0, 5))
+
+    async def months() -> list[tuple[str, int, date]]:
+        async with kpi.db.read() as session:
+            wins = await session.scalars(
+                select(Achievement).where(Achievement.kind == "best_month")
+            )
+            return [(w.name, w.value, w.day) for w in wins]
+
+    assert await months() == []  # December is not over yet
+    await rewards_tick(kpi, frozen_clock, moscow(31, 23, 59))
+    assert await months() == []
+    frozen_clock.freeze(datetime(2027, 1, 1, 0, 5, tzinfo=ZoneInfo("Europe/Moscow")))
+    await run_rewards(kpi.db, "test", LEASE, kpi.outbox.wake)
+    assert await months() == [("Bob", 5, date(2026, 12, 1))]

@@ -35,7 +35,7 @@ import sqlite3
 import sys
 import time
 from collections import Counter
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from multiprocessing import get_context
 from multiprocessing.connection import Connection
@@ -81,6 +81,9 @@ def typed_entries(path: Path) -> list[tuple[int, int]]:
     try:
         db.execute("UPDATE entries SET message_id = id WHERE deleted_at IS NULL")
         db.execute("UPDATE teams SET public_stats = 1")
+        # The bot ran the nights before: the first close looks at Friday only, not two weeks.
+        before = (CLOSE_DAYS[0] - timedelta(days=2)).isoformat()
+        db.execute("INSERT INTO closed_days (team_id, day) SELECT id, ? FROM teams", (before,))
         rows = db.execute("SELECT user_id, message_id FROM entries WHERE message_id IS NOT NULL")
         return [(int(user), int(message)) for user, message in rows]
     finally:

@@ -1,6 +1,7 @@
 """Contest rules as pure functions: places with ties, when each post is due, typed dates, and
 every message within Telegram's limit for a team of any size."""
 
+import dataclasses
 from datetime import UTC, date, datetime, time
 from fractions import Fraction
 
@@ -14,6 +15,7 @@ from bot.services.contests import (
     Stage,
     due_stages,
     midway_day,
+    midway_passed,
     parse_contest_dates,
     ranked,
 )
@@ -72,6 +74,17 @@ def test_posts_are_due_at_the_report_time_and_a_late_bot_skips_to_the_latest() -
     assert due_stages(done, TEAM, late) == [Stage.FINAL]
 
 
+def test_without_a_group_only_the_result_is_due() -> None:
+    week = contest(date(2026, 11, 30), date(2026, 12, 6))
+    alone = dataclasses.replace(TEAM, chat_id=None)
+    assert due_stages(week, alone, datetime(2026, 12, 3, 6, 0, tzinfo=UTC)) == []
+    late = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)
+    assert due_stages(week, alone, late) == [Stage.KICKOFF, Stage.MIDWAY, Stage.FINAL]
+    assert not midway_passed(week, TEAM, datetime(2026, 12, 3, 5, 59, tzinfo=UTC))
+    assert midway_passed(week, TEAM, datetime(2026, 12, 3, 6, 0, tzinfo=UTC))
+    assert not midway_passed(contest(week.start, week.start), TEAM, late)
+
+
 @pytest.mark.parametrize(
     ("typed", "problem"),
     [
@@ -114,6 +127,10 @@ def test_every_message_fits_for_a_team_of_any_size(language: str) -> None:
         *views.final_messages(t, standing, public=True),
         *views.final_messages(t, standing, public=False),
         *views.kickoff_messages(t, week),
+        *views.late_kickoff_messages(t, standing, public=True),
+        *views.late_kickoff_messages(t, standing, public=False),
+        *views.own_standing_messages(t, standing, contenders[-1].person),
+        *views.own_standing_messages(t, standing, unranked[0]),
         views.changed_message(t, week),
         views.cancelled_message(t, week),
     ]
@@ -141,3 +158,18 @@ def test_the_russian_result_names_the_winners_with_their_share_of_target() -> No
         "🥇 Ольга L. — 100% (3 сделки из 3)\n"
         "🥈 Иван L. — 50% (2 сделки из 4)"
     ]
+
+
+def test_someone_unranked_is_told_so_in_the_private_view() -> None:
+    t = Translator("en")
+    week = contest(date(2026, 11, 30), date(2026, 12, 6))
+    olga, ivan = person(1, "Olga"), person(2, "Ivan")
+    standing = ContestStanding(
+        week, date(2026, 12, 2), ranked([(olga, 3, Fraction(3), Fraction(1))]), [ivan]
+    )
+    [text] = views.own_standing_messages(t, standing, ivan)
+    assert text.endswith(
+        "⏳ 5 days left.\n\n🔒 The team's figures are private; yours:\n"
+        "You have no place in it (no target for it, or nothing logged yet)."
+    )
+    assert "Olga" not in text
