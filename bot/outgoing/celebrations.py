@@ -12,6 +12,7 @@ from bot.views.celebrations import celebration_messages
 from models import Person, TeamInfo, UnitOfWork
 from models.base import utcnow
 from models.team import team_by_id
+from models.tv_link import tv_secret
 from models.user import person_by_id
 
 
@@ -19,7 +20,10 @@ async def celebrate_crossings(
     session: UnitOfWork, team: TeamInfo, user: Person, today: date
 ) -> None:
     """After `user` logged an entry (by hand or through a connection): record what it crossed,
-    and cheer it in the bound group."""
+    and cheer it in the bound group. Recorded only where someone will see it: a bound group, or
+    a TV link's banner (working out a team's crossings is most of a /call's cost)."""
+    if team.chat_id is None and await tv_secret(session, team.id) is None:
+        return
     await record_crossings(session, team, user, today)
     now = utcnow()
     if team.chat_id is not None and not quiet_now(team, now):

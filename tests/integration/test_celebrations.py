@@ -16,6 +16,7 @@ from bot.services.teams import bind_chat
 from models import Celebration, EntryKind, Metric, OutboxMessage, Period, Person, TeamInfo
 from models.base import Clock
 from models.database import Database
+from models.tv_link import keep_tv_secret
 from models.user import person_by_id
 from tests.people import join, new_team, register, reread
 
@@ -267,6 +268,11 @@ async def test_russian_group_hears_the_managers_language(database: Database) -> 
 async def test_without_a_group_recorded_for_the_tv_and_never_posted(database: Database) -> None:
     anna, bob, team = await sales_team(database, bound=False)
     await target(database, team, anna, "calls 1 day")
+    # Neither a group nor a wall screen: nobody would see it, nothing is worked out.
+    assert await log(database, bob, team, EntryKind.CALL, "1") is False
+    assert await celebrations(database) == []
+    async with database.write() as session:
+        await keep_tv_secret(session, team.id, "s" * 32)
     assert await log(database, bob, team, EntryKind.CALL, "5") is False
     # The TV banner's source; nothing waits to be posted.
     assert await celebrations(database) == [(bob.id, "calls", "day", WEDNESDAY, 1, True)]
