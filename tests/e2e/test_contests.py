@@ -41,6 +41,25 @@ async def contest_keys(kpi: RunningBot) -> list[str]:
         return sorted((await session.scalars(query)).all())
 
 
+async def team_with_group(kpi: RunningBot) -> tuple[FakeUser, FakeUser, FakeGroup]:
+    """Anna manages Sales, Bob is in it, and its group is bound."""
+    anna = kpi.tg.user(1001, "Anna", username="anna")
+    bob = kpi.tg.user(1002, "Bob", username="bob")
+    await set_up_team(kpi, anna, bob, "Sales")
+    return anna, bob, await bind_group(kpi, anna)
+
+
+async def team_of_three(kpi: RunningBot) -> tuple[FakeUser, FakeUser, FakeUser]:
+    """Anna manages Sales, Bob and Carol are in it."""
+    tg = kpi.tg
+    anna = tg.user(1001, "Anna", username="anna")
+    bob = tg.user(1002, "Bob", username="bob")
+    carol = tg.user(1003, "Carol", username="carol")
+    token = await set_up_team(kpi, anna, bob, "Sales")
+    await join_team(kpi, carol, token, anna)
+    return anna, bob, carol
+
+
 async def test_a_week_by_target_with_vacation_newcomer_tie_and_restart(
     fake_tg: FakeTelegram, db_url: str, mode: Mode, frozen_clock: Clock
 ) -> None:
@@ -269,12 +288,8 @@ async def test_a_tag_contest_without_a_group_then_changed_and_cancelled(
 async def test_every_week_runs_again_quiet_hours_hold_and_private_stats_show_no_figures(
     kpi: RunningBot, frozen_clock: Clock
 ) -> None:
-    tg = kpi.tg
-    anna = tg.user(1001, "Anna", username="anna")
-    bob = tg.user(1002, "Bob", username="bob")
     frozen_clock.freeze(MONDAY_NOON)
-    await set_up_team(kpi, anna, bob, "Sales")
-    group = await bind_group(kpi, anna)
+    anna, bob, group = await team_with_group(kpi)
     await anna.say("/settings public off")
     await anna.say("/contest")
     await anna.press("Calls")
@@ -311,12 +326,8 @@ async def test_someone_who_leaves_drops_out_and_without_a_group_the_manager_gets
     kpi: RunningBot, frozen_clock: Clock
 ) -> None:
     tg = kpi.tg
-    anna = tg.user(1001, "Anna", username="anna")
-    bob = tg.user(1002, "Bob", username="bob")
-    carol = tg.user(1003, "Carol", username="carol")
     frozen_clock.freeze(MONDAY_NOON)
-    token = await set_up_team(kpi, anna, bob, "Sales")
-    await join_team(kpi, carol, token, anna)
+    anna, bob, carol = await team_of_three(kpi)
     await anna.say("/contest")
     await anna.press("Meetings")
     await anna.press("This week")
@@ -363,11 +374,8 @@ async def test_a_contest_set_up_past_its_middle_kicks_off_with_the_standing_and_
     kpi: RunningBot, frozen_clock: Clock
 ) -> None:
     tg = kpi.tg
-    anna = tg.user(1001, "Anna", username="anna")
-    bob = tg.user(1002, "Bob", username="bob")
     frozen_clock.freeze(MONDAY_NOON)
-    await set_up_team(kpi, anna, bob, "Sales")
-    group = await bind_group(kpi, anna)
+    anna, bob, group = await team_with_group(kpi)
     frozen_clock.freeze(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
     await bob.say("/deal 1000")
     # "This month" chosen on Monday the 21st: the middle (the 16th) is behind it.
@@ -433,11 +441,8 @@ async def test_after_downtime_an_every_week_contest_goes_on_with_the_current_wee
     kpi: RunningBot, frozen_clock: Clock
 ) -> None:
     tg = kpi.tg
-    anna = tg.user(1001, "Anna", username="anna")
-    bob = tg.user(1002, "Bob", username="bob")
     frozen_clock.freeze(MONDAY_NOON)
-    await set_up_team(kpi, anna, bob, "Sales")
-    group = await bind_group(kpi, anna)
+    anna, bob, group = await team_with_group(kpi)
     await start_contest(anna, "Calls", "🔁 Every week")
     assert "🔁 Every week" in ((await group.receive()).plain or "")
     await bob.say("/call 2")
@@ -468,13 +473,8 @@ async def test_after_downtime_an_every_week_contest_goes_on_with_the_current_wee
 async def test_with_private_stats_an_employee_sees_only_their_own_place(
     kpi: RunningBot, frozen_clock: Clock
 ) -> None:
-    tg = kpi.tg
-    anna = tg.user(1001, "Anna", username="anna")
-    bob = tg.user(1002, "Bob", username="bob")
-    carol = tg.user(1003, "Carol", username="carol")
     frozen_clock.freeze(MONDAY_NOON)
-    token = await set_up_team(kpi, anna, bob, "Sales")
-    await join_team(kpi, carol, token, anna)
+    anna, bob, carol = await team_of_three(kpi)
     await anna.say("/settings public off")
     await start_contest(anna, "Calls", "This week")
     await bob.say("/call 7")
@@ -500,12 +500,8 @@ async def test_with_private_stats_an_employee_sees_only_their_own_place(
 async def test_every_month_posts_each_round_once_and_goes_on_with_the_next_month(
     kpi: RunningBot, frozen_clock: Clock
 ) -> None:
-    tg = kpi.tg
-    anna = tg.user(1001, "Anna", username="anna")
-    bob = tg.user(1002, "Bob", username="bob")
     frozen_clock.freeze(MONDAY_NOON)
-    await set_up_team(kpi, anna, bob, "Sales")
-    group = await bind_group(kpi, anna)
+    anna, bob, group = await team_with_group(kpi)
     await bob.say("/deal 1000")
     # Set up on 30 November: November's round, past its middle, kicks off with the standing.
     await start_contest(anna, "Deals", "🔁 Every month")

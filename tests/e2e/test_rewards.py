@@ -95,6 +95,12 @@ async def five_days_of_calls(kpi: RunningBot, clock: Clock, person: FakeUser) ->
     return ids
 
 
+async def closed_days(kpi: RunningBot) -> list[date]:
+    """The days the scheduler has looked at for small wins."""
+    async with kpi.db.read() as session:
+        return list(await session.scalars(select(ClosedDay.day).order_by(ClosedDay.day)))
+
+
 async def test_a_five_day_streak_gets_a_reaction_a_digest_line_and_shows_in_today(
     kpi: RunningBot, frozen_clock: Clock
 ) -> None:
@@ -303,9 +309,7 @@ async def test_days_missed_by_the_scheduler_are_looked_at_in_order(
     )
     await rewards_tick(kpi, frozen_clock, moscow(15, 9, 31))
     await kpi.tg.expect_silence(group.chat_id)
-    async with kpi.db.read() as session:
-        closed = list(await session.scalars(select(ClosedDay.day).order_by(ClosedDay.day)))
-    assert closed == [date(2026, 12, day) for day in range(1, 15)]
+    assert await closed_days(kpi) == [date(2026, 12, day) for day in range(1, 15)]
 
 
 async def test_a_long_outage_looks_back_two_weeks_at_most(
@@ -314,9 +318,9 @@ async def test_a_long_outage_looks_back_two_weeks_at_most(
     await team_with_group(kpi, frozen_clock)
     await rewards_tick(kpi, frozen_clock, moscow(2, 0, 5))
     await rewards_tick(kpi, frozen_clock, moscow(31, 0, 5))
-    async with kpi.db.read() as session:
-        closed = list(await session.scalars(select(ClosedDay.day).order_by(ClosedDay.day)))
-    assert closed == [date(2026, 12, 1)] + [date(2026, 12, day) for day in range(17, 31)]
+    assert await closed_days(kpi) == [date(2026, 12, 1)] + [
+        date(2026, 12, day) for day in range(17, 31)
+    ]
 
 
 async def test_a_first_deal_from_the_crm_marks_none_of_the_persons_messages(
@@ -357,9 +361,7 @@ async def test_a_day_logged_late_still_earns_its_streak_step(
     assert tg.reactions == {(bob.id, late.message_id - 1): "🔥"}
     await rewards_tick(kpi, frozen_clock, moscow(8, 9, 31))
     await tg.expect_silence(group.chat_id)
-    async with kpi.db.read() as session:
-        closed = list(await session.scalars(select(ClosedDay.day).order_by(ClosedDay.day)))
-    assert closed == [date(2026, 12, day) for day in range(1, 8)]
+    assert await closed_days(kpi) == [date(2026, 12, day) for day in range(1, 8)]
 
 
 async def test_a_best_month_is_found_when_the_month_is_over(
