@@ -213,6 +213,22 @@ async def say(tg: FakeTelegram, user: FakeUser, text: str) -> BotMessage:
     return await tg.next_in_chat(user.id, mark, REPLY_TIMEOUT, f"{user} said {text!r}")
 
 
+async def team_of(tg: FakeTelegram, manager: FakeUser, members: list[FakeUser]) -> None:
+    """The manager makes team Sales; the members join it by its invite, all at once."""
+    await say(tg, manager, "/start")
+    assert "is created" in ((await say(tg, manager, "/newteam Sales")).plain or "")
+    token = invite_token((await say(tg, manager, "/invite")).plain or "")
+    mark = tg.mark()
+    for member in members:
+        member.send(f"/start {token}")
+    joined = await asyncio.gather(
+        *(tg.next_in_chat(m.id, mark, REPLY_TIMEOUT, f"{m} joined") for m in members)
+    )
+    assert all("You've joined team «Sales" in (r.plain or "") for r in joined), [
+        r.plain for r in joined if "You've joined" not in (r.plain or "")
+    ]
+
+
 # Ten commands a person sends in the burst: eight that log an entry, two reports.
 BURST = [
     "/call",
@@ -246,18 +262,7 @@ async def test_a_burst_of_500_commands_from_50_people_stored_exactly_once(
     members = [tg.user(50_001 + i, f"Member{i + 1}") for i in range(49)]
     people = [manager, *members]
     async with behind_a_proxy(tg, tmp_path, db_url, redis_url) as cluster:
-        await say(tg, manager, "/start")
-        assert "is created" in ((await say(tg, manager, "/newteam Sales")).plain or "")
-        token = invite_token((await say(tg, manager, "/invite")).plain or "")
-        mark = tg.mark()
-        for member in members:
-            member.send(f"/start {token}")
-        joined = await asyncio.gather(
-            *(tg.next_in_chat(m.id, mark, REPLY_TIMEOUT, f"{m} joined") for m in members)
-        )
-        assert all("You've joined team «Sales" in (r.plain or "") for r in joined), [
-            r.plain for r in joined if "You've joined" not in (r.plain or "")
-        ]
+        await team_of(tg, manager, members)
 
         before = Counter(cluster.proxy.answered)
         mark = tg.mark()
@@ -471,15 +476,7 @@ async def test_the_deploys_nginx_hands_updates_to_both_instances(
     people = [manager, *members]
     front = deploy_nginx(tg, tmp_path / "nginx")
     async with two_instances(tg, tmp_path, db_url, redis_url, front) as cluster:
-        await say(tg, manager, "/start")
-        assert "is created" in ((await say(tg, manager, "/newteam Sales")).plain or "")
-        token = invite_token((await say(tg, manager, "/invite")).plain or "")
-        mark = tg.mark()
-        for member in members:
-            member.send(f"/start {token}")
-        await asyncio.gather(
-            *(tg.next_in_chat(m.id, mark, REPLY_TIMEOUT, f"{m} joined") for m in members)
-        )
+        await team_of(tg, manager, members)
         mark = tg.mark()
         for person in people:
             for command in BURST:
