@@ -52,11 +52,12 @@ async def _record(
     team: TeamInfo,
     kind: EntryKind,
     parsed: ParsedEntry,
+    dashboard_url: str | None,
 ) -> SendMessage:
     now = utcnow()
     today = local_date(now, team.timezone)
     result = await record_entry(session, user.id, team.id, kind, parsed, message.message_id)
-    await celebrate_crossings(session, team, user, today)
+    await celebrate_crossings(session, team, user, today, screens=dashboard_url is not None)
     await reopen_days(session, team.id, parsed.business_date, today)
     if kind is EntryKind.DEAL:  # the only entry that wins something the moment it is logged
         rewards = await team_rewards(session, team.id)
@@ -74,6 +75,7 @@ async def log_entry(
     t: Translator,
     user: Person,
     team: TeamInfo,
+    dashboard_url: str | None = None,
 ) -> SendMessage:
     kind = EntryKind(command.command.lower())
     today = local_date(utcnow(), team.timezone)
@@ -90,7 +92,7 @@ async def log_entry(
         parsed = parse_entry(kind, command.args, today)
     except ParseError as error:
         return message.answer(views.entry_problem(t, error, kind))
-    return await _record(message, session, t, user, team, kind, parsed)
+    return await _record(message, session, t, user, team, kind, parsed, dashboard_url)
 
 
 async def deal_amount(
@@ -100,6 +102,7 @@ async def deal_amount(
     t: Translator,
     user: Person,
     team: TeamInfo,
+    dashboard_url: str | None = None,
 ) -> SendMessage:
     """The answer to "how much was the deal?": the amount, then a tag, a date or a note."""
     today = local_date(utcnow(), team.timezone)
@@ -111,7 +114,7 @@ async def deal_amount(
     if parsed.tag is None and isinstance(chosen, str):
         parsed = replace(parsed, tag=chosen)
     await state.clear()
-    return await _record(message, session, t, user, team, EntryKind.DEAL, parsed)
+    return await _record(message, session, t, user, team, EntryKind.DEAL, parsed, dashboard_url)
 
 
 async def press_deal_prompt(

@@ -164,6 +164,7 @@ async def link_to_member(
     t: Translator,
     user: Person,
     team: TeamInfo | None,
+    dashboard_url: str | None = None,
 ) -> AnswerCallbackQuery | tuple[AnswerCallbackQuery, EditMessageText]:
     if team is None or not user.is_manager:
         return query.answer(t.plain("manager_only"))
@@ -172,7 +173,8 @@ async def link_to_member(
         return query.answer(t.plain("link.gone"))
     if done.logged:  # what was held for them may cross a target now
         today = local_date(utcnow(), team.timezone)
-        await celebrate_crossings(session, team, person_of(done.member), today)
+        screens = dashboard_url is not None
+        await celebrate_crossings(session, team, person_of(done.member), today, screens=screens)
     return query.answer(), query.message.edit_text(views.linked(t, done))
 
 

@@ -17,12 +17,13 @@ from models.user import person_by_id
 
 
 async def celebrate_crossings(
-    session: UnitOfWork, team: TeamInfo, user: Person, today: date
+    session: UnitOfWork, team: TeamInfo, user: Person, today: date, *, screens: bool
 ) -> None:
     """After `user` logged an entry (by hand or through a connection): record what it crossed,
     and cheer it in the bound group. Recorded only where someone will see it: a bound group, or
-    a TV link's banner (working out a team's crossings is most of a /call's cost)."""
-    if team.chat_id is None and await tv_secret(session, team.id) is None:
+    the banner of the team's TV link when the dashboard is served (`screens`); working out a
+    team's crossings is most of a /call's cost."""
+    if team.chat_id is None and not (screens and await tv_secret(session, team.id) is not None):
         return
     await record_crossings(session, team, user, today)
     now = utcnow()
@@ -31,12 +32,14 @@ async def celebrate_crossings(
 
 
 async def celebrate_applied(session: UnitOfWork, changed: Iterable[tuple[int, int]]) -> None:
-    """After a connection's events logged entries for these (team id, user id): the same."""
+    """After a connection's events logged entries for these (team id, user id): the same (the
+    connections come through the web server, which serves the dashboard too)."""
     now = utcnow()
     for team_id, user_id in sorted(changed):
         team, user = await team_by_id(session, team_id), await person_by_id(session, user_id)
         if team is not None and user is not None and user.team_id == team_id:
-            await celebrate_crossings(session, team, user, local_date(now, team.timezone))
+            today = local_date(now, team.timezone)
+            await celebrate_crossings(session, team, user, today, screens=True)
 
 
 async def post_pending(session: UnitOfWork, team: TeamInfo, now: datetime) -> int:

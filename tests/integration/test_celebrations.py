@@ -76,13 +76,14 @@ async def log(
     kind: EntryKind,
     args: str,
     day: date = WEDNESDAY,
+    screens: bool = True,
 ) -> bool:
     """What the /call handler does: record and celebrate in one unit of work; True when a
     message was queued."""
     before = await queued_count(database)
     async with database.write() as session:
         await record_entry(session, user.id, team.id, kind, parse_entry(kind, args, day))
-        await celebrate_crossings(session, team, user, day)
+        await celebrate_crossings(session, team, user, day, screens=screens)
     return await queued_count(database) > before
 
 
@@ -273,6 +274,9 @@ async def test_without_a_group_recorded_for_the_tv_and_never_posted(database: Da
     assert await celebrations(database) == []
     async with database.write() as session:
         await keep_tv_secret(session, team.id, "s" * 32)
+    # A TV link made while the dashboard was served, the bot now running without it: none.
+    assert await log(database, bob, team, EntryKind.CALL, "1", screens=False) is False
+    assert await celebrations(database) == []
     assert await log(database, bob, team, EntryKind.CALL, "5") is False
     # The TV banner's source; nothing waits to be posted.
     assert await celebrations(database) == [(bob.id, "calls", "day", WEDNESDAY, 1, True)]
