@@ -19,6 +19,7 @@ import aiohttp
 from aiogram import Dispatcher
 from aiohttp import web
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.outgoing.connections import (
     tell_failing,
@@ -44,6 +45,7 @@ from bot.services.external_events import (
     Resolved,
     StoredEvent,
     apply_events,
+    give_up,
     store_deliveries,
     unapplied_events,
 )
@@ -134,10 +136,16 @@ class EventIntake:
                 for connection in failing:
                     await tell_failing(session, connection.team_id, connection.system)
         except Exception as error:
-            logger.exception("Could not store %d deliveries", len(batch))
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(error)
+            if len(batch) > 1:
+                # One delivery the database refuses must not fail its batch-mates (other teams).
+                logger.warning("A batch of %d deliveries failed; stored one by one", len(batch))
+                for one in batch:
+                    await self._store([one])
+                return
+            logger.exception("Could not store a delivery")
+            _, future = batch[0]
+            if not future.done():
+                future.set_exception(error)
             return
         for _, future in batch:
             if not future.done():
@@ -195,10 +203,30 @@ class EventApplier:
             resolved = await self._resolve(due)
             if not resolved:
                 continue
-            async with self.db.write() as session:
-                for newcomer in await apply_events(session, resolved):
-                    await tell_new_person(session, newcomer)
+            try:
+                await self._apply(resolved)
+            except Exception:
+                # One event that cannot be applied must not hold back every later one.
+                logger.exception("Applying %d events failed; applied one by one", len(resolved))
+                for one in resolved:
+                    await self._apply_or_give_up(one)
             applied += len(resolved)
+
+    async def _apply(self, resolved: list[Resolved]) -> None:
+        async with self.db.write() as session:
+            for newcomer in await apply_events(session, resolved):
+                await tell_new_person(session, newcomer)
+
+    async def _apply_or_give_up(self, resolved: Resolved) -> None:
+        try:
+            await self._apply([resolved])
+        except (OperationalError, InterfaceError):
+            raise  # the database itself (locked, unreachable): the event is tried again later
+        except Exception:
+            event = resolved.event
+            logger.exception("Event %d (%s) cannot be applied; skipped", event.id, event.system)
+            async with self.db.write() as session:
+                await give_up(session, event.id)
 
     async def _resolve(self, events: list[StoredEvent]) -> list[Resolved]:
         limit = asyncio.Semaphore(FETCHES_AT_ONCE)

@@ -403,6 +403,19 @@ async def _apply(session: UnitOfWork, resolved: Resolved, people: People) -> New
     return newcomer
 
 
+_GIVE_UP = Prepared(
+    update(ExternalEvent)
+    .where(ExternalEvent.id == bindparam("event_id"), ExternalEvent.applied_at.is_(None))
+    .values(applied_at=bindparam("now"))
+)
+
+
+async def give_up(session: UnitOfWork, event_id: int) -> bool:
+    """Mark an event that cannot be applied as done with, so it never blocks the ones after
+    it; whether this call did (another instance may have applied it meanwhile)."""
+    return bool(await session.changed(_GIVE_UP, event_id=event_id, now=utcnow()))
+
+
 # --- who is who ----------------------------------------------------------------------------------
 
 _HELD = Prepared(

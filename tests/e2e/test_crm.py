@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -24,9 +25,10 @@ from bot.config import WEBHOOK_PATH
 from bot.factory import create_bot, create_dispatcher
 from bot.outgoing.connections import tell_silent
 from bot.retry import RetryMiddleware
-from bot.services.external_events import FAILURES_TOLD_AFTER
+from bot.services.crm_payloads import IncomingEvent, State
+from bot.services.external_events import FAILURES_TOLD_AFTER, Received
 from bot.web import create_app, serving
-from models import Entry, ExternalEvent
+from models import Connection, Entry, EntryKind, ExternalEvent, User
 from models.base import Clock, utcnow
 from tests.db import migrated_database
 from tests.e2e.conftest import WEBHOOK_SECRET, Mode, RunningBot
@@ -43,6 +45,7 @@ class Crm:
     kpi: RunningBot
     base_url: str  # the web server, where PUBLIC_URL leads
     http: aiohttp.ClientSession
+    app: web.Application
 
     def local(self, shown: str) -> str:
         return shown.replace(PUBLIC_URL, self.base_url)
@@ -70,6 +73,14 @@ class Crm:
         async with self.kpi.db.read() as session:
             query = select(func.count()).where(ExternalEvent.applied_at.is_(None))
             return await session.scalar(query) or 0
+
+    async def connection(self, manager: FakeUser) -> int:
+        """The id of the (one) connection of the manager's team."""
+        async with self.kpi.db.read() as session:
+            query = select(Connection.id).join(User, User.team_id == Connection.team_id)
+            found = await session.scalar(query.where(User.id == manager.id))
+            assert found is not None
+            return found
 
     async def stored(self) -> int:
         async with self.kpi.db.read() as session:
@@ -114,7 +125,7 @@ async def crm(fake_tg: FakeTelegram, db_url: str, mode: Mode) -> AsyncIterator[C
                 )
                 await set_webhook(bot, dp, server.base_url + WEBHOOK_PATH, WEBHOOK_SECRET)
             running = RunningBot(fake_tg, db, dp["outbox"], dp, mode, server.base_url)
-            yield Crm(running, server.base_url, http)
+            yield Crm(running, server.base_url, http, app)
 
 
 def text(message: Any) -> str:
@@ -511,6 +522,75 @@ async def test_webhook_signed_json_limits_and_reset(crm: Crm) -> None:
     assert (await crm.post(shown_url(reset, "webhook"), new_body, new_headers))[0] == 200
     await crm.settled()
     assert [e.kind.value for e in await crm.entries(bob)] == ["deal", "call"]
+
+
+async def test_one_far_off_date_never_stops_auto_logging_for_another_team(crm: Crm) -> None:
+    anna, bob = await team(crm)
+    olga = crm.kpi.tg.user(2001, "Olga", username="olga", language_code="en")
+    ivan = crm.kpi.tg.user(2002, "Ivan", username="ivan", language_code="en")
+    await set_up_team(crm.kpi, olga, ivan, "North")
+    reply = await anna.say("/connect webhook")
+    url, key = shown_url(reply, "webhook"), webhook_key(reply)
+    north = await olga.say("/connect webhook")
+    north_url, north_key = shown_url(north, "webhook"), webhook_key(north)
+
+    async def ivan_calls(*ids: str) -> None:
+        for external_id in ids:
+            body, headers = signed(
+                north_key, {"kind": "call", "external_id": external_id, "user": "ivan-crm"}
+            )
+            assert (await crm.post(north_url, body, headers))[0] == 200
+
+    await ivan_calls("warm-up")
+    await crm.settled()
+    await link(crm, olga, "webhook · #ivan-crm", "Ivan @ivan")
+
+    # A date the bot cannot believe is the sender's mistake: told so, nothing stored.
+    for at in ("9999-12-31T23:00:00Z", "0001-01-01T00:00:00", "2020-01-01T12:00:00Z"):
+        body, headers = signed(key, {"kind": "call", "external_id": at, "user": "b", "at": at})
+        status, problem = await crm.post(url, body, headers)
+        assert status == 400 and "400 days ago or in the future" in problem
+    assert await crm.stored() == 1
+
+    anna_connection = await crm.connection(anna)
+    # One that got stored anyway (as before this check) is skipped, not retried for ever
+    # ahead of every later event of every team.
+    async with crm.kpi.db.write() as session:
+        session.add(
+            ExternalEvent(
+                connection_id=anna_connection,
+                kind="call",
+                external_id="year-9999",
+                state="done",
+                person="bob-crm",
+                occurred_at=datetime(9999, 12, 31, 23, 0, tzinfo=UTC),
+                received_at=utcnow(),
+            )
+        )
+    await ivan_calls("c-1", "c-2")
+    await crm.settled()
+    assert len(await crm.entries(ivan)) == 3
+
+    # A delivery the database refuses fails alone, not the others stored in its batch.
+    intake = crm.app[hooks.INTAKE]
+    year_one = datetime(1, 1, 1, tzinfo=ZoneInfo("Europe/Moscow"))
+    poison = IncomingEvent(EntryKind.CALL, "year-1", State.DONE, year_one, "bob-crm")
+    good = [
+        Received(
+            await crm.connection(olga),
+            [IncomingEvent(EntryKind.CALL, n, State.DONE, utcnow(), "ivan-crm")],
+        )
+        for n in ("c-3", "c-4")
+    ]
+    results = await asyncio.gather(
+        intake.submit(Received(anna_connection, [poison])),
+        *(intake.submit(received) for received in good),
+        return_exceptions=True,
+    )
+    assert isinstance(results[0], Exception) and results[1:] == [None, None]
+    await crm.settled()
+    assert len(await crm.entries(ivan)) == 5
+    assert await crm.entries(bob) == []
 
 
 BURST = 1000
