@@ -322,11 +322,16 @@ def unknown() -> web.Response:
 
 
 async def _body(request: web.Request) -> bytes | None:
-    """The body, or None if it is larger than allowed (not read past the limit)."""
+    """The whole body, however many pieces it arrives in; None once it is larger than allowed
+    (not read past the limit)."""
     if (request.content_length or 0) > MAX_BODY_BYTES:
         return None
-    body = await request.content.read(MAX_BODY_BYTES + 1)
-    return None if len(body) > MAX_BODY_BYTES else body
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            return None
+    return bytes(body)
 
 
 def _events(endpoint: Endpoint, request: web.Request, body: bytes) -> list[IncomingEvent]:

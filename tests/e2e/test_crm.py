@@ -593,6 +593,32 @@ async def test_one_far_off_date_never_stops_auto_logging_for_another_team(crm: C
     assert await crm.entries(bob) == []
 
 
+async def in_two_pieces(body: bytes) -> AsyncIterator[bytes]:
+    """A body as a slow sender posts it: half, a pause, the rest (chunked, no length)."""
+    yield body[: len(body) // 2]
+    await asyncio.sleep(0.3)
+    yield body[len(body) // 2 :]
+
+
+async def test_a_body_arriving_in_pieces_is_read_whole(crm: Crm) -> None:
+    anna, bob = await team(crm)
+    reply = await anna.say("/connect webhook")
+    url, key = shown_url(reply, "webhook"), webhook_key(reply)
+    event = {"kind": "deal", "amount": 15000, "external_id": "D-1", "user": "bob-crm"}
+    body, headers = signed(key, event)
+    body += b" " * 60_000  # still JSON; the signature covers every byte
+    headers["X-KPI-Signature"] = hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
+    async with crm.http.post(crm.local(url), data=in_two_pieces(body), headers=headers) as r:
+        assert (r.status, await r.text()) == (200, '{"status": "ok", "events": 1}')
+    # A body without a length is still cut off once it passes the limit.
+    too_big = b" " * (hooks.MAX_BODY_BYTES // 2 + 1) * 2
+    async with crm.http.post(crm.local(url), data=in_two_pieces(too_big), headers=headers) as r:
+        assert r.status == 413
+    await crm.settled()
+    await link(crm, anna, "webhook · #bob-crm", "Bob @bob")
+    assert [e.amount_kopecks for e in await crm.entries(bob)] == [1_500_000]
+
+
 BURST = 1000
 
 
