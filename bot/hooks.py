@@ -13,6 +13,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -46,6 +47,7 @@ from bot.services.external_events import (
     StoredEvent,
     apply_events,
     give_up,
+    gone,
     store_deliveries,
     unapplied_events,
 )
@@ -67,14 +69,28 @@ MAX_APPLY_BATCH = 50
 # How often the applier looks for events left unapplied (a crash, a portal that did not answer)
 # and for connections gone silent, when nothing wakes it.
 SWEEP_SECONDS = 30.0
-# A Bitrix24 deal the portal did not give is asked for again after this long.
+# A Bitrix24 deal the portal did not give is asked for again after this long,
 FETCH_RETRY_SECONDS = 60.0
+# and given up (logged) once its event is this old: a portal down for a day, a webhook revoked.
+FETCH_GIVE_UP_AFTER = timedelta(hours=24)
 FETCH_TIMEOUT_SECONDS = 10.0
 # Connections gone silent are looked for this often (a scan of every connection's last event).
 SILENCE_CHECK_SECONDS = 3600.0
 # Bitrix24 answers a portal's webhook about twice a second.
 FETCHES_AT_ONCE = 2
 MAX_ECHO = 128
+
+
+class NotFound(ValueError):
+    """The portal says there is no such deal (deleted, or beyond the webhook's rights)."""
+
+
+def _not_found(answer: object) -> bool:
+    """Bitrix24's 400 for a missing item: {"error": "", "error_description": "Not found"}."""
+    if not isinstance(answer, dict):
+        return False
+    said = (answer.get("error"), answer.get("error_description"))
+    return any(str(text).strip().lower() == "not found" for text in said if text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +216,12 @@ class EventApplier:
             after = events[-1].id
             now = time.monotonic()
             due = [e for e in events if self._retry_at.get(e.id, 0) <= now]
-            resolved = await self._resolve(due)
+            resolved, abandoned = await self._resolve(due)
+            if abandoned:
+                async with self.db.write() as session:
+                    for event in abandoned:
+                        if await give_up(session, event.id):
+                            logger.warning("Bitrix24 deal %s given up", event.external_id)
             if not resolved:
                 continue
             try:
@@ -228,8 +249,10 @@ class EventApplier:
             async with self.db.write() as session:
                 await give_up(session, event.id)
 
-    async def _resolve(self, events: list[StoredEvent]) -> list[Resolved]:
+    async def _resolve(self, events: list[StoredEvent]) -> tuple[list[Resolved], list[StoredEvent]]:
+        """The events as they are applied, and the Bitrix24 ones to give up on."""
         limit = asyncio.Semaphore(FETCHES_AT_ONCE)
+        abandoned: list[StoredEvent] = []
         # A deal's repeated events in one batch are one read of it (the portal's state now).
         deals: dict[tuple[int, str], asyncio.Task[Resolved | None]] = {}
 
@@ -248,7 +271,11 @@ class EventApplier:
                 deals[key] = asyncio.ensure_future(self._limited(limit, event))
             read = await deals[key]
             if read is None:
-                self._retry_at[event.id] = time.monotonic() + FETCH_RETRY_SECONDS
+                if utcnow() - event.received_at >= FETCH_GIVE_UP_AFTER:
+                    abandoned.append(event)
+                    self._retry_at.pop(event.id, None)
+                else:
+                    self._retry_at[event.id] = time.monotonic() + FETCH_RETRY_SECONDS
                 return None
             self._retry_at.pop(event.id, None)
             return Resolved(
@@ -261,7 +288,7 @@ class EventApplier:
             )
 
         found = await asyncio.gather(*(one(event) for event in events))
-        return [item for item in found if item is not None]
+        return [item for item in found if item is not None], abandoned
 
     async def _limited(self, limit: asyncio.Semaphore, event: StoredEvent) -> Resolved | None:
         async with limit:
@@ -275,6 +302,8 @@ class EventApplier:
             answer = await self._call(event.rest_url, "crm.deal.get", {"id": event.external_id})
             deal = bitrix24_deal(answer, event.occurred_at)
             name = await self._bitrix24_name(event, deal.person)
+        except NotFound:
+            return gone(event)
         except (aiohttp.ClientError, TimeoutError, ValueError, Malformed) as error:
             # Never the URL: it holds the portal's secret key.
             logger.warning("Bitrix24 deal %s not read: %s", event.external_id, type(error).__name__)
@@ -286,6 +315,8 @@ class EventApplier:
         assert self.http is not None
         timeout = aiohttp.ClientTimeout(total=FETCH_TIMEOUT_SECONDS)
         async with self.http.post(f"{rest_url}{method}.json", data=params, timeout=timeout) as r:
+            if r.status == 400 and _not_found(await r.json(content_type=None)):
+                raise NotFound
             r.raise_for_status()
             answer = await r.json(content_type=None)
         if not isinstance(answer, dict):

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, bindparam, insert, select, update
+from sqlalchemy import String, and_, bindparam, func, insert, select, update
 
 from bot.services.crm_payloads import IncomingEvent, State
 from bot.services.periods import local_date
@@ -128,6 +128,7 @@ class StoredEvent:
     system: str
     min_call_seconds: int
     rest_url: str | None
+    received_at: datetime
 
 
 _UNAPPLIED = Prepared(
@@ -147,6 +148,7 @@ _UNAPPLIED = Prepared(
         Connection.system,
         Connection.min_call_seconds,
         Connection.rest_url,
+        ExternalEvent.received_at,
     )
     .join(Connection, Connection.id == ExternalEvent.connection_id)
     .join(Team, Team.id == Connection.team_id)
@@ -171,9 +173,15 @@ class Resolved:
     event: StoredEvent
     state: State
     amount_kopecks: int | None
-    person: str
+    person: str | None  # None: the system no longer has the item (it stays with its person)
     person_name: str | None
     occurred_at: datetime
+
+
+def gone(event: StoredEvent) -> Resolved:
+    """A deal its system no longer has (deleted, or out of the webhook's sight): it does not
+    count any more; an entry logged for it is reversed."""
+    return Resolved(event, State.OPEN, None, None, None, event.occurred_at)
 
 
 _ADD_PERSON = Prepared(
@@ -234,7 +242,13 @@ _ADD_ITEM = Prepared(
 _SET_ITEM = Prepared(
     update(ExternalItem)
     .where(ExternalItem.id == bindparam("item_id"))
-    .values(bound("person", "counts", "amount_kopecks", "business_date", "entry_id"))
+    .values(
+        {
+            **bound("counts", "amount_kopecks", "business_date", "entry_id"),
+            # None: a deal the system no longer has keeps the person it had.
+            "person": func.coalesce(bindparam("person", type_=String), ExternalItem.person),
+        }
+    )
 )
 _ADD_ENTRY = Prepared(
     insert(Entry).values(
@@ -288,20 +302,20 @@ People = dict[tuple[int, str], tuple[int | None, str | None]]
 
 
 async def _person(
-    session: UnitOfWork, resolved: Resolved, people: People
+    session: UnitOfWork, resolved: Resolved, person: str, people: People
 ) -> tuple[int | None, bool]:
     """The member the event's person is linked to (None: not linked); whether they are new."""
     event, now = resolved.event, utcnow()
-    met = people.get((event.connection_id, resolved.person))
+    met = people.get((event.connection_id, person))
     if met is not None and met[1] == resolved.person_name:
         return met[0], False
-    key = {"connection_id": event.connection_id, "external_id": resolved.person}
+    key = {"connection_id": event.connection_id, "external_id": person}
     added = await session.run(_ADD_PERSON, name=resolved.person_name, first_seen_at=now, **key)
     if resolved.person_name is not None and not added:
         await session.changed(_NAME_PERSON, name=resolved.person_name, **key)
     linked = await session.first(_LINKED, team_id=event.team_id, **key)
     user_id = linked[0] if linked else None
-    people[(event.connection_id, resolved.person)] = (user_id, resolved.person_name)
+    people[(event.connection_id, person)] = (user_id, resolved.person_name)
     return user_id, bool(added)
 
 
@@ -350,13 +364,11 @@ async def apply_events(session: UnitOfWork, batch: Sequence[Resolved]) -> list[N
 
 
 async def _apply(session: UnitOfWork, resolved: Resolved, people: People) -> NewPerson | None:
-    event = resolved.event
-    user_id, new = await _person(session, resolved, people)
-    newcomer = (
-        NewPerson(event.team_id, event.system, resolved.person, resolved.person_name)
-        if new and user_id is None
-        else None
-    )
+    event, newcomer, user_id = resolved.event, None, None
+    if resolved.person is not None:
+        user_id, new = await _person(session, resolved, resolved.person, people)
+        if new and user_id is None:
+            newcomer = NewPerson(event.team_id, event.system, resolved.person, resolved.person_name)
     key = {
         "connection_id": event.connection_id,
         "kind": event.kind.value,

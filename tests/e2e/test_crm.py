@@ -346,6 +346,7 @@ class FakeBitrix24:
     key: str = "k3y4bc9xyz"
     deals: dict[str, dict[str, str]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
+    broken: set[str] = field(default_factory=set)  # deals the portal fails to give
     base_url: str = ""
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -355,6 +356,9 @@ class FakeBitrix24:
         params = {**request.query, **(await request.post())}
         self.calls.append(method)
         if method == "crm.deal.get":
+            self.calls.append(f"crm.deal.get {params.get('id')}")
+            if str(params.get("id")) in self.broken:
+                return web.json_response({"error": "INTERNAL_SERVER_ERROR"}, status=500)
             deal = self.deals.get(str(params.get("id")))
             if deal is None:
                 return web.json_response({"error": "Not found"}, status=400)
@@ -451,6 +455,40 @@ async def test_bitrix24_deal_won_edited_reversed_through_the_rest_api(
     before = await crm.stored()
     assert await crm.form(url, bitrix_event("7", "0" * 32)) == (404, "Not Found")
     assert await crm.stored() == before
+
+
+async def test_bitrix24_a_deleted_deal_is_reversed_and_an_unreadable_one_given_up_after_a_day(
+    crm: Crm, portal: FakeBitrix24, frozen_clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    anna, bob = await team(crm)
+    url = shown_url(await anna.say("/connect bitrix24"), "bitrix24")
+    token = "f3f0d0c5ff4dddad30a5088db9d7abc5"
+    await anna.say(f"/connect bitrix24 {portal.rest_url} {token}")
+    await link_after_first_event(crm, anna, portal, url, token)
+    portal.won("7", "50000.00")
+    await crm.form(url, bitrix_event("7", token))
+    await crm.settled()
+    assert [e.amount_kopecks for e in await crm.entries(bob)] == [5_000_000]
+
+    # Deleted in the portal ("Not found"): it no longer counts, and is not asked for again.
+    del portal.deals["7"]
+    await crm.form(url, bitrix_event("7", token))
+    await crm.settled()
+    assert await crm.entries(bob) == []
+    assert portal.calls.count("crm.deal.get 7") == 3
+
+    # A deal the portal keeps failing to give: asked again and again, given up after a day.
+    monkeypatch.setattr(hooks, "FETCH_RETRY_SECONDS", 0.0)
+    portal.broken.add("8")
+    await crm.form(url, bitrix_event("8", token))
+    await asyncio.sleep(0.5)
+    crm.app[hooks.APPLIER].wake()
+    await asyncio.sleep(0.5)
+    assert await crm.unapplied() == 1 and portal.calls.count("crm.deal.get 8") >= 2
+    frozen_clock.freeze(datetime.now(UTC) + hooks.FETCH_GIVE_UP_AFTER)
+    crm.app[hooks.APPLIER].wake()
+    await crm.settled()
+    assert await crm.entries(bob) == []
 
 
 async def link_after_first_event(
