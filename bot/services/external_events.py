@@ -212,7 +212,14 @@ _LINKED = Prepared(
     )
 )
 _ITEM = Prepared(
-    select(ExternalItem.id, ExternalItem.entry_id, Entry.deleted_at, Entry.amount_kopecks)
+    select(
+        ExternalItem.id,
+        ExternalItem.entry_id,
+        Entry.deleted_at,
+        Entry.amount_kopecks,
+        ExternalItem.counts,
+        ExternalItem.business_date,
+    )
     .outerjoin(Entry, Entry.id == ExternalItem.entry_id)
     .where(
         ExternalItem.connection_id == bindparam("connection_id"),
@@ -389,9 +396,15 @@ async def _apply(session: UnitOfWork, resolved: Resolved, people: People) -> New
             **key,
         )
         # Another instance may have added it first: then it is read, and locked, as it is.
-        item = (added[0][0], None, None, None) if added else await session.first(_ITEM, **key)
+        item = (
+            (added[0][0], None, None, None, False, day)
+            if added
+            else await session.first(_ITEM, **key)
+        )
         assert item is not None
-    item_id, entry_id, deleted_at, logged_amount = item
+    item_id, entry_id, deleted_at, logged_amount, counted, counted_since = item
+    if does_count and counted:
+        day = counted_since  # a price edited later leaves the deal on the day it was won
     if does_count:
         if entry_id is None and user_id is not None:
             entry_id = await _log(session, event, user_id, resolved.amount_kopecks, day)

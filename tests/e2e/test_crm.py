@@ -167,9 +167,12 @@ async def notice(crm: Crm, manager: FakeUser, mark: int) -> str:
 # --- amoCRM ---------------------------------------------------------------------------------------
 
 
-def amo_lead(action: str, lead_id: int, status: int, price: int, user: int) -> dict[str, Any]:
-    """A lead as amoCRM's web hook posts it (form-encoded, leads[<action>][0][...])."""
-    now = int(datetime.now(UTC).timestamp())
+def amo_lead(
+    action: str, lead_id: int, status: int, price: int, user: int, at: datetime | None = None
+) -> dict[str, Any]:
+    """A lead as amoCRM's web hook posts it (form-encoded, leads[<action>][0][...]), changed
+    `at` (now)."""
+    now = int((at or datetime.now(UTC)).timestamp())
     fields = {
         "id": lead_id,
         "name": f"Deal {lead_id}",
@@ -249,6 +252,19 @@ async def test_amocrm_won_deal_reversal_rewin_price_edit_and_deletion(crm: Crm) 
     ]
     # /undo takes back an entry that logged itself like any other.
     assert "Removed: 1 lead" in text(await bob.say("/undo"))
+
+
+async def test_amocrm_a_held_deal_edited_later_is_logged_on_the_day_it_was_won(crm: Crm) -> None:
+    anna, bob = await team(crm)
+    url = shown_url(await anna.say("/connect amocrm"), "amocrm")
+    won_day = moscow_today() - timedelta(days=2)
+    won_at = datetime.combine(won_day, time(12, 0), ZoneInfo("Europe/Moscow"))
+    assert (await crm.form(url, amo_lead("status", 9002, 142, 15000, 556, won_at)))[0] == 200
+    assert (await crm.form(url, amo_lead("update", 9002, 142, 18000, 556)))[0] == 200
+    await crm.settled()
+    assert "1 held event logged" in await link(crm, anna, "amoCRM · #556", "Bob @bob")
+    logged = await crm.entries(bob)
+    assert [(e.amount_kopecks, e.business_date) for e in logged] == [(1_800_000, won_day)]
 
 
 # --- Zadarma --------------------------------------------------------------------------------------
