@@ -300,11 +300,11 @@ def _generic_event(item: object, timezone: str, received_at: datetime) -> Incomi
         raise Malformed('"kind" must be one of call, meeting, lead, deal') from error
     external_id = _id(item.get("external_id"), '"external_id"')
     amount = _kopecks(item.get("amount"))
-    if kind is EntryKind.DEAL and amount is None:
-        raise Malformed('a deal needs "amount"')
     status = str(item.get("status", "won")).lower()
     if status not in ("won", "lost"):
         raise Malformed('"status" must be won or lost')
+    if kind is EntryKind.DEAL and status == "won" and amount is None:
+        raise Malformed('a won deal needs "amount"')  # a lost one only names what to reverse
     state = State.DONE if kind is not EntryKind.DEAL else State(status.replace("lost", "open"))
     name = item.get("name")
     return IncomingEvent(

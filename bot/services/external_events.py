@@ -372,7 +372,9 @@ async def apply_events(session: UnitOfWork, batch: Sequence[Resolved]) -> list[N
 
 async def _apply(session: UnitOfWork, resolved: Resolved, people: People) -> NewPerson | None:
     event, newcomer, user_id = resolved.event, None, None
-    if resolved.person is not None:
+    does_count = counts(resolved)
+    # An event naming nobody that does not count (a deal lost, by id alone) meets no one.
+    if resolved.person is not None and (resolved.person or does_count):
         user_id, new = await _person(session, resolved, resolved.person, people)
         if new and user_id is None:
             newcomer = NewPerson(event.team_id, event.system, resolved.person, resolved.person_name)
@@ -381,7 +383,6 @@ async def _apply(session: UnitOfWork, resolved: Resolved, people: People) -> New
         "kind": event.kind.value,
         "external_id": event.external_id,
     }
-    does_count = counts(resolved)
     day = local_date(resolved.occurred_at, event.timezone)
     item = await session.first(_ITEM, **key)
     if item is None:
@@ -419,7 +420,7 @@ async def _apply(session: UnitOfWork, resolved: Resolved, people: People) -> New
     await session.changed(
         _SET_ITEM,
         item_id=item_id,
-        person=resolved.person,
+        person=resolved.person if resolved.person or does_count else None,
         counts=does_count,
         amount_kopecks=resolved.amount_kopecks,
         business_date=day,

@@ -577,6 +577,14 @@ async def test_webhook_signed_json_limits_and_reset(crm: Crm) -> None:
     await crm.settled()
     assert [e.kind.value for e in await crm.entries(bob)] == ["deal", "call"]
 
+    # A deal lost: named by its id alone, its entry reversed.
+    lost, lost_headers = signed(
+        webhook_key(reset), {"kind": "deal", "status": "lost", "external_id": "D-1"}
+    )
+    assert (await crm.post(shown_url(reset, "webhook"), lost, lost_headers))[0] == 200
+    await crm.settled()
+    assert [e.kind.value for e in await crm.entries(bob)] == ["call"]
+
 
 async def test_one_far_off_date_never_stops_auto_logging_for_another_team(crm: Crm) -> None:
     anna, bob = await team(crm)

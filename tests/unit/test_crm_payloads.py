@@ -148,6 +148,7 @@ def test_webhook_signed_json_one_or_many_and_what_is_wrong_with_it() -> None:
             {"kind": "deal", "amount": "15 000,50", "external_id": "D-1", "user": "ivan"},
             {"kind": "call", "external_id": "C-1", "at": "2026-12-16T10:00:00"},
             {"kind": "deal", "amount": 100, "external_id": "D-2", "status": "lost"},
+            {"kind": "deal", "external_id": "D-3", "status": "lost"},
         ]
     ).encode()
     key = "k"
@@ -156,6 +157,7 @@ def test_webhook_signed_json_one_or_many_and_what_is_wrong_with_it() -> None:
         (EntryKind.DEAL, State.WON, 1_500_050),
         (EntryKind.CALL, State.DONE, None),
         (EntryKind.DEAL, State.OPEN, 10_000),
+        (EntryKind.DEAL, State.OPEN, None),
     ]
     assert events[1].occurred_at == datetime(2026, 12, 16, 7, 0, tzinfo=UTC)
     with pytest.raises(Refused):
