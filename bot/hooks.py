@@ -22,11 +22,7 @@ from aiohttp import web
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from bot.outgoing.connections import (
-    tell_failing,
-    tell_new_person,
-    tell_silent,
-)
+from bot.outgoing.connections import tell_failing, tell_new_person
 from bot.services.connections import token_hash
 from bot.services.crm_payloads import (
     SIGNATURE_HEADER,
@@ -67,15 +63,13 @@ MAX_INTAKE_BATCH = 200
 # Stored events applied together in one unit of work.
 MAX_APPLY_BATCH = 50
 # How often the applier looks for events left unapplied (a crash, a portal that did not answer)
-# and for connections gone silent, when nothing wakes it.
+# when nothing wakes it.
 SWEEP_SECONDS = 30.0
 # A Bitrix24 deal the portal did not give is asked for again after this long,
 FETCH_RETRY_SECONDS = 60.0
 # and given up (logged) once its event is this old: a portal down for a day, a webhook revoked.
 FETCH_GIVE_UP_AFTER = timedelta(hours=24)
 FETCH_TIMEOUT_SECONDS = 10.0
-# Connections gone silent are looked for this often (a scan of every connection's last event).
-SILENCE_CHECK_SECONDS = 3600.0
 # Bitrix24 answers a portal's webhook about twice a second.
 FETCHES_AT_ONCE = 2
 MAX_ECHO = 128
@@ -180,7 +174,6 @@ class EventApplier:
         self._task: asyncio.Task[None] | None = None
         self._retry_at: dict[int, float] = {}  # Bitrix24 deals the portal did not give
         self._names: dict[tuple[int, str], str | None] = {}
-        self._silence_checked = -SILENCE_CHECK_SECONDS  # at the first sweep
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="event-applier")
@@ -198,10 +191,6 @@ class EventApplier:
             self._wake.clear()
             try:
                 await self.apply_pending()
-                if time.monotonic() >= self._silence_checked + SILENCE_CHECK_SECONDS:
-                    self._silence_checked = time.monotonic()
-                    async with self.db.write() as session:
-                        await tell_silent(session, utcnow())
             except Exception:
                 logger.exception("Applying stored events failed; tried again later")
 

@@ -23,13 +23,14 @@ from sqlalchemy import func, select
 from bot import hooks
 from bot.config import WEBHOOK_PATH
 from bot.factory import create_bot, create_dispatcher
-from bot.outgoing.connections import tell_silent
 from bot.retry import RetryMiddleware
 from bot.services.crm_payloads import IncomingEvent, State
 from bot.services.external_events import FAILURES_TOLD_AFTER, Received
 from bot.web import create_app, serving
 from models import Connection, Entry, EntryKind, ExternalEvent, User
 from models.base import Clock, utcnow
+from scheduler import LEASE_TTL
+from scheduler.jobs import run_silence_check
 from tests.db import migrated_database
 from tests.e2e.conftest import WEBHOOK_SECRET, Mode, RunningBot
 from tests.e2e.test_walkthrough import moscow_today, set_up_team
@@ -738,12 +739,12 @@ async def test_the_manager_hears_of_failing_signatures_and_silence_in_russian(
     assert f"{FAILURES_TOLD_AFTER + 5} запросов отклонены" in status
     assert "• webhook: последнее событие 12:00 · 1 за сегодня" in status
 
-    # Four days without a word: told once, however often the check runs.
+    # Four days without a word, by the app's clock: the scheduler's minute tick (on the lease
+    # holder only) tells once, however often it runs.
+    assert await run_silence_check(crm.kpi.db, "scheduler", LEASE_TTL) == 0
     frozen_clock.freeze(datetime(2026, 12, 20, 9, 0, tzinfo=UTC))
     for _ in range(2):
-        async with crm.kpi.db.write() as session:
-            await tell_silent(session, utcnow())
-        crm.kpi.outbox.wake()
+        await run_silence_check(crm.kpi.db, "scheduler", LEASE_TTL, crm.kpi.outbox.wake)
     told = await notice_saying(crm, olga, "🔇 webhook ничего не присылает уже 4 дня")
     assert "Проверьте подключение" in told
     await asyncio.sleep(0.5)
