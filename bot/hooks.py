@@ -13,19 +13,17 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
 from aiogram import Dispatcher
 from aiohttp import web
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.outgoing.celebrations import celebrate_applied
-from bot.outgoing.connections import (
-    tell_failing,
-    tell_new_person,
-    tell_silent,
-)
+from bot.outgoing.connections import tell_failing, tell_new_person
 from bot.services.connections import token_hash
 from bot.services.crm_payloads import (
     SIGNATURE_HEADER,
@@ -45,6 +43,8 @@ from bot.services.external_events import (
     Resolved,
     StoredEvent,
     apply_events,
+    give_up,
+    gone,
     store_deliveries,
     unapplied_events,
 )
@@ -64,16 +64,28 @@ MAX_INTAKE_BATCH = 200
 # Stored events applied together in one unit of work.
 MAX_APPLY_BATCH = 50
 # How often the applier looks for events left unapplied (a crash, a portal that did not answer)
-# and for connections gone silent, when nothing wakes it.
+# when nothing wakes it.
 SWEEP_SECONDS = 30.0
-# A Bitrix24 deal the portal did not give is asked for again after this long.
+# A Bitrix24 deal the portal did not give is asked for again after this long,
 FETCH_RETRY_SECONDS = 60.0
+# and given up (logged) once its event is this old: a portal down for a day, a webhook revoked.
+FETCH_GIVE_UP_AFTER = timedelta(hours=24)
 FETCH_TIMEOUT_SECONDS = 10.0
-# Connections gone silent are looked for this often (a scan of every connection's last event).
-SILENCE_CHECK_SECONDS = 3600.0
 # Bitrix24 answers a portal's webhook about twice a second.
 FETCHES_AT_ONCE = 2
 MAX_ECHO = 128
+
+
+class NotFound(ValueError):
+    """The portal says there is no such deal (deleted, or beyond the webhook's rights)."""
+
+
+def _not_found(answer: object) -> bool:
+    """Bitrix24's 400 for a missing item: {"error": "", "error_description": "Not found"}."""
+    if not isinstance(answer, dict):
+        return False
+    said = (answer.get("error"), answer.get("error_description"))
+    return any(str(text).strip().lower() == "not found" for text in said if text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,10 +147,16 @@ class EventIntake:
                 for connection in failing:
                     await tell_failing(session, connection.team_id, connection.system)
         except Exception as error:
-            logger.exception("Could not store %d deliveries", len(batch))
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(error)
+            if len(batch) > 1:
+                # One delivery the database refuses must not fail its batch-mates (other teams).
+                logger.warning("A batch of %d deliveries failed; stored one by one", len(batch))
+                for one in batch:
+                    await self._store([one])
+                return
+            logger.exception("Could not store a delivery")
+            _, future = batch[0]
+            if not future.done():
+                future.set_exception(error)
             return
         for _, future in batch:
             if not future.done():
@@ -157,7 +175,6 @@ class EventApplier:
         self._task: asyncio.Task[None] | None = None
         self._retry_at: dict[int, float] = {}  # Bitrix24 deals the portal did not give
         self._names: dict[tuple[int, str], str | None] = {}
-        self._silence_checked = -SILENCE_CHECK_SECONDS  # at the first sweep
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="event-applier")
@@ -175,10 +192,6 @@ class EventApplier:
             self._wake.clear()
             try:
                 await self.apply_pending()
-                if time.monotonic() >= self._silence_checked + SILENCE_CHECK_SECONDS:
-                    self._silence_checked = time.monotonic()
-                    async with self.db.write() as session:
-                        await tell_silent(session, utcnow())
             except Exception:
                 logger.exception("Applying stored events failed; tried again later")
 
@@ -193,18 +206,45 @@ class EventApplier:
             after = events[-1].id
             now = time.monotonic()
             due = [e for e in events if self._retry_at.get(e.id, 0) <= now]
-            resolved = await self._resolve(due)
+            resolved, abandoned = await self._resolve(due)
+            if abandoned:
+                async with self.db.write() as session:
+                    for event in abandoned:
+                        if await give_up(session, event.id):
+                            logger.warning("Bitrix24 deal %s given up", event.external_id)
             if not resolved:
                 continue
-            async with self.db.write() as session:
-                done = await apply_events(session, resolved)
-                for newcomer in done.newcomers:
-                    await tell_new_person(session, newcomer)
-                await celebrate_applied(session, done.changed)
+            try:
+                await self._apply(resolved)
+            except Exception:
+                # One event that cannot be applied must not hold back every later one.
+                logger.exception("Applying %d events failed; applied one by one", len(resolved))
+                for one in resolved:
+                    await self._apply_or_give_up(one)
             applied += len(resolved)
 
-    async def _resolve(self, events: list[StoredEvent]) -> list[Resolved]:
+    async def _apply(self, resolved: list[Resolved]) -> None:
+        async with self.db.write() as session:
+            done = await apply_events(session, resolved)
+            for newcomer in done.newcomers:
+                await tell_new_person(session, newcomer)
+            await celebrate_applied(session, done.changed)
+
+    async def _apply_or_give_up(self, resolved: Resolved) -> None:
+        try:
+            await self._apply([resolved])
+        except (OperationalError, InterfaceError):
+            raise  # the database itself (locked, unreachable): the event is tried again later
+        except Exception:
+            event = resolved.event
+            logger.exception("Event %d (%s) cannot be applied; skipped", event.id, event.system)
+            async with self.db.write() as session:
+                await give_up(session, event.id)
+
+    async def _resolve(self, events: list[StoredEvent]) -> tuple[list[Resolved], list[StoredEvent]]:
+        """The events as they are applied, and the Bitrix24 ones to give up on."""
         limit = asyncio.Semaphore(FETCHES_AT_ONCE)
+        abandoned: list[StoredEvent] = []
         # A deal's repeated events in one batch are one read of it (the portal's state now).
         deals: dict[tuple[int, str], asyncio.Task[Resolved | None]] = {}
 
@@ -223,7 +263,11 @@ class EventApplier:
                 deals[key] = asyncio.ensure_future(self._limited(limit, event))
             read = await deals[key]
             if read is None:
-                self._retry_at[event.id] = time.monotonic() + FETCH_RETRY_SECONDS
+                if utcnow() - event.received_at >= FETCH_GIVE_UP_AFTER:
+                    abandoned.append(event)
+                    self._retry_at.pop(event.id, None)
+                else:
+                    self._retry_at[event.id] = time.monotonic() + FETCH_RETRY_SECONDS
                 return None
             self._retry_at.pop(event.id, None)
             return Resolved(
@@ -236,7 +280,7 @@ class EventApplier:
             )
 
         found = await asyncio.gather(*(one(event) for event in events))
-        return [item for item in found if item is not None]
+        return [item for item in found if item is not None], abandoned
 
     async def _limited(self, limit: asyncio.Semaphore, event: StoredEvent) -> Resolved | None:
         async with limit:
@@ -250,6 +294,8 @@ class EventApplier:
             answer = await self._call(event.rest_url, "crm.deal.get", {"id": event.external_id})
             deal = bitrix24_deal(answer, event.occurred_at)
             name = await self._bitrix24_name(event, deal.person)
+        except NotFound:
+            return gone(event)
         except (aiohttp.ClientError, TimeoutError, ValueError, Malformed) as error:
             # Never the URL: it holds the portal's secret key.
             logger.warning("Bitrix24 deal %s not read: %s", event.external_id, type(error).__name__)
@@ -261,6 +307,8 @@ class EventApplier:
         assert self.http is not None
         timeout = aiohttp.ClientTimeout(total=FETCH_TIMEOUT_SECONDS)
         async with self.http.post(f"{rest_url}{method}.json", data=params, timeout=timeout) as r:
+            if r.status == 400 and _not_found(await r.json(content_type=None)):
+                raise NotFound
             r.raise_for_status()
             answer = await r.json(content_type=None)
         if not isinstance(answer, dict):
@@ -297,11 +345,16 @@ def unknown() -> web.Response:
 
 
 async def _body(request: web.Request) -> bytes | None:
-    """The body, or None if it is larger than allowed (not read past the limit)."""
+    """The whole body, however many pieces it arrives in; None once it is larger than allowed
+    (not read past the limit)."""
     if (request.content_length or 0) > MAX_BODY_BYTES:
         return None
-    body = await request.content.read(MAX_BODY_BYTES + 1)
-    return None if len(body) > MAX_BODY_BYTES else body
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            return None
+    return bytes(body)
 
 
 def _events(endpoint: Endpoint, request: web.Request, body: bytes) -> list[IncomingEvent]:
@@ -343,7 +396,9 @@ async def receive(request: web.Request) -> web.StreamResponse:
         events = _events(endpoint, request, body)
     except Refused:
         logger.warning("A %s delivery with a bad signature refused", system.value)
-        await intake.submit(Received(endpoint.connection_id, None))
+        # Before the manager pastes the system's secret every delivery is refused: no failure.
+        if endpoint.secret is not None:
+            await intake.submit(Received(endpoint.connection_id, None))
         return unknown()
     except Malformed as error:
         return web.Response(status=400, text=str(error))

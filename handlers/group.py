@@ -8,7 +8,7 @@ from datetime import timedelta
 from aiogram import Bot, Router
 from aiogram.filters import JOIN_TRANSITION, LEAVE_TRANSITION, ChatMemberUpdatedFilter
 from aiogram.fsm.storage.base import BaseStorage, StorageKey
-from aiogram.methods import SendMessage
+from aiogram.methods import DeleteMessage, SendMessage
 from aiogram.types import ChatMemberUpdated, Message
 
 from bot.filters import Command, GroupChat, IsManager, MigratedToSupergroup
@@ -21,6 +21,8 @@ from models.team import team_by_chat
 
 GROUP_COMMANDS = ("bindchat", "unbindchat")
 POINTER_EVERY = timedelta(minutes=1)
+# Commands whose arguments may be secrets (a PBX's API secret, a portal's webhook URL).
+SECRET_COMMANDS = frozenset({"connect"})
 
 
 async def added_to_group(event: ChatMemberUpdated, t: Translator) -> SendMessage:
@@ -63,9 +65,19 @@ async def bind_refused(message: Message, t: Translator) -> SendMessage:
     return message.answer(t("group.bind_refused"))
 
 
+def _holds_secret(message: Message) -> bool:
+    words = (message.text or "").split(maxsplit=1)
+    command = words[0].removeprefix("/").partition("@")[0].lower() if words else ""
+    return len(words) == 2 and command in SECRET_COMMANDS
+
+
 async def point_to_private(
     message: Message, bot: Bot, fsm_storage: BaseStorage, t: Translator
-) -> SendMessage | None:
+) -> list[DeleteMessage | SendMessage]:
+    # A secret sent here is seen by the whole group: taken out of the chat at once.
+    replies: list[DeleteMessage | SendMessage] = []
+    if _holds_secret(message):
+        replies.append(DeleteMessage(chat_id=message.chat.id, message_id=message.message_id))
     # Kept in the dispatcher's storage (shared by every instance when it is Redis).
     key = StorageKey(
         bot_id=bot.id, chat_id=message.chat.id, user_id=message.chat.id, destiny="group_pointer"
@@ -73,10 +85,10 @@ async def point_to_private(
     now = utcnow().timestamp()
     last = (await fsm_storage.get_data(key)).get("at")
     if isinstance(last, int | float) and 0 <= now - last < POINTER_EVERY.total_seconds():
-        return None
+        return replies
     await fsm_storage.set_data(key, {"at": now})
     me = await bot.me()
-    return message.answer(t("group.use_private", bot=me.username or ""))
+    return [*replies, message.answer(t("group.use_private", bot=me.username or ""))]
 
 
 async def only_in_group(message: Message, t: Translator) -> SendMessage:

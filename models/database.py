@@ -152,10 +152,13 @@ def _sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
     if writer:
         # One connection, kept; the event loop runs statements on it between the driver's turns.
         engine = create_async_engine(
-            url, poolclass=NullPool, connect_args={"check_same_thread": False}
+            url,
+            poolclass=NullPool,
+            connect_args={"check_same_thread": False},
+            hide_parameters=True,
         )
     else:
-        engine = create_async_engine(url)
+        engine = create_async_engine(url, hide_parameters=True)
 
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -323,7 +326,11 @@ class Database:
             self._read_engine = self.engine
         else:
             self.engine = create_async_engine(
-                url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=False
+                url,
+                pool_size=pool_size,
+                max_overflow=max_overflow,
+                pool_pre_ping=False,
+                hide_parameters=True,
             )
             self._writer = None
             self._reads = None
@@ -336,6 +343,7 @@ class Database:
                 pool_pre_ping=False,
                 isolation_level="AUTOCOMMIT",
                 connect_args={"server_settings": {"default_transaction_read_only": "on"}},
+                hide_parameters=True,
             )
 
     @property

@@ -31,6 +31,7 @@ from scheduler.jobs import (
     run_contests,
     run_reminders,
     run_rewards,
+    run_silence_check,
     run_weekly_reports,
 )
 
@@ -76,6 +77,7 @@ class KpiScheduler:
         # Its own job: a Monday's hour of rendering must not hold up anyone's reminder.
         self._scheduler.add_job(self.weekly, every_minute, id="weekly")
         self._scheduler.add_job(self.contests, every_minute, id="contests")
+        self._scheduler.add_job(self.silence, every_minute, id="silence")
         # Also right away: an instance restarted often still prunes.
         self._scheduler.add_job(
             self.prune,
@@ -158,6 +160,13 @@ class KpiScheduler:
             run_contests(self.db, self.holder, self.lease_ttl, self.outbox.wake)
         )
         logger.debug("Contests tick: %d queued", queued)
+        return queued
+
+    async def silence(self) -> int:
+        queued = await self._guarded(
+            run_silence_check(self.db, self.holder, self.lease_ttl, self.outbox.wake)
+        )
+        logger.debug("Silent connections tick: %d queued", queued)
         return queued
 
     async def prune(self) -> int:

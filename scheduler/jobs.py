@@ -10,6 +10,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.outgoing.celebrations import post_held
+from bot.outgoing.connections import tell_silent
 from bot.outgoing.contests import post_stage
 from bot.outgoing.reminders import queue_reminders
 from bot.outgoing.rewards import DigestTaken, close_team_day, digest_due, post_digest
@@ -227,6 +228,22 @@ async def run_contests(
     return queued
 
 
+async def run_silence_check(
+    db: Database,
+    holder: str,
+    lease_ttl: timedelta,
+    on_queued: Callable[[], None] | None = None,
+) -> int:
+    """Connections gone silent, told to their managers once per silence (by the outbox key)."""
+    if not await hold_leadership(db, holder, lease_ttl):
+        return 0
+    async with db.write() as session:
+        queued = await tell_silent(session, utcnow())
+    if queued and on_queued is not None:
+        on_queued()
+    return queued
+
+
 async def run_due_work(
     db: Database, holder: str, lease_ttl: timedelta, executor: Executor | None = None
 ) -> int:
@@ -234,4 +251,5 @@ async def run_due_work(
     queued = await run_reminders(db, holder, lease_ttl)
     queued += await run_contests(db, holder, lease_ttl)
     queued += await run_rewards(db, holder, lease_ttl)
+    queued += await run_silence_check(db, holder, lease_ttl)
     return queued + await run_weekly_reports(db, holder, lease_ttl, executor)

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.services.crm_payloads import System
 from bot.services.external_events import NewPerson
@@ -22,11 +22,14 @@ SILENT_AFTER = timedelta(days=3)
 
 async def _tell_managers(
     session: UnitOfWork, team_id: int, key: str, render: Callable[[Translator], str]
-) -> None:
+) -> int:
+    queued = 0
     for member in await team_members(session, team_id):
         if member.is_manager and not member.blocked_bot:
             text = render(translator(language_for(member.language_code)))
-            await enqueue(session, f"{key}:{member.id}", member.id, text=text, user_id=member.id)
+            key_of = f"{key}:{member.id}"
+            queued += await enqueue(session, key_of, member.id, text=text, user_id=member.id)
+    return queued
 
 
 async def tell_new_person(session: UnitOfWork, person: NewPerson) -> None:
@@ -46,24 +49,26 @@ async def tell_failing(session: UnitOfWork, team_id: int, system: str) -> None:
     await _tell_managers(session, team_id, key, lambda t: views.failing_notice(t, System(system)))
 
 
-async def tell_silent(session: UnitOfWork, now: datetime) -> None:
+async def tell_silent(session: UnitOfWork, now: datetime) -> int:
     """Each connection silent for SILENT_AFTER since its last event: told once per silence (the
-    last event's id names it)."""
+    last event's id names it); how many messages were queued. Run every minute: each
+    connection's last event is one step down its (connection, received) index."""
     last = (
-        select(
-            ExternalEvent.connection_id,
-            func.max(ExternalEvent.received_at).label("last_at"),
-            func.max(ExternalEvent.id).label("last_id"),
-        )
-        .group_by(ExternalEvent.connection_id)
-        .subquery()
+        select(ExternalEvent.id, ExternalEvent.received_at)
+        .where(ExternalEvent.connection_id == Connection.id)
+        .order_by(ExternalEvent.received_at.desc(), ExternalEvent.id.desc())
+        .limit(1)
     )
+    last_at = last.with_only_columns(ExternalEvent.received_at).scalar_subquery()
+    last_id = last.with_only_columns(ExternalEvent.id).scalar_subquery()
     rows = await session.execute(
-        select(Connection.team_id, Connection.system, last.c.last_at, last.c.last_id)
-        .join(last, last.c.connection_id == Connection.id)
-        .where(last.c.last_at < now - SILENT_AFTER)
+        select(Connection.team_id, Connection.system, last_at, last_id).where(
+            last_at < now - SILENT_AFTER
+        )
     )
-    for team_id, system, last_at, last_id in rows.all():
-        notice = partial(views.silent_notice, system=System(system), days=(now - last_at).days)
-        key = f"crm-silent:{team_id}:{system}:{last_id}"
-        await _tell_managers(session, team_id, key, notice)
+    queued = 0
+    for team_id, system, at, event_id in rows.all():
+        notice = partial(views.silent_notice, system=System(system), days=(now - at).days)
+        key = f"crm-silent:{team_id}:{system}:{event_id}"
+        queued += await _tell_managers(session, team_id, key, notice)
+    return queued

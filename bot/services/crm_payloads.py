@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from urllib.parse import parse_qsl
@@ -50,6 +50,10 @@ MAX_NAME = 128
 MAX_AMOUNT_KOPECKS = 10**9 * RUBLE
 # Events one generic delivery may carry.
 MAX_EVENTS_PER_DELIVERY = 500
+# An event is believed only if it happened within this window around its arrival: older is no
+# KPI of this year, later is a plan, and a year like 9999 or 1 breaks the date arithmetic.
+EVENT_MAX_AGE = timedelta(days=400)
+EVENT_MAX_AHEAD = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +109,31 @@ def _id(value: object, what: str) -> str:
     return text
 
 
+def _recent(moment: datetime, received_at: datetime, ahead: timedelta = EVENT_MAX_AHEAD) -> bool:
+    """Whether an aware moment lies within the window around `received_at`."""
+    try:
+        return received_at - EVENT_MAX_AGE <= moment <= received_at + ahead
+    except OverflowError:  # the moment's offset pushes it past year 1 or 9999
+        return False
+
+
+def _dated(moment: datetime, received_at: datetime) -> datetime:
+    """The event's moment in UTC; Malformed outside the window around its arrival."""
+    if not _recent(moment, received_at):
+        raise Malformed(
+            f"the event's time {moment.isoformat()[:32]} is more than "
+            f"{EVENT_MAX_AGE.days} days ago or in the future"
+        )
+    return moment.astimezone(UTC)
+
+
 def _unix(value: str | None, received_at: datetime) -> datetime:
     if value and value.isdigit():
-        return datetime.fromtimestamp(int(value), UTC)
+        try:
+            moment = datetime.fromtimestamp(int(value), UTC)
+        except (OverflowError, OSError, ValueError) as error:
+            raise Malformed(f"the time {value[:20]} is not a Unix time") from error
+        return _dated(moment, received_at)
     return received_at
 
 
@@ -166,22 +192,34 @@ class BitrixDeal:
     occurred_at: datetime
 
 
+def _portal_moment(text: object, received_at: datetime) -> datetime | None:
+    """A deal's date field if it names a moment within the window and not after the event."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if not _recent(moment, received_at, ahead=timedelta(0)):
+        return None
+    return moment.astimezone(UTC)
+
+
 def bitrix24_deal(answer: Mapping[str, object], received_at: datetime) -> BitrixDeal:
-    """crm.deal.get's answer: {"result": {"STAGE_SEMANTIC_ID": "S", "OPPORTUNITY": ...}}."""
+    """crm.deal.get's answer: {"result": {"STAGE_SEMANTIC_ID": "S", "OPPORTUNITY": ...}}.
+
+    A won deal is dated by its CLOSEDATE; that is a date people plan and edit by hand, so one
+    after the event (still the plan) or long before it gives way to the event's own time."""
     deal = answer.get("result")
     if not isinstance(deal, Mapping):
         raise Malformed("crm.deal.get gave no deal")
     won = deal.get("STAGE_SEMANTIC_ID") == BITRIX24_WON_SEMANTIC
     moment = received_at
     for field in ("CLOSEDATE", "DATE_MODIFY") if won else ("DATE_MODIFY",):
-        text = deal.get(field)
-        if isinstance(text, str) and text:
-            try:
-                moment = datetime.fromisoformat(text)
-            except ValueError:
-                continue
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=UTC)
+        if (found := _portal_moment(deal.get(field), received_at)) is not None:
+            moment = found
             break
     person = str(deal.get("ASSIGNED_BY_ID") or "")[:MAX_EXTERNAL_ID]
     return BitrixDeal(won, _kopecks(deal.get("OPPORTUNITY")) if won else None, person, moment)
@@ -226,6 +264,7 @@ def zadarma_events(
         occurred = started.replace(tzinfo=ZoneInfo(timezone))
     except ValueError:
         occurred = received_at
+    occurred = _dated(occurred, received_at)
     duration = form.get("duration", "")
     seconds = int(duration) if duration.isdigit() else 0
     state = State.DONE if form.get("disposition") == "answered" else State.MISSED
@@ -247,7 +286,9 @@ def _moment(value: object, timezone: str, received_at: datetime) -> datetime:
         moment = datetime.fromisoformat(str(value))
     except ValueError as error:
         raise Malformed(f'"at" {str(value)[:40]!r} is not an ISO 8601 time') from error
-    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(timezone))
+    return _dated(
+        moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(timezone)), received_at
+    )
 
 
 def _generic_event(item: object, timezone: str, received_at: datetime) -> IncomingEvent:
@@ -259,11 +300,11 @@ def _generic_event(item: object, timezone: str, received_at: datetime) -> Incomi
         raise Malformed('"kind" must be one of call, meeting, lead, deal') from error
     external_id = _id(item.get("external_id"), '"external_id"')
     amount = _kopecks(item.get("amount"))
-    if kind is EntryKind.DEAL and amount is None:
-        raise Malformed('a deal needs "amount"')
     status = str(item.get("status", "won")).lower()
     if status not in ("won", "lost"):
         raise Malformed('"status" must be won or lost')
+    if kind is EntryKind.DEAL and status == "won" and amount is None:
+        raise Malformed('a won deal needs "amount"')  # a lost one only names what to reverse
     state = State.DONE if kind is not EntryKind.DEAL else State(status.replace("lost", "open"))
     name = item.get("name")
     return IncomingEvent(

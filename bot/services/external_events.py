@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import and_, bindparam, insert, select, update
+from sqlalchemy import String, and_, bindparam, func, insert, select, update
 
 from bot.services.achievements import reopen_days
 from bot.services.crm_payloads import IncomingEvent, State
@@ -129,6 +129,7 @@ class StoredEvent:
     system: str
     min_call_seconds: int
     rest_url: str | None
+    received_at: datetime
 
 
 _UNAPPLIED = Prepared(
@@ -148,6 +149,7 @@ _UNAPPLIED = Prepared(
         Connection.system,
         Connection.min_call_seconds,
         Connection.rest_url,
+        ExternalEvent.received_at,
     )
     .join(Connection, Connection.id == ExternalEvent.connection_id)
     .join(Team, Team.id == Connection.team_id)
@@ -172,9 +174,15 @@ class Resolved:
     event: StoredEvent
     state: State
     amount_kopecks: int | None
-    person: str
+    person: str | None  # None: the system no longer has the item (it stays with its person)
     person_name: str | None
     occurred_at: datetime
+
+
+def gone(event: StoredEvent) -> Resolved:
+    """A deal its system no longer has (deleted, or out of the webhook's sight): it does not
+    count any more; an entry logged for it is reversed."""
+    return Resolved(event, State.OPEN, None, None, None, event.occurred_at)
 
 
 _ADD_PERSON = Prepared(
@@ -205,7 +213,14 @@ _LINKED = Prepared(
     )
 )
 _ITEM = Prepared(
-    select(ExternalItem.id, ExternalItem.entry_id, Entry.deleted_at, Entry.amount_kopecks)
+    select(
+        ExternalItem.id,
+        ExternalItem.entry_id,
+        Entry.deleted_at,
+        Entry.amount_kopecks,
+        ExternalItem.counts,
+        ExternalItem.business_date,
+    )
     .outerjoin(Entry, Entry.id == ExternalItem.entry_id)
     .where(
         ExternalItem.connection_id == bindparam("connection_id"),
@@ -235,7 +250,13 @@ _ADD_ITEM = Prepared(
 _SET_ITEM = Prepared(
     update(ExternalItem)
     .where(ExternalItem.id == bindparam("item_id"))
-    .values(bound("person", "counts", "amount_kopecks", "business_date", "entry_id"))
+    .values(
+        {
+            **bound("counts", "amount_kopecks", "business_date", "entry_id"),
+            # None: a deal the system no longer has keeps the person it had.
+            "person": func.coalesce(bindparam("person", type_=String), ExternalItem.person),
+        }
+    )
 )
 _ADD_ENTRY = Prepared(
     insert(Entry).values(
@@ -289,20 +310,20 @@ People = dict[tuple[int, str], tuple[int | None, str | None]]
 
 
 async def _person(
-    session: UnitOfWork, resolved: Resolved, people: People
+    session: UnitOfWork, resolved: Resolved, person: str, people: People
 ) -> tuple[int | None, bool]:
     """The member the event's person is linked to (None: not linked); whether they are new."""
     event, now = resolved.event, utcnow()
-    met = people.get((event.connection_id, resolved.person))
+    met = people.get((event.connection_id, person))
     if met is not None and met[1] == resolved.person_name:
         return met[0], False
-    key = {"connection_id": event.connection_id, "external_id": resolved.person}
+    key = {"connection_id": event.connection_id, "external_id": person}
     added = await session.run(_ADD_PERSON, name=resolved.person_name, first_seen_at=now, **key)
     if resolved.person_name is not None and not added:
         await session.changed(_NAME_PERSON, name=resolved.person_name, **key)
     linked = await session.first(_LINKED, team_id=event.team_id, **key)
     user_id = linked[0] if linked else None
-    people[(event.connection_id, resolved.person)] = (user_id, resolved.person_name)
+    people[(event.connection_id, person)] = (user_id, resolved.person_name)
     return user_id, bool(added)
 
 
@@ -359,18 +380,20 @@ async def apply_events(session: UnitOfWork, batch: Sequence[Resolved]) -> Applie
 
 
 async def _apply(session: UnitOfWork, resolved: Resolved, people: People, applied: Applied) -> None:
-    event = resolved.event
-    user_id, new = await _person(session, resolved, people)
-    if new and user_id is None:
-        applied.newcomers.append(
-            NewPerson(event.team_id, event.system, resolved.person, resolved.person_name)
-        )
+    event, user_id = resolved.event, None
+    does_count = counts(resolved)
+    # An event naming nobody that does not count (a deal lost, by id alone) meets no one.
+    if resolved.person is not None and (resolved.person or does_count):
+        user_id, new = await _person(session, resolved, resolved.person, people)
+        if new and user_id is None:
+            applied.newcomers.append(
+                NewPerson(event.team_id, event.system, resolved.person, resolved.person_name)
+            )
     key = {
         "connection_id": event.connection_id,
         "kind": event.kind.value,
         "external_id": event.external_id,
     }
-    does_count = counts(resolved)
     day = local_date(resolved.occurred_at, event.timezone)
     item = await session.first(_ITEM, **key)
     if item is None:
@@ -385,9 +408,15 @@ async def _apply(session: UnitOfWork, resolved: Resolved, people: People, applie
             **key,
         )
         # Another instance may have added it first: then it is read, and locked, as it is.
-        item = (added[0][0], None, None, None) if added else await session.first(_ITEM, **key)
+        item = (
+            (added[0][0], None, None, None, False, day)
+            if added
+            else await session.first(_ITEM, **key)
+        )
         assert item is not None
-    item_id, entry_id, deleted_at, logged_amount = item
+    item_id, entry_id, deleted_at, logged_amount, counted, counted_since = item
+    if does_count and counted:
+        day = counted_since  # a price edited later leaves the deal on the day it was won
     if does_count:
         if entry_id is None and user_id is not None:
             entry_id = await _log(session, event, user_id, resolved.amount_kopecks, day)
@@ -405,12 +434,25 @@ async def _apply(session: UnitOfWork, resolved: Resolved, people: People, applie
     await session.changed(
         _SET_ITEM,
         item_id=item_id,
-        person=resolved.person,
+        person=resolved.person if resolved.person or does_count else None,
         counts=does_count,
         amount_kopecks=resolved.amount_kopecks,
         business_date=day,
         entry_id=entry_id,
     )
+
+
+_GIVE_UP = Prepared(
+    update(ExternalEvent)
+    .where(ExternalEvent.id == bindparam("event_id"), ExternalEvent.applied_at.is_(None))
+    .values(applied_at=bindparam("now"))
+)
+
+
+async def give_up(session: UnitOfWork, event_id: int) -> bool:
+    """Mark an event that cannot be applied as done with, so it never blocks the ones after
+    it; whether this call did (another instance may have applied it meanwhile)."""
+    return bool(await session.changed(_GIVE_UP, event_id=event_id, now=utcnow()))
 
 
 # --- who is who ----------------------------------------------------------------------------------

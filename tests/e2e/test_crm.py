@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
@@ -22,12 +23,14 @@ from sqlalchemy import func, select
 from bot import hooks
 from bot.config import WEBHOOK_PATH
 from bot.factory import create_bot, create_dispatcher
-from bot.outgoing.connections import tell_silent
 from bot.retry import RetryMiddleware
-from bot.services.external_events import FAILURES_TOLD_AFTER
+from bot.services.crm_payloads import IncomingEvent, State
+from bot.services.external_events import FAILURES_TOLD_AFTER, Received
 from bot.web import create_app, serving
-from models import ClosedDay, Entry, ExternalEvent
+from models import ClosedDay, Connection, Entry, EntryKind, ExternalEvent, User
 from models.base import Clock, utcnow
+from scheduler import LEASE_TTL
+from scheduler.jobs import run_silence_check
 from tests.db import migrated_database
 from tests.e2e.conftest import WEBHOOK_SECRET, Mode, RunningBot
 from tests.e2e.test_walkthrough import moscow_today, set_up_team
@@ -43,6 +46,7 @@ class Crm:
     kpi: RunningBot
     base_url: str  # the web server, where PUBLIC_URL leads
     http: aiohttp.ClientSession
+    app: web.Application
 
     def local(self, shown: str) -> str:
         return shown.replace(PUBLIC_URL, self.base_url)
@@ -70,6 +74,14 @@ class Crm:
         async with self.kpi.db.read() as session:
             query = select(func.count()).where(ExternalEvent.applied_at.is_(None))
             return await session.scalar(query) or 0
+
+    async def connection(self, manager: FakeUser) -> int:
+        """The id of the (one) connection of the manager's team."""
+        async with self.kpi.db.read() as session:
+            query = select(Connection.id).join(User, User.team_id == Connection.team_id)
+            found = await session.scalar(query.where(User.id == manager.id))
+            assert found is not None
+            return found
 
     async def stored(self) -> int:
         async with self.kpi.db.read() as session:
@@ -114,7 +126,7 @@ async def crm(fake_tg: FakeTelegram, db_url: str, mode: Mode) -> AsyncIterator[C
                 )
                 await set_webhook(bot, dp, server.base_url + WEBHOOK_PATH, WEBHOOK_SECRET)
             running = RunningBot(fake_tg, db, dp["outbox"], dp, mode, server.base_url)
-            yield Crm(running, server.base_url, http)
+            yield Crm(running, server.base_url, http, app)
 
 
 def text(message: Any) -> str:
@@ -156,9 +168,12 @@ async def notice(crm: Crm, manager: FakeUser, mark: int) -> str:
 # --- amoCRM ---------------------------------------------------------------------------------------
 
 
-def amo_lead(action: str, lead_id: int, status: int, price: int, user: int) -> dict[str, Any]:
-    """A lead as amoCRM's web hook posts it (form-encoded, leads[<action>][0][...])."""
-    now = int(datetime.now(UTC).timestamp())
+def amo_lead(
+    action: str, lead_id: int, status: int, price: int, user: int, at: datetime | None = None
+) -> dict[str, Any]:
+    """A lead as amoCRM's web hook posts it (form-encoded, leads[<action>][0][...]), changed
+    `at` (now)."""
+    now = int((at or datetime.now(UTC)).timestamp())
     fields = {
         "id": lead_id,
         "name": f"Deal {lead_id}",
@@ -238,6 +253,19 @@ async def test_amocrm_won_deal_reversal_rewin_price_edit_and_deletion(crm: Crm) 
     ]
     # /undo takes back an entry that logged itself like any other.
     assert "Removed: 1 lead" in text(await bob.say("/undo"))
+
+
+async def test_amocrm_a_held_deal_edited_later_is_logged_on_the_day_it_was_won(crm: Crm) -> None:
+    anna, bob = await team(crm)
+    url = shown_url(await anna.say("/connect amocrm"), "amocrm")
+    won_day = moscow_today() - timedelta(days=2)
+    won_at = datetime.combine(won_day, time(12, 0), ZoneInfo("Europe/Moscow"))
+    assert (await crm.form(url, amo_lead("status", 9002, 142, 15000, 556, won_at)))[0] == 200
+    assert (await crm.form(url, amo_lead("update", 9002, 142, 18000, 556)))[0] == 200
+    await crm.settled()
+    assert "1 held event logged" in await link(crm, anna, "amoCRM · #556", "Bob @bob")
+    logged = await crm.entries(bob)
+    assert [(e.amount_kopecks, e.business_date) for e in logged] == [(1_800_000, won_day)]
 
 
 # --- Zadarma --------------------------------------------------------------------------------------
@@ -335,6 +363,7 @@ class FakeBitrix24:
     key: str = "k3y4bc9xyz"
     deals: dict[str, dict[str, str]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
+    broken: set[str] = field(default_factory=set)  # deals the portal fails to give
     base_url: str = ""
 
     async def handle(self, request: web.Request) -> web.Response:
@@ -344,6 +373,9 @@ class FakeBitrix24:
         params = {**request.query, **(await request.post())}
         self.calls.append(method)
         if method == "crm.deal.get":
+            self.calls.append(f"crm.deal.get {params.get('id')}")
+            if str(params.get("id")) in self.broken:
+                return web.json_response({"error": "INTERNAL_SERVER_ERROR"}, status=500)
             deal = self.deals.get(str(params.get("id")))
             if deal is None:
                 return web.json_response({"error": "Not found"}, status=400)
@@ -409,8 +441,11 @@ async def test_bitrix24_deal_won_edited_reversed_through_the_rest_api(
     anna, bob = await team(crm)
     url = shown_url(await anna.say("/connect bitrix24"), "bitrix24")
     token = "f3f0d0c5ff4dddad30a5088db9d7abc5"
-    # Before the manager gives the portal's secrets every delivery is refused.
-    assert (await crm.form(url, bitrix_event("7", token)))[0] == 404
+    # Before the manager gives the portal's secrets every delivery is refused, and not counted
+    # as failing signatures (the portal may be set up first).
+    for _ in range(FAILURES_TOLD_AFTER):
+        assert (await crm.form(url, bitrix_event("7", token)))[0] == 404
+    assert "refused" not in text(await anna.say("/connections"))
     bad = await anna.say("/connect bitrix24 https://nowhere/ x")
     assert "I need two things" in text(bad)
     saved = await anna.say(f"/connect bitrix24 {portal.rest_url} {token}")
@@ -448,6 +483,40 @@ async def test_bitrix24_deal_won_edited_reversed_through_the_rest_api(
     before = await crm.stored()
     assert await crm.form(url, bitrix_event("7", "0" * 32)) == (404, "Not Found")
     assert await crm.stored() == before
+
+
+async def test_bitrix24_a_deleted_deal_is_reversed_and_an_unreadable_one_given_up_after_a_day(
+    crm: Crm, portal: FakeBitrix24, frozen_clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    anna, bob = await team(crm)
+    url = shown_url(await anna.say("/connect bitrix24"), "bitrix24")
+    token = "f3f0d0c5ff4dddad30a5088db9d7abc5"
+    await anna.say(f"/connect bitrix24 {portal.rest_url} {token}")
+    await link_after_first_event(crm, anna, portal, url, token)
+    portal.won("7", "50000.00")
+    await crm.form(url, bitrix_event("7", token))
+    await crm.settled()
+    assert [e.amount_kopecks for e in await crm.entries(bob)] == [5_000_000]
+
+    # Deleted in the portal ("Not found"): it no longer counts, and is not asked for again.
+    del portal.deals["7"]
+    await crm.form(url, bitrix_event("7", token))
+    await crm.settled()
+    assert await crm.entries(bob) == []
+    assert portal.calls.count("crm.deal.get 7") == 3
+
+    # A deal the portal keeps failing to give: asked again and again, given up after a day.
+    monkeypatch.setattr(hooks, "FETCH_RETRY_SECONDS", 0.0)
+    portal.broken.add("8")
+    await crm.form(url, bitrix_event("8", token))
+    await asyncio.sleep(0.5)
+    crm.app[hooks.APPLIER].wake()
+    await asyncio.sleep(0.5)
+    assert await crm.unapplied() == 1 and portal.calls.count("crm.deal.get 8") >= 2
+    frozen_clock.freeze(datetime.now(UTC) + hooks.FETCH_GIVE_UP_AFTER)
+    crm.app[hooks.APPLIER].wake()
+    await crm.settled()
+    assert await crm.entries(bob) == []
 
 
 async def link_after_first_event(
@@ -520,6 +589,109 @@ async def test_webhook_signed_json_limits_and_reset(crm: Crm) -> None:
     await crm.settled()
     assert [e.kind.value for e in await crm.entries(bob)] == ["deal", "call"]
 
+    # A deal lost: named by its id alone, its entry reversed.
+    lost, lost_headers = signed(
+        webhook_key(reset), {"kind": "deal", "status": "lost", "external_id": "D-1"}
+    )
+    assert (await crm.post(shown_url(reset, "webhook"), lost, lost_headers))[0] == 200
+    await crm.settled()
+    assert [e.kind.value for e in await crm.entries(bob)] == ["call"]
+
+
+async def test_one_far_off_date_never_stops_auto_logging_for_another_team(crm: Crm) -> None:
+    anna, bob = await team(crm)
+    olga = crm.kpi.tg.user(2001, "Olga", username="olga", language_code="en")
+    ivan = crm.kpi.tg.user(2002, "Ivan", username="ivan", language_code="en")
+    await set_up_team(crm.kpi, olga, ivan, "North")
+    reply = await anna.say("/connect webhook")
+    url, key = shown_url(reply, "webhook"), webhook_key(reply)
+    north = await olga.say("/connect webhook")
+    north_url, north_key = shown_url(north, "webhook"), webhook_key(north)
+
+    async def ivan_calls(*ids: str) -> None:
+        for external_id in ids:
+            body, headers = signed(
+                north_key, {"kind": "call", "external_id": external_id, "user": "ivan-crm"}
+            )
+            assert (await crm.post(north_url, body, headers))[0] == 200
+
+    await ivan_calls("warm-up")
+    await crm.settled()
+    await link(crm, olga, "webhook · #ivan-crm", "Ivan @ivan")
+
+    # A date the bot cannot believe is the sender's mistake: told so, nothing stored.
+    for at in ("9999-12-31T23:00:00Z", "0001-01-01T00:00:00", "2020-01-01T12:00:00Z"):
+        body, headers = signed(key, {"kind": "call", "external_id": at, "user": "b", "at": at})
+        status, problem = await crm.post(url, body, headers)
+        assert status == 400 and "400 days ago or in the future" in problem
+    assert await crm.stored() == 1
+
+    anna_connection = await crm.connection(anna)
+    # One that got stored anyway (as before this check) is skipped, not retried for ever
+    # ahead of every later event of every team.
+    async with crm.kpi.db.write() as session:
+        session.add(
+            ExternalEvent(
+                connection_id=anna_connection,
+                kind="call",
+                external_id="year-9999",
+                state="done",
+                person="bob-crm",
+                occurred_at=datetime(9999, 12, 31, 23, 0, tzinfo=UTC),
+                received_at=utcnow(),
+            )
+        )
+    await ivan_calls("c-1", "c-2")
+    await crm.settled()
+    assert len(await crm.entries(ivan)) == 3
+
+    # A delivery the database refuses fails alone, not the others stored in its batch.
+    intake = crm.app[hooks.INTAKE]
+    year_one = datetime(1, 1, 1, tzinfo=ZoneInfo("Europe/Moscow"))
+    poison = IncomingEvent(EntryKind.CALL, "year-1", State.DONE, year_one, "bob-crm")
+    good = [
+        Received(
+            await crm.connection(olga),
+            [IncomingEvent(EntryKind.CALL, n, State.DONE, utcnow(), "ivan-crm")],
+        )
+        for n in ("c-3", "c-4")
+    ]
+    results = await asyncio.gather(
+        intake.submit(Received(anna_connection, [poison])),
+        *(intake.submit(received) for received in good),
+        return_exceptions=True,
+    )
+    assert isinstance(results[0], Exception) and results[1:] == [None, None]
+    await crm.settled()
+    assert len(await crm.entries(ivan)) == 5
+    assert await crm.entries(bob) == []
+
+
+async def in_two_pieces(body: bytes) -> AsyncIterator[bytes]:
+    """A body as a slow sender posts it: half, a pause, the rest (chunked, no length)."""
+    yield body[: len(body) // 2]
+    await asyncio.sleep(0.3)
+    yield body[len(body) // 2 :]
+
+
+async def test_a_body_arriving_in_pieces_is_read_whole(crm: Crm) -> None:
+    anna, bob = await team(crm)
+    reply = await anna.say("/connect webhook")
+    url, key = shown_url(reply, "webhook"), webhook_key(reply)
+    event = {"kind": "deal", "amount": 15000, "external_id": "D-1", "user": "bob-crm"}
+    body, headers = signed(key, event)
+    body += b" " * 60_000  # still JSON; the signature covers every byte
+    headers["X-KPI-Signature"] = hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
+    async with crm.http.post(crm.local(url), data=in_two_pieces(body), headers=headers) as r:
+        assert (r.status, await r.text()) == (200, '{"status": "ok", "events": 1}')
+    # A body without a length is still cut off once it passes the limit.
+    too_big = b" " * (hooks.MAX_BODY_BYTES // 2 + 1) * 2
+    async with crm.http.post(crm.local(url), data=in_two_pieces(too_big), headers=headers) as r:
+        assert r.status == 413
+    await crm.settled()
+    await link(crm, anna, "webhook · #bob-crm", "Bob @bob")
+    assert [e.amount_kopecks for e in await crm.entries(bob)] == [1_500_000]
+
 
 BURST = 1000
 
@@ -575,12 +747,12 @@ async def test_the_manager_hears_of_failing_signatures_and_silence_in_russian(
     assert f"{FAILURES_TOLD_AFTER + 5} запросов отклонены" in status
     assert "• webhook: последнее событие 12:00 · 1 за сегодня" in status
 
-    # Four days without a word: told once, however often the check runs.
+    # Four days without a word, by the app's clock: the scheduler's minute tick (on the lease
+    # holder only) tells once, however often it runs.
+    assert await run_silence_check(crm.kpi.db, "scheduler", LEASE_TTL) == 0
     frozen_clock.freeze(datetime(2026, 12, 20, 9, 0, tzinfo=UTC))
     for _ in range(2):
-        async with crm.kpi.db.write() as session:
-            await tell_silent(session, utcnow())
-        crm.kpi.outbox.wake()
+        await run_silence_check(crm.kpi.db, "scheduler", LEASE_TTL, crm.kpi.outbox.wake)
     told = await notice_saying(crm, olga, "🔇 webhook ничего не присылает уже 4 дня")
     assert "Проверьте подключение" in told
     await asyncio.sleep(0.5)

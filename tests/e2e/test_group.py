@@ -64,6 +64,13 @@ async def test_manager_binds_group_and_bob_is_celebrated_once(kpi: RunningBot) -
     pointer = await tg.wait_for(lambda m: m.chat_id == group.chat_id, timeout=5)
     assert (pointer.plain or "").startswith("📬 I answer commands in a private chat")
     await tg.expect_silence(group.chat_id, 0.5)
+    # A secret sent here by mistake is deleted from the group (no second pointer this minute).
+    assert tg.deleted == []
+    group.send(anna, "/connect zadarma c2a8b0f1e9d74a6b")
+    group.send(anna, "/connect@kpi_test_bot bitrix24 https://x.bitrix24.ru/rest/1/k3y/ tok")
+    group.send(anna, "/connect")
+    await tg.expect_silence(group.chat_id, 0.5)
+    assert [chat for chat, _message in tg.deleted] == [group.chat_id, group.chat_id]
 
     await anna.say("/target calls 10 day")
     await bob.say("/call 10")

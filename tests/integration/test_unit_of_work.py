@@ -82,6 +82,17 @@ async def test_a_writer_that_fails_is_rolled_back_alone(database: Database) -> N
     assert notes == 0
 
 
+async def test_a_failed_statement_never_names_its_parameters(database: Database) -> None:
+    """Errors are logged: a Bitrix24 webhook URL bound to a statement must not be in them."""
+    secret = "https://sales.bitrix24.ru/rest/1/k3y4bc9xyz/"
+    query = text("SELECT id FROM no_such_table WHERE url = :url")
+    for unit in (database.write, database.read):
+        with pytest.raises(DBAPIError) as failed:
+            async with unit() as session:
+                await session.execute(query, {"url": secret})
+        assert secret not in str(failed.value)
+
+
 async def test_readers_cannot_write(database: Database) -> None:
     async with database.read() as session:
         session.add(User(id=5, first_name="Eve"))

@@ -148,6 +148,7 @@ def test_webhook_signed_json_one_or_many_and_what_is_wrong_with_it() -> None:
             {"kind": "deal", "amount": "15 000,50", "external_id": "D-1", "user": "ivan"},
             {"kind": "call", "external_id": "C-1", "at": "2026-12-16T10:00:00"},
             {"kind": "deal", "amount": 100, "external_id": "D-2", "status": "lost"},
+            {"kind": "deal", "external_id": "D-3", "status": "lost"},
         ]
     ).encode()
     key = "k"
@@ -156,6 +157,7 @@ def test_webhook_signed_json_one_or_many_and_what_is_wrong_with_it() -> None:
         (EntryKind.DEAL, State.WON, 1_500_050),
         (EntryKind.CALL, State.DONE, None),
         (EntryKind.DEAL, State.OPEN, 10_000),
+        (EntryKind.DEAL, State.OPEN, None),
     ]
     assert events[1].occurred_at == datetime(2026, 12, 16, 7, 0, tzinfo=UTC)
     with pytest.raises(Refused):
@@ -176,3 +178,37 @@ def test_a_bitrix24_rest_url_is_the_inbound_webhooks_shape() -> None:
     assert valid_rest_url("https://sales.bitrix24.ru/rest/1/abc123def/")
     assert not valid_rest_url("https://sales.bitrix24.ru/rest/abc/")
     assert not valid_rest_url("ftp://sales.bitrix24.ru/rest/1/abc/")
+
+
+FAR_OFF = ("9999-12-31T23:00:00+00:00", "0001-01-01T00:00:00", "2025-11-01T00:00:00+00:00")
+
+
+@pytest.mark.parametrize("at", [*FAR_OFF, "2026-12-17T13:00:00+00:00"])
+def test_a_moment_far_from_its_arrival_is_malformed_whatever_the_system(at: str) -> None:
+    """Out of [received - 400 days, received + 1 day]: refused as a sender's mistake, never
+    stored (a year 9999 or 1 broke the applier and the intake for every team)."""
+    key = "k"
+    body = json.dumps({"kind": "call", "external_id": "C-1", "at": at}).encode()
+    with pytest.raises(Malformed, match="400 days"):
+        webhook_events(body, webhook_signature(body, key), key, "Europe/Moscow", NOW)
+    moment = datetime.fromisoformat(at)
+    unix = str(int(moment.replace(tzinfo=UTC).timestamp())) if moment.year > 1 else "9" * 30
+    with pytest.raises(Malformed):
+        amocrm_events(form({"leads[add][0][id]": "11", "leads[add][0][date_create]": unix}), NOW)
+    event = {"event": "ONCRMDEALUPDATE", "data[FIELDS][ID]": "7", "ts": unix}
+    with pytest.raises(Malformed):
+        bitrix24_events(form({**event, "auth[application_token]": "tok"}), "tok", NOW)
+    start = moment.strftime("%Y-%m-%d %H:%M:%S").rjust(19, "0")
+    fields = zadarma_form("NOTIFY_END", call_start=start, caller_id="1", called_did="2")
+    signature = base64.b64encode(
+        hmac.new(SECRET.encode(), ("12" + start).encode(), hashlib.sha1).hexdigest().encode()
+    ).decode()
+    with pytest.raises(Malformed):
+        zadarma_events(form(fields), signature, SECRET, "Europe/Moscow", NOW)
+
+
+def test_a_bitrix24_deal_won_with_a_planned_closedate_is_dated_when_it_was_won() -> None:
+    deal = {"STAGE_SEMANTIC_ID": "S", "OPPORTUNITY": "100", "ASSIGNED_BY_ID": "17"}
+    for closedate in ("2027-03-01T03:00:00+03:00", "9999-12-31T00:00:00", "0001-01-01T00:00:00"):
+        won = bitrix24_deal({"result": {**deal, "CLOSEDATE": closedate}}, NOW)
+        assert won.occurred_at == NOW

@@ -13,6 +13,7 @@ import yaml
 
 from bot.__main__ import EXIT_CONFIG_ERROR
 from bot.config import DEFAULT_DATABASE_URL
+from bot.hooks import MAX_BODY_BYTES
 from tests.postgres import postgres_required as required_in_ci
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,6 +69,14 @@ def test_nginx_sends_the_webhook_to_both_instances() -> None:
     servers = re.findall(r"^\s*server\s+(\S+)", upstream.group(1), re.MULTILINE)
     assert servers == [f"{name}:8080" for name in BOTS]
     assert f"location = {WEBHOOK_PATH} {{" in text
+
+
+def test_nginx_passes_crm_deliveries_up_to_the_bots_own_size_limit() -> None:
+    hooks = re.search(r"location /hooks/ \{(.*?)\}", NGINX_CONF.read_text(), re.DOTALL)
+    assert hooks is not None, "every CRM delivery would get nginx's 404"
+    assert "proxy_pass http://kpi_bot;" in hooks.group(1)
+    size = re.search(r"client_max_body_size (\d+)k;", hooks.group(1))
+    assert size is not None and int(size.group(1)) * 1024 == MAX_BODY_BYTES
 
 
 def test_nginx_accepts_its_config(tmp_path: Path) -> None:
