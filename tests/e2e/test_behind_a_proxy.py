@@ -21,12 +21,13 @@ from typing import IO, Protocol
 
 import pytest
 from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.config import WEBHOOK_PATH
-from models import Entry, Team
+from models import Entry, ExternalEvent, Team
 from models.database import Database
 from tests.db import migrated_database
+from tests.e2e.test_crm import signed, webhook_key
 from tests.e2e.test_process import START_TIMEOUT, free_port, http_get, start_bot
 from tests.fake_telegram import BotMessage, FakeTelegram, FakeUser
 from tests.postgres import PostgresServer
@@ -486,22 +487,34 @@ async def test_the_deploys_nginx_hands_updates_to_both_instances(
         while any(len(replies_since(p, mark)) < len(BURST) for p in people):
             assert time.monotonic() < deadline, "some commands never answered"
             await asyncio.sleep(0.2)
+        answers = {p.id: replies_since(p, mark) for p in people}
         async with ClientSession(connector=TCPConnector(ssl=tg.webhook_tls or True)) as client:
             base = (tg.webhook or {})["url"].removesuffix(WEBHOOK_PATH)
             async with client.get(base + "/dashboard/") as page:
                 page_status, page_type = page.status, page.content_type
             async with client.get(base + "/healthz") as health:
                 health_status = health.status
+            # A CRM's delivery comes through the same front door.
+            reply = await say(tg, manager, "/connect webhook")
+            hook = re.search(rf"{re.escape(base)}/hooks/webhook/[A-Za-z0-9_-]+", reply.plain or "")
+            assert hook, reply.plain
+            event = {"kind": "deal", "amount": 1000, "external_id": "d1", "user": "crm-1"}
+            body, headers = signed(webhook_key(reply), event)
+            async with client.post(hook.group(0), data=body, headers=headers) as delivered:
+                delivery_status = delivered.status
         split = cluster.proxy.answered
         async with migrated_database(db_url) as db:
             entries = await stored_entries(db)
+            async with db.read() as session:
+                events = await session.scalar(select(func.count()).select_from(ExternalEvent))
+    assert (delivery_status, events) == (200, 1)
     print(f"through nginx: instance a took {split[0]} update POSTs, b {split[1]}")
     assert split[0] > 0 and split[1] > 0, split
     assert (page_status, page_type) == (200, "text/html")
     assert health_status == 404  # the instances' health is for the load balancer, not public
     expected = sorted(parse(command) for command in LOGGED)
     for person in people:
-        replies = replies_since(person, mark)
+        replies = answers[person.id]
         assert len(replies) == len(BURST), [m.plain for m in replies]
         assert sum("✅ Recorded" in (m.plain or "") for m in replies) == len(LOGGED)
         assert sorted(entries.get(person.id, [])) == expected, person
