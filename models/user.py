@@ -8,6 +8,7 @@ from sqlalchemy import (
     Date,
     Enum,
     ForeignKey,
+    Integer,
     String,
     Time,
     bindparam,
@@ -46,6 +47,10 @@ class User(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The team's local day they joined their current team (None: before this was recorded).
     joined_on: Mapped[date | None] = mapped_column(Date)
+    # The team they last left and that team's local day they left it (None: never recorded);
+    # no foreign key: a team may be deleted, and an id that names none matches nothing.
+    left_team_id: Mapped[int | None] = mapped_column(Integer)
+    left_on: Mapped[date | None] = mapped_column(Date)
 
     @property
     def is_manager(self) -> bool:
@@ -70,6 +75,8 @@ class Person:
     created_at: datetime
     last_seen_at: datetime
     joined_on: date | None
+    left_team_id: int | None = None
+    left_on: date | None = None
 
     @property
     def is_manager(self) -> bool:

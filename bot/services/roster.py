@@ -4,14 +4,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, func, update
 
 from bot.domain import Totals
+from bot.services.periods import local_date
 from bot.services.teams import headcount
 from models import Person, Role, TeamInfo, UnitOfWork
+from models.base import utcnow
 from models.entry import last_entry_times, team_kind_totals
 from models.prepared import Prepared
-from models.team import lock_teams
+from models.team import lock_teams, team_by_id
 from models.user import User, person_by_id, team_members
 
 
@@ -44,7 +46,15 @@ class RoleChange(StrEnum):
 _SET_ROLE = Prepared(
     update(User)
     .where(User.id == bindparam("person"), User.team_id == bindparam("team"))
-    .values(team_id=bindparam("to_team"), role=bindparam("new_role", type_=User.role.type))
+    .values(
+        team_id=bindparam("to_team"),
+        role=bindparam("new_role", type_=User.role.type),
+        # Someone removed: the team and its day kept (their plan there counts their days in it).
+        left_team_id=func.coalesce(
+            bindparam("left_team", type_=User.left_team_id.type), User.left_team_id
+        ),
+        left_on=func.coalesce(bindparam("left_on", type_=User.left_on.type), User.left_on),
+    )
 )
 
 
@@ -72,7 +82,15 @@ async def set_role(
         return RoleChange.ALREADY
     if role is Role.EMPLOYEE and (await headcount(session, team_id)).managers <= 1:
         return RoleChange.LAST_MANAGER
-    await session.run(_SET_ROLE, person=member.id, team=team_id, to_team=team_id, new_role=role)
+    await session.run(
+        _SET_ROLE,
+        person=member.id,
+        team=team_id,
+        to_team=team_id,
+        new_role=role,
+        left_team=None,
+        left_on=None,
+    )
     return RoleChange.DONE
 
 
@@ -85,5 +103,15 @@ async def remove_member(
         return member
     if member.is_manager and (await headcount(session, team_id)).managers <= 1:
         return RoleChange.LAST_MANAGER
-    await session.run(_SET_ROLE, person=member.id, team=team_id, to_team=None, new_role=None)
+    team = await team_by_id(session, team_id)
+    assert team is not None
+    await session.run(
+        _SET_ROLE,
+        person=member.id,
+        team=team_id,
+        to_team=None,
+        new_role=None,
+        left_team=team_id,
+        left_on=local_date(utcnow(), team.timezone),
+    )
     return RoleChange.DONE

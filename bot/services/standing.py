@@ -3,7 +3,7 @@ vacations loaded once, then asked per person and metric.
 
 Who a target counts for: a personal target, else the team default; managers only by a
 personal target (a manager who doesn't sell is not paced by the team's targets). Days off the
-pace: vacations, and the days before the person joined the team."""
+pace: vacations, the days before the person joined the team and those after they left it."""
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -65,16 +65,31 @@ class Standing:
         return takes_team_targets(self.team, person)
 
     def joined_on(self, person: Person) -> date | None:
-        return person.joined_on if person.team_id == self.team.id else None
+        """The day they joined this team: theirs now, or the one they left and are in no
+        other team since (their joining day is still on record)."""
+        if person.team_id == self.team.id or (person.team_id is None and self.left(person)):
+            return person.joined_on
+        return None
+
+    def left(self, person: Person) -> date | None:
+        """The day they left this team, if it is the team they last left (and not since back)."""
+        if person.team_id != self.team.id and person.left_team_id == self.team.id:
+            return person.left_on
+        return None
 
     def days_off(self, person: Person) -> frozenset[date]:
-        """Vacation days in the period, and the days before the person joined the team."""
+        """Vacation days in the period, the days before the person joined the team and those
+        after they left it."""
         if person.id not in self._days_off:
             days = set(vacation_days(self.vacations, person.id, self.dates))
             joined = self.joined_on(person)
             if joined is not None and joined > self.dates.start:
                 before = min(joined - timedelta(days=1), self.dates.end)
                 days.update(DateRange(self.dates.start, before).days())
+            left = self.left(person)
+            if left is not None and left < self.dates.end:
+                after = max(left + timedelta(days=1), self.dates.start)
+                days.update(DateRange(after, self.dates.end).days())
             self._days_off[person.id] = frozenset(days)
         return self._days_off[person.id]
 

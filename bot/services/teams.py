@@ -60,6 +60,10 @@ _MOVE = Prepared(
         team_id=bindparam("to_team"),
         role=bindparam("new_role", type_=User.role.type),
         joined_on=bindparam("joined_on", type_=User.joined_on.type),
+        left_team_id=func.coalesce(
+            bindparam("left_team", type_=User.left_team_id.type), User.left_team_id
+        ),
+        left_on=func.coalesce(bindparam("left_on", type_=User.left_on.type), User.left_on),
     )
     .returning(User.id)
 )
@@ -89,14 +93,19 @@ async def is_last_manager(session: UnitOfWork, person: Person) -> bool:
 
 
 async def _move(session: UnitOfWork, person: Person, to: TeamInfo, role: Role) -> bool:
-    """Into `to` as `role`, joined today (the team's day: pace counts from it)."""
+    """Into `to` as `role`, joined today (the team's day: pace counts from it); the team they
+    leave, if any, is kept with its day (their plan there counts their days in it)."""
+    now = utcnow()
+    left = await team_by_id(session, person.team_id) if person.team_id is not None else None
     rows = await session.run(
         _MOVE,
         person=person.id,
         from_team=person.team_id,
         to_team=to.id,
         new_role=role,
-        joined_on=local_date(utcnow(), to.timezone),
+        joined_on=local_date(now, to.timezone),
+        left_team=None if left is None else left.id,
+        left_on=None if left is None else local_date(now, left.timezone),
     )
     return bool(rows)
 

@@ -160,9 +160,9 @@ async def test_the_dialog_refuses_bad_input_and_bonus_shows_the_arithmetic(
     await carl.say("/deal 100000")
     await anna.say("/remove @carl")
     listed = (await anna.say("/bonus")).plain or ""
-    # 500 ₽ and 5% of 100 000 ₽ (his plan as /leaderboard counts it for someone gone: the
-    # whole month's, the day he joined is no longer on record).
-    assert "\nCarl: 5,500.00 ₽ (1 deal, 100,000.00 ₽)\nTotal: 11,000.00 ₽\n" in listed, listed
+    # His plan is his day in the team: 1 of November's 20 working days, 5 000 ₽ (not the
+    # month's 100 000 ₽); 500 ₽ + 5% of 5 000 ₽ + 8% of the 95 000 ₽ above it.
+    assert "\nCarl: 8,350.00 ₽ (1 deal, 100,000.00 ₽)\nTotal: 13,850.00 ₽\n" in listed, listed
 
 
 def bonus_column(sheet: Worksheet) -> dict[str, object]:

@@ -1,6 +1,6 @@
 """Services against a real, migrated database (SQLite and PostgreSQL)."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 from fractions import Fraction
 
 import pytest
@@ -10,14 +10,16 @@ from sqlalchemy.exc import IntegrityError
 from bot.services.entries import record_entry, undo_last_entry
 from bot.services.parsing import parse_entry
 from bot.services.people import TelegramProfile, sync_sender
-from bot.services.periods import Period
+from bot.services.periods import DateRange, Period
 from bot.services.progress import day_reads, progress_report
+from bot.services.roster import RoleChange, remove_member
+from bot.services.standing import load_standing
 from bot.services.targets import parse_target_command, set_target
-from bot.services.teams import JoinOutcome, join_by_invite, reset_invite
+from bot.services.teams import JoinOutcome, create_team, join_by_invite, reset_invite
 from models import Entry, EntryKind, Metric, Person, Role, TeamInfo, UnitOfWork, User
 from models.database import Database
 from models.user import person_by_id
-from tests.people import new_team, register, reread
+from tests.people import back_then, join, new_team, register, reread
 
 TODAY = date(2026, 11, 25)  # a Wednesday
 
@@ -230,3 +232,29 @@ async def test_the_days_read_reports_as_the_period_report_with_older_targets_abo
     assert list(day.paces) == [Metric.CALLS]
     assert (day.totals.calls, list(day.by_tag)) == (13, ["avito", None])
     assert streak.on_day(bob.id, date(2026, 11, 2)).meetings == 2
+
+
+async def test_a_plan_counts_the_days_someone_was_in_the_team(database: Database) -> None:
+    """Dan is removed from Sales on Wednesday 25 November, Carl moves from Sales to a team of
+    his own the same day: in Sales's November their days after that are off, before it on."""
+    anna, _bob, team = await make_team(database)
+    november = DateRange(date(2026, 11, 1), date(2026, 11, 30))
+    async with database.write() as session:
+        await register(session, 3, "Carl")
+        await register(session, 4, "Dan")
+        carl, dan = await join(session, 3, team), await join(session, 4, team)
+        await set_target(session, team.id, anna.id, parse_target_command("calls 200"), None, TODAY)
+        with back_then(datetime(2026, 11, 25, 12, 0, tzinfo=UTC)):
+            assert await remove_member(session, team.id, anna.id, dan.id) is RoleChange.DONE
+            assert isinstance(await create_team(session, 3, "Carl's", leaving=team.id), TeamInfo)
+    async with database.read() as session:
+        standing = await load_standing(session, team, november)
+        gone = [await person_by_id(session, person_id) for person_id in (dan.id, carl.id)]
+    after = {date(2026, 11, day) for day in range(26, 31)}
+    for person in gone:
+        assert person is not None and person.left_on == date(2026, 11, 25)
+        assert after <= standing.days_off(person)
+        assert not {date(2026, 11, 24), date(2026, 11, 25)} & standing.days_off(person)
+    # November has 20 working days; the 26th, 27th and 30th were after they left.
+    assert standing.target(gone[0], Metric.CALLS) == Fraction(200 * 17, 20)
+    assert standing.target(gone[1], Metric.CALLS) == Fraction(200 * 17, 20)
