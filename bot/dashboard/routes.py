@@ -21,6 +21,9 @@ INDEX = "index.html"
 # new version is fetched at once and an unchanged one is never asked for again.
 VERSIONED = re.compile(r"static/([A-Za-z0-9_./-]+)\?v=hash")
 HASH_CHARS = 12
+# Telegram's script, which only a page opened inside Telegram uses: a wall screen's page goes
+# without it, so an office network that drops telegram.org cannot hold its first render up.
+TELEGRAM_SCRIPT = re.compile(r'<script src="https://telegram\.org/[^"]*"></script>\n?')
 MIN_HASH_CHARS = 8
 LONG_CACHE = "public, max-age=31536000, immutable"
 # Exactly what the page loads: its own scripts and styles, Telegram's telegram-web-app.js, the
@@ -60,8 +63,9 @@ def _static_file(body: bytes, name: str) -> StaticFile:
     return StaticFile(body, gzip.compress(body, 9, mtime=0), content_type, version)
 
 
-def load_static(folder: Path, prefix: str) -> tuple[StaticFile, dict[str, StaticFile]]:
-    """The page with its files' versions filled in, and the files by their path under `folder`."""
+def load_static(folder: Path, prefix: str) -> tuple[StaticFile, StaticFile, dict[str, StaticFile]]:
+    """The page with its files' versions filled in, the same for a TV link (without Telegram's
+    script), and the files by their path under `folder`."""
     files = {
         path.relative_to(folder).as_posix(): _static_file(path.read_bytes(), path.name)
         for path in sorted(folder.rglob("*"))
@@ -74,7 +78,8 @@ def load_static(folder: Path, prefix: str) -> tuple[StaticFile, dict[str, Static
         return f"{prefix}static/{match[1]}?v={version}"
 
     page = VERSIONED.sub(versioned, (folder / INDEX).read_text(encoding="utf-8"))
-    return _static_file(page.encode(), INDEX), files
+    tv_page = TELEGRAM_SCRIPT.sub("", page)
+    return _static_file(page.encode(), INDEX), _static_file(tv_page.encode(), INDEX), files
 
 
 def is_current(version: str, found: StaticFile) -> bool:
@@ -103,12 +108,15 @@ def add_dashboard_routes(
     """The page at /dashboard/ and /dashboard/tv/{token} (with or without a trailing slash), its
     files, and the API."""
     prefix = config.public_path.rstrip("/") + DASHBOARD_PATH
-    page, files = load_static(static, prefix)
+    page, tv_page, files = load_static(static, prefix)
     app[CONFIG] = config
     app[LIMITER] = RateLimiter(config.requests_per_minute)
 
     async def index(request: web.Request) -> web.Response:
         return _serve(request, page, "no-cache", PAGE_HEADERS)
+
+    async def tv_index(request: web.Request) -> web.Response:
+        return _serve(request, tv_page, "no-cache", PAGE_HEADERS)
 
     async def to_index(request: web.Request) -> web.Response:
         raise web.HTTPMovedPermanently(prefix)
@@ -123,7 +131,7 @@ def add_dashboard_routes(
     base = DASHBOARD_PATH.rstrip("/")
     app.router.add_get(base, to_index)
     app.router.add_get(f"{base}/", index)
-    app.router.add_get(f"{base}/tv/{{token}}", index)
-    app.router.add_get(f"{base}/tv/{{token}}/", index)  # as a browser or a person may add it
+    app.router.add_get(f"{base}/tv/{{token}}", tv_index)
+    app.router.add_get(f"{base}/tv/{{token}}/", tv_index)  # as a browser or a person may add it
     app.router.add_get(f"{base}/static/{{path:.+}}", static_file)
     add_api_routes(app, f"{base}/")
