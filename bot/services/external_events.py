@@ -29,6 +29,7 @@ from models import (
 )
 from models.base import utcnow
 from models.prepared import Prepared, bound
+from models.team import team_by_id
 
 _GOOD_DELIVERY = Prepared(
     update(Connection)
@@ -491,6 +492,10 @@ async def log_held(
     dated as it happened; how many."""
     logged = 0
     rows = await session.run(_HELD, connection_id=connection_id, external_id=external_id)
+    team = await team_by_id(session, team_id) if rows else None
+    if team is not None:  # days already looked at for small wins are looked at again
+        today = local_date(utcnow(), team.timezone)
+        await reopen_days(session, team_id, min(day for *_, day, _system in rows), today)
     for item_id, kind, amount, day, system in rows:
         entry_id = await session.inserted(
             _ADD_ENTRY,

@@ -340,8 +340,14 @@ async def test_zadarma_calls_held_for_an_unlinked_extension_then_logged_on_link(
     assert any("Zadarma · calls without an extension" in line for line in told), told
     assert await crm.entries(bob) == []
 
+    # Yesterday's small wins were looked for already (after midnight).
+    async with crm.kpi.db.write() as session:
+        session.add(ClosedDay(team_id=1, day=day))
     done = await link(crm, anna, "Zadarma · #101", "Bob @bob")
     assert "2 held events logged" in done
+    # The calls held from yesterday: that day is looked at again for small wins.
+    async with crm.kpi.db.read() as session:
+        assert await session.scalar(select(func.count()).select_from(ClosedDay)) == 0
     logged = await crm.entries(bob)
     assert [(e.kind.value, e.business_date, e.source) for e in logged] == [
         ("call", day, "zadarma"),
