@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import bindparam, update
 
 from bot.domain import Totals
 from bot.services.periods import local_date
@@ -46,15 +46,13 @@ class RoleChange(StrEnum):
 _SET_ROLE = Prepared(
     update(User)
     .where(User.id == bindparam("person"), User.team_id == bindparam("team"))
-    .values(
-        team_id=bindparam("to_team"),
-        role=bindparam("new_role", type_=User.role.type),
-        # Someone removed: the team and its day kept (their plan there counts their days in it).
-        left_team_id=func.coalesce(
-            bindparam("left_team", type_=User.left_team_id.type), User.left_team_id
-        ),
-        left_on=func.coalesce(bindparam("left_on", type_=User.left_on.type), User.left_on),
-    )
+    .values(role=bindparam("new_role", type_=User.role.type))
+)
+# Out of the team: the team and its day kept (their plan there counts their days in it).
+_REMOVE = Prepared(
+    update(User)
+    .where(User.id == bindparam("person"), User.team_id == bindparam("team"))
+    .values(team_id=None, role=None, left_team_id=bindparam("team"), left_on=bindparam("day"))
 )
 
 
@@ -82,15 +80,7 @@ async def set_role(
         return RoleChange.ALREADY
     if role is Role.EMPLOYEE and (await headcount(session, team_id)).managers <= 1:
         return RoleChange.LAST_MANAGER
-    await session.run(
-        _SET_ROLE,
-        person=member.id,
-        team=team_id,
-        to_team=team_id,
-        new_role=role,
-        left_team=None,
-        left_on=None,
-    )
+    await session.run(_SET_ROLE, person=member.id, team=team_id, new_role=role)
     return RoleChange.DONE
 
 
@@ -105,13 +95,6 @@ async def remove_member(
         return RoleChange.LAST_MANAGER
     team = await team_by_id(session, team_id)
     assert team is not None
-    await session.run(
-        _SET_ROLE,
-        person=member.id,
-        team=team_id,
-        to_team=None,
-        new_role=None,
-        left_team=team_id,
-        left_on=local_date(utcnow(), team.timezone),
-    )
+    day = local_date(utcnow(), team.timezone)
+    await session.run(_REMOVE, person=member.id, team=team_id, day=day)
     return RoleChange.DONE
