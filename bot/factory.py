@@ -20,7 +20,6 @@ from bot.lazy_models import keep_response_types
 from bot.middlewares import (
     HoldForRedelivery,
     SenderMiddleware,
-    SendReplies,
     UnitOfWorkMiddleware,
 )
 from bot.retry import RetryMiddleware
@@ -77,7 +76,6 @@ def create_dispatcher(
     dp = Dispatcher(storage=storage or MemoryStorage(), events_isolation=isolation)
     dp.errors.outer_middleware(HoldForRedelivery())
     # Outer middlewares run inside aiogram's per-person lock, in this order.
-    dp.update.outer_middleware(SendReplies())
     dp.update.outer_middleware(SenderMiddleware(db))
     unit_of_work = UnitOfWorkMiddleware(db)
     for observer in (dp.message, dp.callback_query, dp.my_chat_member):

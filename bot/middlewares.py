@@ -1,10 +1,11 @@
 """Per-update context, outermost first:
 
-1. `SendReplies` (inside aiogram's per-user lock): what a handler returns is sent after its
-   unit of work has committed, in order, before the person's next update is looked at.
-2. `SenderMiddleware`: the sender's facts (`user`, `team`) and their language (`t`); first
-   contact or a changed profile is written first, in a small unit of work of its own.
-3. `UnitOfWorkMiddleware` (inner, around the chosen handler): a reader, or for a handler
+1. `SenderMiddleware` (inside aiogram's per-user lock): the sender's facts (`user`, `team`)
+   and their language (`t`), first contact or a changed profile written first, in a small unit
+   of work of its own; and, once the handler is done, what it returned is sent (its unit of
+   work has committed by then), in order, before the person's next update is looked at. One
+   layer, not two: every layer an update passes costs it aiogram's middleware wrapping.
+2. `UnitOfWorkMiddleware` (inner, around the chosen handler): a reader, or for a handler
    flagged `{"db": "write"}` a writer that claims the update, and commits once, at the end.
 
 `HoldForRedelivery` sits on the errors observer: a webhook update that failed is left to
@@ -39,21 +40,16 @@ def writes(data: dict[str, Any]) -> bool:
     return handler is not None and handler.flags.get("db") == "write"
 
 
-class SendReplies(BaseMiddleware):
-    """Sends the handler's reply (a method, or several in order) and returns nothing to aiogram,
-    so that a person's next update is handled only after this one's reply went out."""
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        result = await handler(event, data)
-        methods: Sequence[Any] = result if isinstance(result, list | tuple) else (result,)
-        bot: Bot = data["bot"]
-        for method in methods:
-            if isinstance(method, TelegramMethod):
-                try:
-                    await bot(method)
-                except TelegramAPIError as error:
-                    logger.warning("Reply %s failed: %s", type(method).__name__, error)
-        return None
+async def send_replies(result: Any, bot: Bot) -> None:
+    """Sends what a handler returned (a method, or several in order); returns nothing to
+    aiogram, so that a person's next update is handled only after this one's reply went out."""
+    methods: Sequence[Any] = result if isinstance(result, list | tuple) else (result,)
+    for method in methods:
+        if isinstance(method, TelegramMethod):
+            try:
+                await bot(method)
+            except TelegramAPIError as error:
+                logger.warning("Reply %s failed: %s", type(method).__name__, error)
 
 
 def profile_of(sender: TelegramUser) -> TelegramProfile:
@@ -68,7 +64,8 @@ def profile_of(sender: TelegramUser) -> TelegramProfile:
 
 
 class SenderMiddleware(BaseMiddleware):
-    """Puts `user` (a Person), `team` (their TeamInfo or None) and `t` into handler data."""
+    """Puts `user` (a Person), `team` (their TeamInfo or None) and `t` into handler data, and
+    sends what the handler returns."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -84,10 +81,11 @@ class SenderMiddleware(BaseMiddleware):
             return None
         if sender is None or sender.is_bot:
             data.update(user=None, team=None, t=translator(DEFAULT_LANGUAGE))
-            return await handler(event, data)
-        user, team = await sync_sender(self.db, profile_of(sender), in_private=in_private)
-        data.update(user=user, team=team, t=translator(language_for(user.language_code)))
-        return await handler(event, data)
+        else:
+            user, team = await sync_sender(self.db, profile_of(sender), in_private=in_private)
+            data.update(user=user, team=team, t=translator(language_for(user.language_code)))
+        await send_replies(await handler(event, data), data["bot"])
+        return None
 
 
 class UnitOfWorkMiddleware(BaseMiddleware):

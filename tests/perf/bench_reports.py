@@ -542,7 +542,7 @@ def percentile(values: list[float], p: float) -> float:
 
 class KeepReplies(BaseRequestMiddleware):
     """The innermost request middleware: keeps what the bot would send instead of sending it
-    (the caller, SendReplies, does not look at the result)."""
+    (the caller, SenderMiddleware's send_replies, does not look at the result)."""
 
     def __init__(self) -> None:
         self.kept: list[TelegramMethod[Any]] = []
