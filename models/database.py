@@ -223,8 +223,7 @@ class _ThroughDriver:
                 reader = adapted.autocommit
                 if attempt == 2 or not reader or not _lost(translated):
                     raise translated from error
-                del session.info[_CONNECTION]
-                session.info.pop(_RAW, None)
+                del session.info[_CONNECTION]  # the next try connects anew (and looks up anew)
                 await connection.close()
         raise AssertionError("unreachable")
 

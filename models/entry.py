@@ -119,10 +119,12 @@ _KIND_TOTALS = Prepared(
 )
 
 
+def _kind_total(kind: EntryKind, tag: str | None, n: int, amount: int, rep: int) -> KindTotal:
+    return KindTotal(kind, tag, int(n), int(amount), int(rep))
+
+
 def _kind_totals(rows: list[Row]) -> list[KindTotal]:
-    return [
-        KindTotal(kind, tag, int(n), int(amount), int(rep)) for kind, tag, n, amount, rep in rows
-    ]
+    return [_kind_total(*row) for row in rows]
 
 
 def kind_totals_query(
@@ -142,8 +144,8 @@ _DAY_KIND_TOTALS = Prepared(
 
 def _day_kind_totals(rows: list[Row]) -> dict[date, list[KindTotal]]:
     days: dict[date, list[KindTotal]] = {}
-    for day, kind, tag, n, amount, rep in rows:
-        days.setdefault(day, []).append(KindTotal(kind, tag, int(n), int(amount), int(rep)))
+    for day, *total in rows:
+        days.setdefault(day, []).append(_kind_total(*total))
     return days
 
 

@@ -42,15 +42,15 @@ class Reads(Generic[T]):
     parts: tuple["Query[Any] | Reads[Any]", ...]
     combine: Callable[..., T]
 
-    def queries(self) -> list["Query[Any]"]:
-        return [query for part in self.parts for query in _queries(part)]
-
 
 Read = Query[T] | Reads[T]
 
 
 def _queries(read: Read[Any]) -> list[Query[Any]]:
-    return [read] if isinstance(read, Query) else read.queries()
+    """`read`'s statements, in the order `_value` takes their rows."""
+    if isinstance(read, Query):
+        return [read]
+    return [query for part in read.parts for query in _queries(part)]
 
 
 def _value(read: Read[T], rows: Iterator[list[Row]]) -> T:

@@ -383,12 +383,14 @@ async def apply_events(session: UnitOfWork, batch: Sequence[Resolved]) -> Applie
 async def _apply(session: UnitOfWork, resolved: Resolved, people: People, applied: Applied) -> None:
     event, user_id = resolved.event, None
     does_count = counts(resolved)
-    # An event naming nobody that does not count (a deal lost, by id alone) meets no one.
-    if resolved.person is not None and (resolved.person or does_count):
-        user_id, new = await _person(session, resolved, resolved.person, people)
+    # An event naming nobody that does not count (a deal lost, by id alone) meets no one, and
+    # leaves the item with the person it had.
+    person = resolved.person if resolved.person or does_count else None
+    if person is not None:
+        user_id, new = await _person(session, resolved, person, people)
         if new and user_id is None:
             applied.newcomers.append(
-                NewPerson(event.team_id, event.system, resolved.person, resolved.person_name)
+                NewPerson(event.team_id, event.system, person, resolved.person_name)
             )
     key = {
         "connection_id": event.connection_id,
@@ -435,7 +437,7 @@ async def _apply(session: UnitOfWork, resolved: Resolved, people: People, applie
     await session.changed(
         _SET_ITEM,
         item_id=item_id,
-        person=resolved.person if resolved.person or does_count else None,
+        person=person,
         counts=does_count,
         amount_kopecks=resolved.amount_kopecks,
         business_date=day,
