@@ -22,16 +22,17 @@ import os
 import sqlite3
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -188,22 +189,19 @@ class _ThroughDriver:
     (reading twice is harmless): either way SQLAlchemy invalidates the whole pool, as after any
     lost connection, so the next units get new ones."""
 
+    def __init__(self, readers: "_Kept") -> None:
+        self.readers = readers
+
     async def _driver(self, session: UnitOfWork) -> tuple[AsyncConnection, Any, Any]:
         if session.pending:
             await session.flush()  # the statement sees what the ORM holds
-        connection = session.info.get(_CONNECTION)
-        if connection is None:  # a reader's first statement: a connection of its own
-            engine = session.bind
-            assert isinstance(engine, AsyncEngine)
-            connection = session.info[_CONNECTION] = await engine.connect()
-            session.info.pop(_RAW, None)
-        raw = session.info.get(_RAW)
-        if raw is None:  # looked up once a unit: each look is a greenlet switch
-            raw = session.info[_RAW] = await _raw(connection)
-        adapted, driver = raw
+        held: _Held | None = session.info.get(_HELD)
+        if held is None:  # a reader's first statement: a connection of its own
+            held = session.info[_HELD] = await self.readers.take()
+        adapted = held.adapted
         if adapted._transaction is None and not adapted.autocommit:
-            await _begin(connection, adapted)
-        return connection, adapted, driver
+            await _begin(held.connection, adapted)
+        return held.connection, adapted, held.driver
 
     async def _execute(
         self, session: UnitOfWork, statement: Prepared, params: dict[str, Any]
@@ -219,12 +217,12 @@ class _ThroughDriver:
                     return compiled, await driver.fetch(compiled.sql, *values)
                 return compiled, await driver.execute(compiled.sql, *values)
             except Exception as error:
-                translated = await _translated(connection, adapted, compiled, values, error)
+                translated = await _translated(connection, adapted, compiled.sql, values, error)
                 reader = adapted.autocommit
                 if attempt == 2 or not reader or not _lost(translated):
                     raise translated from error
-                del session.info[_CONNECTION]  # the next try connects anew (and looks up anew)
-                await connection.close()
+                held = session.info.pop(_HELD)  # the next try takes another connection
+                await self.readers.release(held)
         raise AssertionError("unreachable")
 
     async def run(
@@ -245,10 +243,129 @@ class _ThroughDriver:
         return int(result.rsplit(" ", 1)[-1]), None  # "UPDATE 3", "INSERT 0 1"
 
 
-async def _raw(connection: AsyncConnection) -> tuple[Any, Any]:
-    """The connection's SQLAlchemy-adapted and asyncpg connections."""
-    fairy = await connection.get_raw_connection()
-    return fairy.dbapi_connection, fairy.driver_connection
+@dataclass(eq=False, slots=True)
+class _Held:
+    """A PostgreSQL connection kept out of SQLAlchemy's pool between units of work, with its
+    SQLAlchemy-adapted and asyncpg connections looked up once."""
+
+    connection: AsyncConnection
+    adapted: Any
+    driver: Any
+    generation: int
+
+    @property
+    def clean(self) -> bool:
+        """No transaction left open at either level, and still valid."""
+        connection = self.connection
+        return (
+            self.adapted._transaction is None
+            and not connection.in_transaction()
+            and not connection.invalidated
+        )
+
+
+class _Kept:
+    """PostgreSQL connections for units of work, kept between them: at most `limit` out of
+    SQLAlchemy's pool at once, in use or idle.
+
+    Taking a connection from SQLAlchemy's pool (and handing it back) is a greenlet switch and
+    the pool's bookkeeping, on every update: more loop CPU than asyncpg's own trip. A kept
+    connection is taken from a list instead; when all are in use, the next unit waits for one
+    to be handed back (first come, first served). Whenever SQLAlchemy invalidates a connection
+    (the server dropped it, or a cancelled statement left it unusable) every kept one is
+    suspect: each goes back to the pool, which makes new ones as it was told to."""
+
+    def __init__(self, engine: AsyncEngine, limit: int) -> None:
+        self.engine = engine
+        self.limit = limit
+        self.generation = 0
+        self._idle: list[_Held] = []
+        self._out = 0  # taken from SQLAlchemy's pool and not handed back to it
+        # Units waiting for a connection: each is handed one, or None (a place to make one).
+        self._waiting: deque[asyncio.Future[_Held | None]] = deque()
+        event.listen(engine.sync_engine, "invalidate", self._invalidated)
+
+    def _invalidated(self, *_: Any) -> None:
+        self.generation += 1
+
+    async def take(self) -> _Held:
+        while True:
+            while self._idle:
+                held = self._idle.pop()
+                if held.generation == self.generation:
+                    return held
+                await self.release(held)
+            if self._out < self.limit:
+                return await self._connect()
+            waiter: asyncio.Future[_Held | None] = asyncio.get_running_loop().create_future()
+            self._waiting.append(waiter)
+            try:
+                handed = await waiter
+            except BaseException:
+                if waiter.cancelled():
+                    with suppress(ValueError):
+                        self._waiting.remove(waiter)
+                else:  # handed one just as this unit was given up: the next has it
+                    handed = waiter.result()
+                    if handed is None:
+                        self._wake()
+                    else:
+                        await self.give_back(handed)
+                raise
+            if handed is not None:
+                if handed.generation == self.generation:
+                    return handed
+                await self.release(handed)
+
+    async def _connect(self) -> _Held:
+        self._out += 1
+        try:
+            connection = await self.engine.connect()
+        except BaseException:
+            self._out -= 1
+            self._wake()
+            raise
+        fairy = _sync(connection).connection  # checked out just now: no trip
+        return _Held(connection, fairy.dbapi_connection, fairy.driver_connection, self.generation)
+
+    async def give_back(self, held: _Held) -> None:
+        """A connection whose unit ended cleanly: to the next unit waiting, or kept."""
+        if held.generation != self.generation or not held.clean:
+            await self.release(held)
+            return
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(held)
+                return
+        self._idle.append(held)
+
+    async def release(self, held: _Held) -> None:
+        """Back to SQLAlchemy's pool (which rolls back what was left open)."""
+        try:
+            await held.connection.close()
+        finally:
+            self._out -= 1
+            self._wake()
+
+    async def discard(self, held: _Held) -> None:
+        """A connection whose statement was cancelled midway: closed for good (see _discard)."""
+        await _discard(held.connection)
+        await self.release(held)
+
+    def _wake(self) -> None:
+        """A place was freed: the first unit waiting makes a connection."""
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for held in idle:
+            with suppress(Exception):
+                await self.release(held)
 
 
 async def _begin(connection: AsyncConnection, adapted: Any) -> None:
@@ -261,6 +378,23 @@ async def _begin(connection: AsyncConnection, adapted: Any) -> None:
         # SQLAlchemy's own statement tells a lost connection and invalidates the pool.
         await connection.exec_driver_sql("SELECT 1")
         raise
+
+
+async def _commit(connection: AsyncConnection, adapted: Any) -> None:
+    """COMMIT on the driver, then SQLAlchemy's transaction ended to match (nothing left for it
+    to send): its own commit would cost a greenlet switch each way."""
+    try:
+        await adapted._call_and_discard(adapted._transaction.commit)
+    except Exception as error:
+        raise await _translated(connection, adapted, "COMMIT", (), error) from error
+    _sync(connection).commit()
+
+
+def _sync(connection: AsyncConnection) -> Connection:
+    """The connection's synchronous side, for what it does without a trip to the server."""
+    sync = connection.sync_connection
+    assert sync is not None
+    return sync
 
 
 async def _discard(connection: AsyncConnection) -> None:
@@ -278,7 +412,7 @@ def _lost(error: BaseException) -> bool:
 async def _translated(
     connection: AsyncConnection,
     adapted: Any,
-    compiled: Compiled,
+    sql: str,
     values: tuple[Any, ...],
     error: Exception,
 ) -> Exception:
@@ -295,15 +429,13 @@ async def _translated(
             except DBAPIError as confirmed:
                 return confirmed
         return DBAPIError.instance(
-            compiled.sql, values, dbapi_error, dialect.loaded_dbapi.Error, dialect=dialect
+            sql, values, dbapi_error, dialect.loaded_dbapi.Error, dialect=dialect
         )
     return error
 
 
-_THROUGH_DRIVER = _ThroughDriver()
-# Where a PostgreSQL unit of work keeps its connection (UnitOfWork.info).
-_CONNECTION = "connection"
-_RAW = "raw connection"  # its driver's (adapted, asyncpg) connections
+# Where a PostgreSQL unit of work keeps its connection (UnitOfWork.info): a _Held.
+_HELD = "held connection"
 # A PostgreSQL writer tries this many connections for its BEGIN (see _ThroughDriver).
 _BEGIN_ATTEMPTS = 2
 
@@ -324,9 +456,12 @@ class Database:
             self._reads: _SqliteReads | None = _SqliteReads(url, self.engine.dialect)
             self._read_engine = self.engine
         else:
+            # Units of work keep up to pool_size + max_overflow of each engine's connections
+            # (see _Kept); the writers' engine has one more, for the health check's own.
+            units = pool_size + max_overflow
             self.engine = create_async_engine(
                 url,
-                pool_size=pool_size,
+                pool_size=pool_size + 1,
                 max_overflow=max_overflow,
                 pool_pre_ping=False,
                 hide_parameters=True,
@@ -344,6 +479,9 @@ class Database:
                 connect_args={"server_settings": {"default_transaction_read_only": "on"}},
                 hide_parameters=True,
             )
+            self._writers = _Kept(self.engine, units)
+            self._readers = _Kept(self._read_engine, units)
+            self._runner = _ThroughDriver(self._readers)
 
     @property
     def dialect(self) -> Dialect:
@@ -358,57 +496,35 @@ class Database:
 
     def read(self) -> "_Reader":
         """A reader: no write transaction, no lock, nothing claimed."""
-        runner: Runner = self._reads if self._reads is not None else _THROUGH_DRIVER
-        return _Reader(UnitOfWork(runner, bind=self._read_engine))
+        if self._reads is not None:
+            return _Reader(self._reads, self._read_engine, None)
+        return _Reader(self._runner, None, self._readers)
 
     def write(self) -> AbstractAsyncContextManager[UnitOfWork]:
         """A writer: committed when the block ends normally, rolled back if it raises."""
         if self._writer is not None:
             return self._writer.unit()
-        return self._server_write()
+        return _ServerWrite(self)
 
-    @asynccontextmanager
-    async def _server_write(self) -> AsyncIterator[UnitOfWork]:
-        connection, raw = await self._begun()
-        try:
-            # The ORM, when used, joins the connection's transaction; the connection commits.
-            session = UnitOfWork(_THROUGH_DRIVER, bind=connection)
-            session.info[_CONNECTION] = connection
-            session.info[_RAW] = raw
-            try:
-                yield session
-                if session.orm_used:
-                    await session.orm.flush()
-            finally:
-                if session.orm_used:
-                    await session.orm.close()
-            await connection.commit()
-        except BaseException as error:
-            if not isinstance(error, Exception):
-                await _discard(connection)
-            raise
-        finally:
-            await connection.close()  # rolls back what was not committed
-        self._committed(session)
-
-    async def _begun(self) -> tuple[AsyncConnection, tuple[Any, Any]]:
-        """A connection with its transaction begun, and its driver's (see _ThroughDriver: a
-        connection the server dropped is met here, and another taken)."""
+    async def _begun(self) -> _Held:
+        """A connection with its transaction begun (see _ThroughDriver: a connection the server
+        dropped is met here, and another taken)."""
         for attempt in range(1, _BEGIN_ATTEMPTS + 1):
-            connection = await self.engine.connect()
+            held = await self._writers.take()
+            connection = held.connection
             try:
-                await connection.begin()
-                raw = await _raw(connection)
-                await _begin(connection, raw[0])
-                return connection, raw
+                # SQLAlchemy's bookkeeping (the ORM, when used, joins this transaction; nothing
+                # is sent), then BEGIN on the driver.
+                _sync(connection).begin()
+                await _begin(connection, held.adapted)
+                return held
             except DBAPIError as error:
-                await connection.close()
+                await self._writers.release(held)
                 if attempt == _BEGIN_ATTEMPTS or not error.connection_invalidated:
                     raise
                 logger.warning("A database connection was lost; trying a new one")
             except BaseException:  # cancelled: its BEGIN may be half done
-                await _discard(connection)
-                await connection.close()
+                await self._writers.discard(held)
                 raise
         raise AssertionError("unreachable")
 
@@ -424,6 +540,9 @@ class Database:
             await self._writer.close()
         if self._reads is not None:
             await self._reads.close()
+        if not self.is_sqlite:
+            await self._writers.close()
+            await self._readers.close()
         if self._read_engine is not self.engine:
             await self._read_engine.dispose()
         await self.engine.dispose()
@@ -432,23 +551,79 @@ class Database:
 class _Reader:
     """`async with db.read() as session`; a class, not a generator: it runs for every update."""
 
-    __slots__ = ("session",)
+    __slots__ = ("bind", "kept", "runner", "session")
 
-    def __init__(self, session: UnitOfWork) -> None:
-        self.session = session
+    def __init__(self, runner: Runner, bind: AsyncEngine | None, kept: _Kept | None) -> None:
+        self.runner = runner
+        self.bind = bind
+        self.kept = kept
 
     async def __aenter__(self) -> UnitOfWork:
-        return self.session
+        if self.kept is None:  # SQLite: each statement where it runs (see _SqliteReads)
+            assert self.bind is not None
+            self.session = UnitOfWork(self.runner, bind=self.bind)
+            return self.session
+        # PostgreSQL: one kept connection for the unit's prepared statements and its ORM.
+        held = await self.kept.take()
+        session = self.session = UnitOfWork(self.runner, bind=held.connection)
+        session.info[_HELD] = held
+        return session
 
     async def __aexit__(self, error_type: type[BaseException] | None, *_: object) -> None:
         session = self.session
         if session.orm_used:
             await session.orm.close()
-        connection = session.info.get(_CONNECTION)
-        if connection is not None:
-            if error_type is not None and not issubclass(error_type, Exception):
-                await _discard(connection)
-            await connection.close()
+        held: _Held | None = session.info.get(_HELD)
+        if held is None:
+            return
+        assert self.kept is not None
+        if error_type is None or issubclass(error_type, Exception):
+            await self.kept.give_back(held)
+        else:  # cancelled mid-statement, perhaps
+            await self.kept.discard(held)
+
+
+class _ServerWrite:
+    """`async with db.write() as session` on PostgreSQL: a plain transaction, on a kept
+    connection (a class, not a generator: it runs for every write)."""
+
+    __slots__ = ("db", "held", "session")
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def __aenter__(self) -> UnitOfWork:
+        held = self.held = await self.db._begun()
+        session = self.session = UnitOfWork(self.db._runner, bind=held.connection)
+        session.info[_HELD] = held
+        return session
+
+    async def __aexit__(self, error_type: type[BaseException] | None, *_: object) -> None:
+        held, session = self.held, self.session
+        connection = held.connection
+        kept = False
+        try:
+            try:
+                if error_type is None and session.orm_used:
+                    await session.orm.flush()
+            finally:
+                if session.orm_used:
+                    await session.orm.close()
+            if error_type is None:
+                await _commit(connection, held.adapted)
+                kept = True
+        except BaseException as failure:
+            error_type = type(failure)
+            raise
+        finally:
+            writers = self.db._writers
+            if kept:
+                await writers.give_back(held)
+            elif error_type is not None and not issubclass(error_type, Exception):
+                await writers.discard(held)
+            else:
+                await writers.release(held)  # the pool rolls back what was not committed
+        self.db._committed(session)
 
 
 # --- SQLite: the group-commit writer --------------------------------------------------------
