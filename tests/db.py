@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -27,10 +28,11 @@ def sqlite_url(folder: Path) -> str:
 
 
 @asynccontextmanager
-async def migrated_database(url: str) -> AsyncIterator[Database]:
-    """The database at `url` brought to the latest migration, open; closed after."""
+async def migrated_database(url: str, **options: Any) -> AsyncIterator[Database]:
+    """The database at `url` brought to the latest migration, open (with `options`, such as
+    pool_size); closed after."""
     await migrate(url)
-    db = Database(url)
+    db = Database(url, **options)
     try:
         yield db
     finally:

@@ -404,3 +404,19 @@ async def drop_connections(url: str) -> int:
     finally:
         await server.close()
     return dropped
+
+
+async def connection_count(url: str) -> int:
+    """How many connections the database has, besides the one asking."""
+    from sqlalchemy.engine import make_url
+
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    server = await asyncpg.connect(dsn)
+    try:
+        count: int = await server.fetchval(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await server.close()
+    return count

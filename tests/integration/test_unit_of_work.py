@@ -20,8 +20,9 @@ from models.base import columns_of
 from models.database import Database
 from models.prepared import Prepared
 from models.unit_of_work import Query, Reads, UnitOfWork
+from tests.db import migrated_database
 from tests.people import new_team, register
-from tests.postgres import drop_connections
+from tests.postgres import connection_count, drop_connections
 
 DAY = date(2026, 11, 18)
 
@@ -291,6 +292,43 @@ async def test_connections_the_server_dropped_are_replaced_unnoticed(
     await asyncio.gather(*(log(10) for _ in range(4)))
     assert await read_total() == 4 + 40
     assert await live_calls(database) == 4 + 40
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_units_beyond_the_pool_wait_their_turn_and_a_unit_given_up_loses_nothing(
+    db_url: str,
+) -> None:
+    """Units of work keep their connections between them, at most the pool's size: the next
+    ones wait and are handed one as it comes back, first come first served; one that gives up
+    while waiting takes no connection with it; the health check still gets its own."""
+    async with migrated_database(db_url, pool_size=2) as database:
+        user_id, team_id = await team_of_one(database)
+        release = asyncio.Event()
+
+        async def log(count: int) -> None:
+            async with database.write() as session:
+                await record_entry(session, user_id, team_id, EntryKind.CALL, parsed(count))
+                await release.wait()
+
+        holders = [asyncio.create_task(log(1)) for _ in range(2)]
+        await asyncio.sleep(0.2)
+        gives_up = asyncio.create_task(log(100))
+        waits = asyncio.create_task(log(10))
+        await asyncio.sleep(0.2)
+        assert not gives_up.done() and not waits.done()  # no third connection was made
+        async with asyncio.timeout(5), database.engine.connect() as health:
+            assert (await health.exec_driver_sql("SELECT 1")).scalar() == 1
+        gives_up.cancel()
+        release.set()
+        await asyncio.wait_for(asyncio.gather(*holders, waits), 5)
+        with contextlib.suppress(asyncio.CancelledError):
+            await gives_up
+        assert await live_calls(database) == 12
+        # Readers and writers after it all find a connection; the database saw no more than
+        # the pools' (two each, one for the health check).
+        await asyncio.wait_for(asyncio.gather(*(log(1000) for _ in range(6))), 5)
+        assert await live_calls(database) == 6012
+        assert await connection_count(db_url) <= 2 + 2 + 1
 
 
 async def test_reads_made_of_reads_come_back_whole_and_in_one_trip(
