@@ -26,7 +26,6 @@ from aiogram.types import User as TelegramUser
 from bot.services.people import TelegramProfile, sync_sender
 from bot.texts import DEFAULT_LANGUAGE, language_for, translator
 from models.database import Database
-from models.processed_update import claim_update
 
 logger = logging.getLogger(__name__)
 
@@ -104,8 +103,8 @@ class UnitOfWorkMiddleware(BaseMiddleware):
                 data["session"] = session
                 return await handler(event, data)
         update: Update = data["event_update"]
-        async with self.db.write() as session:
-            if not await claim_update(session, update.update_id):
+        async with self.db.write(claim=update.update_id) as session:
+            if not session.claimed:
                 logger.info("Update %s was already processed; skipped", update.update_id)
                 return None
             data["session"] = session

@@ -19,6 +19,7 @@ the same turn of the event loop go to the reading thread together.
 import asyncio
 import logging
 import os
+import re
 import sqlite3
 import sys
 import time
@@ -28,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +39,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from models.base import utcnow
 from models.prepared import Compiled, Prepared, Row
+from models.processed_update import CLAIM, claim_update
 from models.unit_of_work import Call, Runner, UnitOfWork
 
 if TYPE_CHECKING:
@@ -380,6 +384,58 @@ async def _begin(connection: AsyncConnection, adapted: Any) -> None:
         raise
 
 
+class _Transaction:
+    """A transaction begun on the driver by a statement of ours (see _begin_claiming), kept
+    where SQLAlchemy's asyncpg adapter keeps its own: it ends it with commit() or rollback()."""
+
+    __slots__ = ("driver",)
+
+    def __init__(self, driver: Any) -> None:
+        self.driver = driver
+
+    async def commit(self) -> None:
+        await self.driver.execute("COMMIT")
+
+    async def rollback(self) -> None:
+        await self.driver.execute("ROLLBACK")
+
+
+async def _begin_claiming(held: _Held, update_id: int) -> bool:
+    """BEGIN and the update's claim in one trip (the simple query protocol carries several
+    statements, but no parameters: the claim's two values, a number and a time, are written
+    in). Whether the claim recorded the update."""
+    connection, adapted = held.connection, held.adapted
+    compiled = CLAIM.compiled(connection.dialect)
+    values = compiled.params({"update_id": update_id, "now": utcnow()})
+    sql = f"BEGIN ISOLATION LEVEL READ COMMITTED; {_inlined(compiled.sql, values)}"
+    # Kept before the trip: whatever becomes of it, the connection's rollback ends the
+    # transaction it may have begun.
+    adapted._transaction = _Transaction(held.driver)
+    try:
+        status: str = await held.driver.execute(sql)
+    except Exception as error:
+        raise await _translated(connection, adapted, sql, (), error) from error
+    return status == "INSERT 0 1"
+
+
+def _inlined(sql: str, values: Sequence[Any]) -> str:
+    """The statement with its values written in, for values that write as they read: whole
+    numbers and instants (nothing a person typed)."""
+
+    def literal(value: Any) -> str:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        if isinstance(value, datetime):
+            return f"'{value.isoformat()}'"
+        raise TypeError(f"a {type(value).__name__} is not written into a statement")
+
+    literals = [literal(value) for value in values]
+    return _PLACEHOLDER.sub(lambda found: literals[int(found.group(1)) - 1], sql)
+
+
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+
+
 async def _commit(connection: AsyncConnection, adapted: Any) -> None:
     """COMMIT on the driver, then SQLAlchemy's transaction ended to match (nothing left for it
     to send): its own commit would cost a greenlet switch each way."""
@@ -500,15 +556,20 @@ class Database:
             return _Reader(self._reads, self._read_engine, None)
         return _Reader(self._runner, None, self._readers)
 
-    def write(self) -> AbstractAsyncContextManager[UnitOfWork]:
-        """A writer: committed when the block ends normally, rolled back if it raises."""
-        if self._writer is not None:
-            return self._writer.unit()
-        return _ServerWrite(self)
+    def write(self, claim: int | None = None) -> AbstractAsyncContextManager[UnitOfWork]:
+        """A writer: committed when the block ends normally, rolled back if it raises.
 
-    async def _begun(self) -> _Held:
-        """A connection with its transaction begun (see _ThroughDriver: a connection the server
-        dropped is met here, and another taken)."""
+        `claim`: a Telegram update id, recorded first thing in the writer's transaction
+        (`session.claimed` says whether this writer recorded it; see
+        models.processed_update); on PostgreSQL it travels with the BEGIN, in one trip."""
+        if self._writer is not None:
+            return self._writer.unit(claim)
+        return _ServerWrite(self, claim)
+
+    async def _begun(self, claim: int | None) -> tuple[_Held, bool]:
+        """A connection with its transaction begun, and whether the update `claim` (if any) was
+        recorded by it (see _ThroughDriver: a connection the server dropped is met here, and
+        another taken)."""
         for attempt in range(1, _BEGIN_ATTEMPTS + 1):
             held = await self._writers.take()
             connection = held.connection
@@ -516,8 +577,10 @@ class Database:
                 # SQLAlchemy's bookkeeping (the ORM, when used, joins this transaction; nothing
                 # is sent), then BEGIN on the driver.
                 _sync(connection).begin()
-                await _begin(connection, held.adapted)
-                return held
+                if claim is None:
+                    await _begin(connection, held.adapted)
+                    return held, False
+                return held, await _begin_claiming(held, claim)
             except DBAPIError as error:
                 await self._writers.release(held)
                 if attempt == _BEGIN_ATTEMPTS or not error.connection_invalidated:
@@ -587,15 +650,18 @@ class _ServerWrite:
     """`async with db.write() as session` on PostgreSQL: a plain transaction, on a kept
     connection (a class, not a generator: it runs for every write)."""
 
-    __slots__ = ("db", "held", "session")
+    __slots__ = ("claim", "db", "held", "session")
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, claim: int | None) -> None:
         self.db = db
+        self.claim = claim
 
     async def __aenter__(self) -> UnitOfWork:
-        held = self.held = await self.db._begun()
+        held, claimed = await self.db._begun(self.claim)
+        self.held = held
         session = self.session = UnitOfWork(self.db._runner, bind=held.connection)
         session.info[_HELD] = held
+        session.claimed = claimed
         return session
 
     async def __aexit__(self, error_type: type[BaseException] | None, *_: object) -> None:
@@ -698,8 +764,8 @@ class _SqliteWriter:
             self._batch = _Batch(transaction, loop.create_future(), loop.time() + MAX_BATCH_SECONDS)
         return self._batch, self._connection, self._raw
 
-    def unit(self) -> "_WriterTurn":
-        return _WriterTurn(self)
+    def unit(self, claim: int | None) -> "_WriterTurn":
+        return _WriterTurn(self, claim)
 
     def _maybe_commit(self, batch: _Batch, *, now: bool = False) -> None:
         """Commit once nobody is waiting to join, or the batch is full or old."""
@@ -779,10 +845,11 @@ class _WriterTurn:
 
     A class rather than a generator-based context manager: it runs for every write."""
 
-    __slots__ = ("batch", "raw", "session", "token", "writer")
+    __slots__ = ("batch", "claim", "raw", "session", "token", "writer")
 
-    def __init__(self, writer: _SqliteWriter) -> None:
+    def __init__(self, writer: _SqliteWriter, claim: int | None) -> None:
         self.writer = writer
+        self.claim = claim
 
     async def __aenter__(self) -> UnitOfWork:
         writer = self.writer
@@ -816,12 +883,18 @@ class _WriterTurn:
             if batch is not None:
                 writer._maybe_commit(batch, now=True)
             raise
-        self.session = UnitOfWork(
+        session = self.session = UnitOfWork(
             writer,
             bind=connection,
             join_transaction_mode="create_savepoint",
         )
-        return self.session
+        if self.claim is not None:
+            try:
+                session.claimed = await claim_update(session, self.claim)
+            except BaseException as error:
+                await self.__aexit__(type(error), error, None)
+                raise
+        return session
 
     async def __aexit__(self, error_type: type[BaseException] | None, *_: object) -> None:
         writer, session, raw, batch = self.writer, self.session, self.raw, self.batch

@@ -75,7 +75,10 @@ class Runner(Protocol):
 
 
 class UnitOfWork:
-    __slots__ = ("_bind", "_join", "_orm", "_runner", "info")
+    """A reader's or a writer's session. `claimed`: for a writer opened with an update to claim
+    (`Database.write(claim=...)`), whether this one recorded it (False: already processed)."""
+
+    __slots__ = ("_bind", "_join", "_orm", "_runner", "claimed", "info")
 
     def __init__(
         self,
@@ -89,6 +92,7 @@ class UnitOfWork:
         self._join = join_transaction_mode
         self._orm: AsyncSession | None = None
         self.info: dict[str, Any] = {}
+        self.claimed = False
 
     @property
     def bind(self) -> AsyncEngine | AsyncConnection:
