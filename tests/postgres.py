@@ -389,34 +389,33 @@ def _run_as() -> tuple[list[str], pwd.struct_passwd | None]:
     return [runuser, "-u", SUPERUSER, "--"], owner
 
 
-async def drop_connections(url: str) -> int:
-    """What a server restart or a fail-over does to a database's clients: every other
-    connection to it is ended. How many were."""
+async def _ask(url: str, sql: str) -> int:
+    """One number from the database at `url`, on a connection of the asker's own."""
     from sqlalchemy.engine import make_url
 
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     server = await asyncpg.connect(dsn)
     try:
-        dropped: int = await server.fetchval(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
+        value: int = await server.fetchval(sql)
     finally:
         await server.close()
-    return dropped
+    return value
+
+
+async def drop_connections(url: str) -> int:
+    """What a server restart or a fail-over does to a database's clients: every other
+    connection to it is ended. How many were."""
+    return await _ask(
+        url,
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
 
 
 async def connection_count(url: str) -> int:
     """How many connections the database has, besides the one asking."""
-    from sqlalchemy.engine import make_url
-
-    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    server = await asyncpg.connect(dsn)
-    try:
-        count: int = await server.fetchval(
-            "SELECT count(*) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-    finally:
-        await server.close()
-    return count
+    return await _ask(
+        url,
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
