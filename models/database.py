@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Dialect, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -181,6 +181,12 @@ def _sqlite_engine(url: str, *, writer: bool) -> AsyncEngine:
     return engine
 
 
+def _sqlite_error(sql: str, values: Any, error: sqlite3.Error) -> StatementError:
+    """A prepared statement's error as SQLAlchemy raises it (IntegrityError, OperationalError...),
+    as on PostgreSQL (see _translated); its values never shown."""
+    return DBAPIError.instance(sql, values, error, sqlite3.Error, hide_parameters=True)
+
+
 class _ThroughDriver:
     """Prepared statements on PostgreSQL: the SQL compiled once, run by asyncpg itself on the
     unit's connection, in its transaction. SQLAlchemy's per-statement machinery (an execution
@@ -204,7 +210,7 @@ class _ThroughDriver:
             held = session.info[_HELD] = await self.readers.take()
         adapted = held.adapted
         if adapted._transaction is None and not adapted.autocommit:
-            await _begin(held.connection, adapted)
+            await _begin(held)
         return held.connection, adapted, held.driver
 
     async def _execute(
@@ -372,21 +378,31 @@ class _Kept:
                 await self.release(held)
 
 
-async def _begin(connection: AsyncConnection, adapted: Any) -> None:
-    """BEGIN now, on the driver (SQLAlchemy would send it with the first statement)."""
+async def _begin(held: _Held, first: str | None = None) -> str:
+    """BEGIN now, on the driver, with `first` (a statement with its values written in) in the
+    same trip when given: the simple query protocol carries several statements. The status of
+    the last one ("BEGIN", "INSERT 0 1")."""
+    sql = "BEGIN ISOLATION LEVEL READ COMMITTED"
+    if first is not None:
+        sql = f"{sql}; {first}"
+    # Kept before the trip: whatever becomes of it, the connection's rollback ends the
+    # transaction it may have begun.
+    held.adapted._transaction = _Transaction(held.driver)
     try:
-        await adapted._start_transaction()
+        status: str = await held.driver.execute(sql)
     except Exception as error:
-        if isinstance(error, DBAPIError):
-            raise
-        # SQLAlchemy's own statement tells a lost connection and invalidates the pool.
-        await connection.exec_driver_sql("SELECT 1")
-        raise
+        raise await _translated(held.connection, held.adapted, sql, (), error) from error
+    return status
+
+
+class RolledBackAtCommit(Exception):
+    """PostgreSQL answered a COMMIT with ROLLBACK: a statement of the transaction had failed
+    (and someone went on after it), so nothing of it is kept."""
 
 
 class _Transaction:
-    """A transaction begun on the driver by a statement of ours (see _begin_claiming), kept
-    where SQLAlchemy's asyncpg adapter keeps its own: it ends it with commit() or rollback()."""
+    """A transaction begun on the driver by _begin, kept where SQLAlchemy's asyncpg adapter
+    keeps its own (asyncpg's): the adapter ends it with commit() or rollback()."""
 
     __slots__ = ("driver",)
 
@@ -394,28 +410,19 @@ class _Transaction:
         self.driver = driver
 
     async def commit(self) -> None:
-        await self.driver.execute("COMMIT")
+        if await self.driver.execute("COMMIT") != "COMMIT":
+            raise RolledBackAtCommit("the transaction was rolled back at its COMMIT")
 
     async def rollback(self) -> None:
         await self.driver.execute("ROLLBACK")
 
 
 async def _begin_claiming(held: _Held, update_id: int) -> bool:
-    """BEGIN and the update's claim in one trip (the simple query protocol carries several
-    statements, but no parameters: the claim's two values, a number and a time, are written
-    in). Whether the claim recorded the update."""
-    connection, adapted = held.connection, held.adapted
-    compiled = CLAIM.compiled(connection.dialect)
+    """BEGIN and the update's claim in one trip (the claim's two values, a number and a time,
+    written in). Whether the claim recorded the update."""
+    compiled = CLAIM.compiled(held.connection.dialect)
     values = compiled.params({"update_id": update_id, "now": utcnow()})
-    sql = f"BEGIN ISOLATION LEVEL READ COMMITTED; {_inlined(compiled.sql, values)}"
-    # Kept before the trip: whatever becomes of it, the connection's rollback ends the
-    # transaction it may have begun.
-    adapted._transaction = _Transaction(held.driver)
-    try:
-        status: str = await held.driver.execute(sql)
-    except Exception as error:
-        raise await _translated(connection, adapted, sql, (), error) from error
-    return status == "INSERT 0 1"
+    return await _begin(held, _inlined(compiled.sql, values)) == "INSERT 0 1"
 
 
 def _inlined(sql: str, values: Sequence[Any]) -> str:
@@ -441,6 +448,8 @@ async def _commit(connection: AsyncConnection, adapted: Any) -> None:
     to send): its own commit would cost a greenlet switch each way."""
     try:
         await adapted._call_and_discard(adapted._transaction.commit)
+    except RolledBackAtCommit:
+        raise
     except Exception as error:
         raise await _translated(connection, adapted, "COMMIT", (), error) from error
     _sync(connection).commit()
@@ -485,7 +494,12 @@ async def _translated(
             except DBAPIError as confirmed:
                 return confirmed
         return DBAPIError.instance(
-            sql, values, dbapi_error, dialect.loaded_dbapi.Error, dialect=dialect
+            sql,
+            values,
+            dbapi_error,
+            dialect.loaded_dbapi.Error,
+            hide_parameters=True,
+            dialect=dialect,
         )
     return error
 
@@ -578,7 +592,7 @@ class Database:
                 # is sent), then BEGIN on the driver.
                 _sync(connection).begin()
                 if claim is None:
-                    await _begin(connection, held.adapted)
+                    await _begin(held)
                     return held, False
                 return held, await _begin_claiming(held, claim)
             except DBAPIError as error:
@@ -729,7 +743,11 @@ class _SqliteWriter:
         if session.pending:
             await session.flush()  # the statement sees what the ORM holds
         compiled: Compiled = statement.compiled(self.engine.dialect)
-        cursor = self._raw.execute(compiled.sql, compiled.params(params))
+        values = compiled.params(params)
+        try:
+            cursor = self._raw.execute(compiled.sql, values)
+        except sqlite3.Error as error:
+            raise _sqlite_error(compiled.sql, values, error) from error
         try:
             return compiled.rows(cursor.fetchall())
         finally:
@@ -745,7 +763,11 @@ class _SqliteWriter:
         if session.pending:
             await session.flush()
         compiled: Compiled = statement.compiled(self.engine.dialect)
-        cursor = self._raw.execute(compiled.sql, compiled.params(params))
+        values = compiled.params(params)
+        try:
+            cursor = self._raw.execute(compiled.sql, values)
+        except sqlite3.Error as error:
+            raise _sqlite_error(compiled.sql, values, error) from error
         try:
             return cursor.rowcount, cursor.lastrowid
         finally:
@@ -1037,7 +1059,9 @@ class _SqliteReads:
             for read, result in zip(reads, results, strict=True):
                 if read.future.done():
                     continue  # its caller was cancelled
-                if isinstance(result, BaseException):
+                if isinstance(result, sqlite3.Error):
+                    read.future.set_exception(_sqlite_error(read.compiled.sql, read.params, result))
+                elif isinstance(result, BaseException):
                     read.future.set_exception(result)
                 else:
                     read.future.set_result(result)

@@ -17,7 +17,7 @@ from bot.services.entries import DAY_TOTAL, record_entry
 from bot.services.parsing import ParsedEntry
 from models import Entry, EntryKind, Team, User
 from models.base import columns_of
-from models.database import Database
+from models.database import Database, RolledBackAtCommit
 from models.prepared import Prepared
 from models.unit_of_work import Query, Reads, UnitOfWork
 from tests.db import migrated_database
@@ -81,6 +81,33 @@ async def test_a_writer_that_fails_is_rolled_back_alone(database: Database) -> N
     async with database.read() as session:
         notes = await session.scalar(select(func.count()).where(Entry.count == 10))
     assert notes == 0
+
+
+async def test_a_writer_that_went_on_after_a_failed_statement_never_passes_for_saved(
+    database: Database,
+) -> None:
+    """A statement fails and the code goes on: SQLite keeps what came before it (its failure
+    undoes that statement alone); PostgreSQL had aborted the whole transaction, and its COMMIT
+    is answered with ROLLBACK: the writer raises rather than end as if it were saved."""
+    user_id, team_id = await team_of_one(database)
+
+    async def log_then_fail_quietly() -> None:
+        async with database.write() as session:
+            await record_entry(session, user_id, team_id, EntryKind.CALL, parsed(3))
+            with contextlib.suppress(IntegrityError):
+                await record_entry(session, user_id, 999, EntryKind.CALL, parsed(5))  # no team
+
+    if database.is_sqlite:
+        await log_then_fail_quietly()
+        assert await live_calls(database) == 3
+    else:
+        with pytest.raises(RolledBackAtCommit):
+            await log_then_fail_quietly()
+        assert await live_calls(database) == 0
+    async with database.write(claim=42) as session:  # the kept connection serves the next one
+        assert session.claimed
+        await record_entry(session, user_id, team_id, EntryKind.CALL, parsed(10))
+    assert await live_calls(database) in (13, 10)
 
 
 async def test_a_failed_statement_never_names_its_parameters(database: Database) -> None:
@@ -255,15 +282,21 @@ async def test_a_writer_cancelled_at_any_moment_spoils_nothing(database: Databas
     await asyncio.wait_for(database.close(), 10)
 
 
-@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 async def test_a_prepared_statement_that_breaks_a_rule_raises_as_sqlalchemy_does(
     database: Database,
 ) -> None:
+    """The same error on both databases (SQLite's driver error is translated as PostgreSQL's
+    is), its values not shown; a reader's failed statement too."""
     user_id, _ = await team_of_one(database)
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError) as failed:
         async with database.write() as session:
             await record_entry(session, user_id, 999, EntryKind.CALL, parsed(7))  # no such team
+    assert "999" not in str(failed.value)
     assert await live_calls(database) == 0
+    broken = Prepared(lambda _: text("SELECT no_such_column FROM entries WHERE id = :id"))
+    with pytest.raises(DBAPIError):
+        async with database.read() as session:
+            await session.run(broken, id=1)
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # SQLite has no server
