@@ -206,7 +206,7 @@ class _ThroughDriver:
         if session.pending:
             await session.flush()  # the statement sees what the ORM holds
         held: _Held | None = session.info.get(_HELD)
-        if held is None:  # a reader's first statement: a connection of its own
+        if held is None:  # a reader whose connection was lost: another
             held = session.info[_HELD] = await self.readers.take()
         adapted = held.adapted
         if adapted._transaction is None and not adapted.autocommit:
@@ -250,7 +250,7 @@ class _ThroughDriver:
         compiled, result = await self._execute(session, statement, params)
         if compiled.returns_rows:  # RETURNING (an INSERT's primary key): the rows tell
             return len(result), result[0][0] if result else None
-        return int(result.rsplit(" ", 1)[-1]), None  # "UPDATE 3", "INSERT 0 1"
+        return _changed_rows(result), None
 
 
 @dataclass(eq=False, slots=True)
@@ -422,7 +422,12 @@ async def _begin_claiming(held: _Held, update_id: int) -> bool:
     written in). Whether the claim recorded the update."""
     compiled = CLAIM.compiled(held.connection.dialect)
     values = compiled.params({"update_id": update_id, "now": utcnow()})
-    return await _begin(held, _inlined(compiled.sql, values)) == "INSERT 0 1"
+    return _changed_rows(await _begin(held, _inlined(compiled.sql, values))) == 1
+
+
+def _changed_rows(status: str) -> int:
+    """How many rows a DML statement's status tells it changed: "UPDATE 3", "INSERT 0 1"."""
+    return int(status.rsplit(" ", 1)[-1])
 
 
 def _inlined(sql: str, values: Sequence[Any]) -> str:

@@ -107,7 +107,7 @@ async def test_a_writer_that_went_on_after_a_failed_statement_never_passes_for_s
     async with database.write(claim=42) as session:  # the kept connection serves the next one
         assert session.claimed
         await record_entry(session, user_id, team_id, EntryKind.CALL, parsed(10))
-    assert await live_calls(database) in (13, 10)
+    assert await live_calls(database) == (3 if database.is_sqlite else 0) + 10
 
 
 async def test_a_failed_statement_never_names_its_parameters(database: Database) -> None:
