@@ -5,7 +5,6 @@ from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
@@ -26,6 +25,7 @@ from bot.retry import RetryMiddleware
 from bot.sender import OutboxSender
 from bot.services.outbox import QUEUED
 from bot.services.pace import is_known_country
+from bot.session import JsonSession
 from bot.views.menu import members_menu
 from models import UnitOfWork
 from models.database import Database
@@ -35,9 +35,7 @@ from scheduler import LEASE_TTL, KpiScheduler
 
 def create_bot(token: str, api_url: str | None = None, retry: RetryMiddleware | None = None) -> Bot:
     keep_response_types()
-    session = (
-        AiohttpSession(api=TelegramAPIServer.from_base(api_url)) if api_url else AiohttpSession()
-    )
+    session = JsonSession(api=TelegramAPIServer.from_base(api_url)) if api_url else JsonSession()
     session.middleware(retry or RetryMiddleware())
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 

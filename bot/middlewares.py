@@ -24,6 +24,7 @@ from aiogram.types import ErrorEvent, TelegramObject, Update
 from aiogram.types import User as TelegramUser
 
 from bot.services.people import TelegramProfile, sync_sender
+from bot.session import answers_unread
 from bot.texts import DEFAULT_LANGUAGE, language_for, translator
 from models.database import Database
 
@@ -43,12 +44,16 @@ async def send_replies(result: Any, bot: Bot) -> None:
     """Sends what a handler returned (a method, or several in order); returns nothing to
     aiogram, so that a person's next update is handled only after this one's reply went out."""
     methods: Sequence[Any] = result if isinstance(result, list | tuple) else (result,)
-    for method in methods:
-        if isinstance(method, TelegramMethod):
-            try:
-                await bot(method)
-            except TelegramAPIError as error:
-                logger.warning("Reply %s failed: %s", type(method).__name__, error)
+    unread = answers_unread.set(True)  # what Telegram answers is checked, not read
+    try:
+        for method in methods:
+            if isinstance(method, TelegramMethod):
+                try:
+                    await bot(method)
+                except TelegramAPIError as error:
+                    logger.warning("Reply %s failed: %s", type(method).__name__, error)
+    finally:
+        answers_unread.reset(unread)
 
 
 def profile_of(sender: TelegramUser) -> TelegramProfile:
