@@ -71,7 +71,8 @@ class MigratedToSupergroup(Filter):
 
 class Command(AiogramCommand):
     """aiogram's Command, which tells a command it does not answer in a few string operations
-    instead of raising and catching an exception each time (every update meets several).
+    instead of raising and catching an exception each time (every update meets several), and
+    reads one it answers without aiogram's general parsing (every command update passes here).
 
     Case does not matter (a phone capitalises the first letter: "/Call 2"); handlers read
     `command.command` lower-cased."""
@@ -84,11 +85,17 @@ class Command(AiogramCommand):
         text = message.text or message.caption if isinstance(message, Message) else None
         if not text or text[0] not in self.prefix:
             return False
-        head = text.split(maxsplit=1)[0]
-        if head[1:].partition("@")[0].lower() not in self._names:
+        head, *args = text.split(maxsplit=1)
+        name, _, mention = head[1:].partition("@")
+        name = name.lower()
+        if name not in self._names:
             return False
-        found = await super().__call__(message, bot)
-        if isinstance(found, dict):
-            command: CommandObject = found["command"]
-            found["command"] = replace(command, command=command.command.lower())
-        return found
+        if mention:  # "/call@some_bot": aiogram checks that it names this bot
+            found = await super().__call__(message, bot)
+            if isinstance(found, dict):
+                command: CommandObject = found["command"]
+                found["command"] = replace(command, command=name)
+            return found
+        return {
+            "command": CommandObject(prefix=head[0], command=name, args=args[0] if args else None)
+        }

@@ -973,9 +973,11 @@ class _WriterTurn:
 
 
 @dataclass(eq=False)
-class _Read:
-    compiled: Compiled
-    params: tuple[Any, ...]
+class _Ask:
+    """One caller's statements in a trip, and the future their rows (or errors) come back in:
+    one future a caller, however many statements it asked for together."""
+
+    statements: list[tuple[Compiled, tuple[Any, ...]]]
     future: "asyncio.Future[list[Any]]" = field(repr=False)
 
 
@@ -992,6 +994,15 @@ def _run_reads(
     return out
 
 
+def _rows(compiled: Compiled, params: tuple[Any, ...], result: Any) -> list[Row]:
+    """A statement's rows from what the reading thread gave back, or its error raised."""
+    if isinstance(result, sqlite3.Error):
+        raise _sqlite_error(compiled.sql, params, result)
+    if isinstance(result, BaseException):
+        raise result
+    return compiled.rows(result)
+
+
 class _SqliteReads:
     """One read-only connection in a thread of its own; the reads asked for in one turn of the
     event loop cost one trip there and back together."""
@@ -1001,7 +1012,7 @@ class _SqliteReads:
         self.dialect = dialect
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-reads")
         self._connection: sqlite3.Connection | None = None
-        self._pending: list[_Read] = []
+        self._pending: list[_Ask] = []
         self._in_flight: set[asyncio.Future[list[Any]]] = set()
 
     def _connect(self) -> sqlite3.Connection:
@@ -1016,10 +1027,9 @@ class _SqliteReads:
 
     async def fetch(self, statement: Prepared, params: dict[str, Any]) -> list[Row]:
         compiled = statement.compiled(self.dialect)
-        loop = asyncio.get_running_loop()
-        read = _Read(compiled, compiled.params(params), loop.create_future())
-        self._queue([read], loop)
-        return compiled.rows(await read.future)
+        values = compiled.params(params)
+        (result,) = await self._ask([(compiled, values)])
+        return _rows(compiled, values, result)
 
     async def run(
         self, _session: UnitOfWork, statement: Prepared, params: dict[str, Any]
@@ -1032,44 +1042,53 @@ class _SqliteReads:
         raise TypeError("a reader changes nothing")
 
     async def run_many(self, _session: UnitOfWork, calls: Sequence[Call]) -> list[list[Row]]:
-        loop = asyncio.get_running_loop()
-        reads = []
+        statements = []
         for statement, params in calls:
             compiled = statement.compiled(self.dialect)
-            reads.append(_Read(compiled, compiled.params(params), loop.create_future()))
-        self._queue(reads, loop)
-        return [read.compiled.rows(await read.future) for read in reads]
+            statements.append((compiled, compiled.params(params)))
+        results = await self._ask(statements)
+        return [
+            _rows(compiled, values, result)
+            for (compiled, values), result in zip(statements, results, strict=True)
+        ]
 
-    def _queue(self, reads: list[_Read], loop: asyncio.AbstractEventLoop) -> None:
+    def _ask(
+        self, statements: list[tuple[Compiled, tuple[Any, ...]]]
+    ) -> "asyncio.Future[list[Any]]":
+        """The statements' results (rows or errors, in order), with the others asked for in
+        this turn of the loop."""
+        loop = asyncio.get_running_loop()
+        ask = _Ask(statements, loop.create_future())
         if not self._pending:
             loop.call_soon(self._send)
-        self._pending += reads
+        self._pending.append(ask)
+        return ask.future
 
     def _send(self) -> None:
-        reads, self._pending = self._pending, []
+        asks, self._pending = self._pending, []
         loop = asyncio.get_running_loop()
         trip = loop.run_in_executor(
-            self._executor, self._execute, [(read.compiled.sql, read.params) for read in reads]
+            self._executor,
+            self._execute,
+            [(compiled.sql, values) for ask in asks for compiled, values in ask.statements],
         )
         self._in_flight.add(trip)
 
         def deliver(done: "asyncio.Future[list[Any]]") -> None:
             self._in_flight.discard(done)
-            error = None if done.cancelled() else done.exception()
-            results: list[Any] = (
-                [error or asyncio.CancelledError()] * len(reads)
-                if done.cancelled() or error is not None
-                else done.result()
+            failure: BaseException | None = (
+                asyncio.CancelledError() if done.cancelled() else done.exception()
             )
-            for read, result in zip(reads, results, strict=True):
-                if read.future.done():
-                    continue  # its caller was cancelled
-                if isinstance(result, sqlite3.Error):
-                    read.future.set_exception(_sqlite_error(read.compiled.sql, read.params, result))
-                elif isinstance(result, BaseException):
-                    read.future.set_exception(result)
-                else:
-                    read.future.set_result(result)
+            results = [] if failure is not None else done.result()
+            start = 0
+            for ask in asks:
+                count = len(ask.statements)
+                if not ask.future.done():  # else its caller was cancelled
+                    if failure is not None:
+                        ask.future.set_exception(failure)
+                    else:
+                        ask.future.set_result(results[start : start + count])
+                start += count
 
         trip.add_done_callback(deliver)
 
