@@ -40,17 +40,19 @@ class Safe(str):
     __slots__ = ()
 
 
-def _escape(value: Any) -> Any:
-    if isinstance(value, Safe):
-        return value
-    if isinstance(value, str):
-        return html.escape(value, quote=False)
-    return value
+def _escaped(params: dict[str, Any]) -> dict[str, Any]:
+    """A text's values (a dict of its own, changed in place) with their strings escaped as HTML,
+    a Safe fragment left as it is."""
+    for name, value in params.items():
+        kind = type(value)
+        if kind is str or (kind is not Safe and isinstance(value, str)):
+            params[name] = html.escape(value, quote=False)
+    return params
 
 
 @cache
-def _catalog(language: str) -> gettext.GNUTranslations:
-    """All .po files of a language (one per feature) merged into one compiled catalog."""
+def _merged(language: str) -> Catalog:
+    """All .po files of a language (one per feature) in one catalog."""
     merged = Catalog(locale=language)
     for path in sorted((LOCALES_DIR / language / "LC_MESSAGES").glob("*.po")):
         with path.open("rb") as po:
@@ -58,8 +60,14 @@ def _catalog(language: str) -> gettext.GNUTranslations:
         for message in part:
             if message.id:
                 merged[message.id] = message
+    return merged
+
+
+@cache
+def _catalog(language: str) -> gettext.GNUTranslations:
+    """The language's catalog, compiled."""
     buffer = BytesIO()
-    write_mo(buffer, merged)
+    write_mo(buffer, _merged(language))
     buffer.seek(0)
     return gettext.GNUTranslations(buffer)
 
@@ -70,6 +78,7 @@ class Translator:
     def __init__(self, language: str) -> None:
         self.language = language if language in LANGUAGES else DEFAULT_LANGUAGE
         self._catalog = _catalog(self.language)
+        self._texts = _texts(self.language)
         # Whole numbers are what most texts show: grouped by threes with the locale's own
         # symbols, as Babel's "#,##0" does (tests compare the two), without its general path.
         self._locale = Locale.parse(self.language)
@@ -82,8 +91,10 @@ class Translator:
         return self._minus + grouped if value < 0 else grouped
 
     def __call__(self, key: str, **params: Any) -> str:
-        text = self._catalog.gettext(key)
-        return text.format(**{name: _escape(value) for name, value in params.items()})
+        text = self._texts.get(key)
+        if text is None:
+            text = self._catalog.gettext(key)
+        return text.format_map(_escaped(params))
 
     def plain(self, key: str, **params: Any) -> str:
         """For places Telegram shows as plain text (buttons, the command menu): no escaping."""
@@ -95,8 +106,7 @@ class Translator:
 
     def plural(self, key: str, n: int, **params: Any) -> str:
         text = self._catalog.ngettext(key, key, n)
-        params = {name: _escape(value) for name, value in params.items()}
-        return text.format(n=self.number(n), **params)
+        return text.format(n=self.number(n), **_escaped(params))
 
     def number(self, value: int | Decimal) -> str:
         """A whole number, or a Decimal with exactly its digits (rounded before, never here:
@@ -140,6 +150,15 @@ class Translator:
         """A month inside a sentence: 'December 2026', 'декабрь 2026' (the stand-alone name,
         lower-case in Russian; 'MMMM' would be the genitive 'декабря')."""
         return _formatted_date(value, "LLLL y", self.language)
+
+
+@cache
+def _texts(language: str) -> dict[str, str]:
+    """The catalog's singular texts by key, as `gettext` gives them: what a text costs to look
+    up is a dict's get (texts are asked for on every reply, several times)."""
+    catalog = _catalog(language)
+    keys = [message.id for message in _merged(language) if isinstance(message.id, str)]
+    return {key: catalog.gettext(key) for key in keys if key}
 
 
 @lru_cache(maxsize=1024)  # the same few dates are named again and again

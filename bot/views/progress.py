@@ -15,6 +15,8 @@ from bot.views.common import (
 from models import EntryKind, Metric
 
 MAX_TAGS_NAMED = 3
+# Each metric's line, in the order shown (a member's .value costs a call: every report names all).
+_METRIC_LINES = tuple((metric, f"report.{metric.value}") for metric in Metric)
 
 
 def _tag_line(t: Translator, tag: str | None, totals: Totals) -> str:
@@ -121,8 +123,8 @@ def report(t: Translator, rep: ProgressReport, streak: int = 0) -> str:
     if totals.is_empty and not rep.paces:
         lines.append(t("report.empty"))
         return "\n".join(lines)
-    for metric in Metric:
-        line = t(f"report.{metric.value}", value=metric_amount(t, metric, totals.value(metric)))
+    for metric, key in _METRIC_LINES:
+        line = t(key, value=metric_amount(t, metric, totals.value(metric)))
         lines.append(_with_target(t, metric, line, rep.paces.get(metric)))
     conversion = _conversion_line(t, totals)
     if conversion is not None:

@@ -22,7 +22,8 @@ across users the way a busy team would send them, and waits for every reply:
 
 rate = messages / (time of the last reply - time the burst was queued). Latency is per update:
 the time from queuing it to its reply (the n-th reply in a chat is paired with the n-th message
-queued there). Runs alternate echo, /call, /today, echo, ... on a fresh server and database each
+queued there). After a warm-up run of each (not counted: a process's first bursts pay one-time
+costs), runs alternate echo, /call, /today, echo, ... on a fresh server and database each
 time; the medians give the ratios (the target is 80 % of echo for both). The event loop
 thread's CPU time per message is printed too: unlike the rates it hardly moves when other
 processes load the machine, and for bots bound by that one thread its ratio predicts the rates'.
@@ -441,6 +442,13 @@ async def measure(
         for command in commands
         for name in databases
     }
+    # Not counted: the first bursts of a process pay what a bot pays once (aiogram's types built
+    # on first use, statements compiled, the interpreter's own warming); production runs for days.
+    await run_echo(args.users, args.calls)
+    for command in commands:
+        for server in databases.values():
+            await run_kpi(args.users, args.calls, command, server, via=args.pg_via)
+    print("(a warm-up run of each, not counted)")
     for number in range(1, args.runs + 1):
         echo = await run_echo(args.users, args.calls)
         echo_runs.append(echo)
