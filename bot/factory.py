@@ -25,7 +25,7 @@ from bot.retry import RetryMiddleware
 from bot.sender import OutboxSender
 from bot.services.outbox import QUEUED
 from bot.services.pace import is_known_country
-from bot.session import JsonSession
+from bot.session import BotSession
 from bot.views.menu import members_menu
 from models import UnitOfWork
 from models.database import Database
@@ -35,7 +35,7 @@ from scheduler import LEASE_TTL, KpiScheduler
 
 def create_bot(token: str, api_url: str | None = None, retry: RetryMiddleware | None = None) -> Bot:
     keep_response_types()
-    session = JsonSession(api=TelegramAPIServer.from_base(api_url)) if api_url else JsonSession()
+    session = BotSession(api=TelegramAPIServer.from_base(api_url)) if api_url else BotSession()
     session.middleware(retry or RetryMiddleware())
     return Bot(token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 

@@ -1,7 +1,8 @@
 """The routers, as a tree built anew by `setup()` for each dispatcher.
 
-    members, in private: logging and progress first (what people send most), then
-        targets, vacations, /log, export, chart, reminders, bonus, /contest, /dashboard
+    members, in private: logging and progress first (what people send most; /undo and a
+        deal's amount right after them), then targets, vacations, /log, export, chart,
+        reminders, bonus, /contest, /dashboard
       managers: invite, targets, leaderboard, roster, settings, team chart, bonus scheme, /tv,
         connections
       a manager's command from a member -> "only the manager"
@@ -67,9 +68,10 @@ def managers() -> Router:
 def members() -> Router:
     branch = Router(name="members")
     branch.message.filter(PrivateMember())
+    activity.register(branch)
+    progress.register(branch)
+    activity.register_after_reports(branch)
     for feature in (
-        activity,
-        progress,
         targets,
         vacations,
         entry_log,

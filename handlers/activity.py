@@ -151,8 +151,13 @@ async def undo(
 
 
 def register(router: Router) -> None:
-    """Members, in private."""
+    """Members, in private: the logging commands (tried first: what people send most)."""
     router.message.register(log_entry, Command(*LOG_COMMANDS), flags=WRITES)
-    router.message.register(deal_amount, StateFilter(DealSteps.amount), PlainText(), flags=WRITES)
     router.callback_query.register(press_deal_prompt, DealPrompt.filter())
+
+
+def register_after_reports(router: Router) -> None:
+    """Members, in private, after /today and the other reports (each handler tried before the
+    one that takes an update costs it a filter check): /undo and a deal's amount."""
+    router.message.register(deal_amount, StateFilter(DealSteps.amount), PlainText(), flags=WRITES)
     router.message.register(undo, Command("undo"), flags=WRITES)

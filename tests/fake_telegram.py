@@ -396,7 +396,6 @@ class Request:
     time: float  # time.monotonic()
     status: int = 0  # HTTP status; 0 while pending (a long poll), 499 if the client left
     response: dict[str, Any] | None = field(default=None, repr=False)
-    content_type: str = ""  # how the parameters came: a JSON body, a form, or in the URL
 
     @property
     def ok(self) -> bool:
@@ -1302,10 +1301,8 @@ class FakeTelegram:
         token = request.match_info["token"]
         raw_method = request.match_info["method"]
         method = self._canonical.get(raw_method.lower())
-        content_type = request.content_type if request.can_read_body else ""
         params, files = await self._read_params(request)
         record = Request(method or raw_method, params, files, time.monotonic())
-        record.content_type = content_type
         self.requests.append(record)
         self.stats["requests"] += 1
         try:
