@@ -1046,6 +1046,8 @@ class _SqliteReads:
         for statement, params in calls:
             compiled = statement.compiled(self.dialect)
             statements.append((compiled, compiled.params(params)))
+        if not statements:
+            return []
         results = await self._ask(statements)
         return [
             _rows(compiled, values, result)
@@ -1084,7 +1086,10 @@ class _SqliteReads:
             for ask in asks:
                 count = len(ask.statements)
                 if not ask.future.done():  # else its caller was cancelled
-                    if failure is not None:
+                    if isinstance(failure, sqlite3.Error):  # the connection, not a statement
+                        compiled, values = ask.statements[0]
+                        ask.future.set_exception(_sqlite_error(compiled.sql, values, failure))
+                    elif failure is not None:
                         ask.future.set_exception(failure)
                     else:
                         ask.future.set_result(results[start : start + count])

@@ -4,6 +4,7 @@ stores what the ORM would."""
 
 import asyncio
 import contextlib
+import sqlite3
 from datetime import date
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import bindparam, func, select, text, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from bot.services.entries import DAY_TOTAL, record_entry
 from bot.services.parsing import ParsedEntry
@@ -297,6 +298,37 @@ async def test_a_prepared_statement_that_breaks_a_rule_raises_as_sqlalchemy_does
     with pytest.raises(DBAPIError):
         async with database.read() as session:
             await session.run(broken, id=1)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # SQLite's reading thread
+async def test_a_reading_connection_that_fails_fails_every_reader_of_its_trip_as_sqlalchemy_does(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The readers whose statements went in one trip all hear the connection's error, as
+    SQLAlchemy's OperationalError (as a statement's own error is); the next trip reads again."""
+    user_id, team_id = await team_of_one(database)
+    async with database.write() as session:
+        await record_entry(session, user_id, team_id, EntryKind.CALL, parsed(3))
+    reads = database._reads
+    assert reads is not None
+    connect = reads._connect
+
+    def cannot_open() -> sqlite3.Connection:
+        raise sqlite3.OperationalError("unable to open database file")
+
+    async def read_total() -> int:
+        async with database.read() as session:
+            recorded = await session.run(
+                DAY_TOTAL, user_id=user_id, team_id=team_id, kind=EntryKind.CALL, day=DAY
+            )
+        return int(recorded[0][0] or 0)
+
+    monkeypatch.setattr(reads, "_connect", cannot_open)
+    failed = await asyncio.gather(read_total(), read_total(), return_exceptions=True)
+    assert [type(error) for error in failed] == [OperationalError, OperationalError]
+    assert "unable to open" in str(failed[0])
+    monkeypatch.setattr(reads, "_connect", connect)
+    assert await asyncio.gather(read_total(), read_total()) == [3, 3]
 
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # SQLite has no server
