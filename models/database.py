@@ -740,9 +740,9 @@ class _SqliteWriter:
         self._raw: sqlite3.Connection | None = None
         self._commits: set[asyncio.Task[None]] = set()
 
-    async def run(
+    async def _executed(
         self, session: UnitOfWork, statement: Prepared, params: dict[str, Any]
-    ) -> list[Row]:
+    ) -> tuple[Compiled, sqlite3.Cursor]:
         """On the event loop: the batch holds the write lock, so nothing waits but the CPU."""
         assert self._raw is not None
         if session.pending:
@@ -750,9 +750,14 @@ class _SqliteWriter:
         compiled: Compiled = statement.compiled(self.engine.dialect)
         values = compiled.params(params)
         try:
-            cursor = self._raw.execute(compiled.sql, values)
+            return compiled, self._raw.execute(compiled.sql, values)
         except sqlite3.Error as error:
             raise _sqlite_error(compiled.sql, values, error) from error
+
+    async def run(
+        self, session: UnitOfWork, statement: Prepared, params: dict[str, Any]
+    ) -> list[Row]:
+        compiled, cursor = await self._executed(session, statement, params)
         try:
             return compiled.rows(cursor.fetchall())
         finally:
@@ -764,15 +769,7 @@ class _SqliteWriter:
     async def changed(
         self, session: UnitOfWork, statement: Prepared, params: dict[str, Any]
     ) -> tuple[int, int | None]:
-        assert self._raw is not None
-        if session.pending:
-            await session.flush()
-        compiled: Compiled = statement.compiled(self.engine.dialect)
-        values = compiled.params(params)
-        try:
-            cursor = self._raw.execute(compiled.sql, values)
-        except sqlite3.Error as error:
-            raise _sqlite_error(compiled.sql, values, error) from error
+        _, cursor = await self._executed(session, statement, params)
         try:
             return cursor.rowcount, cursor.lastrowid
         finally:
@@ -1026,10 +1023,8 @@ class _SqliteReads:
         return _run_reads(self._connect(), reads)
 
     async def fetch(self, statement: Prepared, params: dict[str, Any]) -> list[Row]:
-        compiled = statement.compiled(self.dialect)
-        values = compiled.params(params)
-        (result,) = await self._ask([(compiled, values)])
-        return _rows(compiled, values, result)
+        (rows,) = await self._read(((statement, params),))
+        return rows
 
     async def run(
         self, _session: UnitOfWork, statement: Prepared, params: dict[str, Any]
@@ -1042,6 +1037,9 @@ class _SqliteReads:
         raise TypeError("a reader changes nothing")
 
     async def run_many(self, _session: UnitOfWork, calls: Sequence[Call]) -> list[list[Row]]:
+        return await self._read(calls)
+
+    async def _read(self, calls: Sequence[Call]) -> list[list[Row]]:
         statements = []
         for statement, params in calls:
             compiled = statement.compiled(self.dialect)
@@ -1069,11 +1067,8 @@ class _SqliteReads:
     def _send(self) -> None:
         asks, self._pending = self._pending, []
         loop = asyncio.get_running_loop()
-        trip = loop.run_in_executor(
-            self._executor,
-            self._execute,
-            [(compiled.sql, values) for ask in asks for compiled, values in ask.statements],
-        )
+        statements = [(compiled.sql, values) for ask in asks for compiled, values in ask.statements]
+        trip = loop.run_in_executor(self._executor, self._execute, statements)
         self._in_flight.add(trip)
 
         def deliver(done: "asyncio.Future[list[Any]]") -> None:
@@ -1081,18 +1076,14 @@ class _SqliteReads:
             failure: BaseException | None = (
                 asyncio.CancelledError() if done.cancelled() else done.exception()
             )
-            results = [] if failure is not None else done.result()
+            # A trip that failed as a whole (the connection): each statement's result is that
+            # error, raised by its reader as a statement's own is (see _rows).
+            results = done.result() if failure is None else [failure] * len(statements)
             start = 0
             for ask in asks:
                 count = len(ask.statements)
                 if not ask.future.done():  # else its caller was cancelled
-                    if isinstance(failure, sqlite3.Error):  # the connection, not a statement
-                        compiled, values = ask.statements[0]
-                        ask.future.set_exception(_sqlite_error(compiled.sql, values, failure))
-                    elif failure is not None:
-                        ask.future.set_exception(failure)
-                    else:
-                        ask.future.set_result(results[start : start + count])
+                    ask.future.set_result(results[start : start + count])
                 start += count
 
         trip.add_done_callback(deliver)
