@@ -389,8 +389,8 @@ async def test_units_beyond_the_pool_wait_their_turn_and_a_unit_given_up_loses_n
         with contextlib.suppress(asyncio.CancelledError):
             await gives_up
         assert await live_calls(database) == 12
-        # Readers and writers after it all find a connection; the database saw no more than
-        # the pools' (two each, one for the health check).
+        # Writers after it all find a connection; the database saw no more than the pools'
+        # (two each, one for the health check).
         await asyncio.wait_for(asyncio.gather(*(log(1000) for _ in range(6))), 5)
         assert await live_calls(database) == 6012
         assert await connection_count(db_url) <= 2 + 2 + 1

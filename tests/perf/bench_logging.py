@@ -26,8 +26,9 @@ queued there). After a warm-up run of each (not counted: a process's first burst
 costs), runs alternate echo, /call, /today, echo, ... on a fresh server and database each
 time; the medians give the ratios (the target is 80 % of echo for both; the median of each
 run's own ratio is printed too, steadier when the machine's speed drifts between runs). The
-event loop thread's CPU time per message is printed too: unlike the rates it hardly moves when other
-processes load the machine, and for bots bound by that one thread its ratio predicts the rates'.
+event loop thread's CPU time per message is printed too: for bots bound by that one thread its
+ratio predicts the rates'. On a shared machine it moves as well (echo 0.39-0.82 ms a message in
+one evening on this project's 2 cores), and the bot loses more than echo when it slows.
 
 ``--profile`` runs one extra /call burst under cProfile and prints where the event loop's
 thread spends its time (PROFILE_FILTER=regex: only matching functions first; PROFILE_DUMP=file:
@@ -410,7 +411,7 @@ async def main_async(args: argparse.Namespace) -> int:
     if load > 0.5:
         print(
             "  note: other processes are using the CPU; rates (echo's short bursts most) will "
-            "vary; the loop CPU per message and its ratio are steadier"
+            "vary, the loop CPU per message too; the median of the runs' own ratios is steadier"
         )
     commands = [command for command in COMMANDS if command.strip("/") in args.commands]
     names = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
@@ -435,7 +436,8 @@ async def measure(
     args: argparse.Namespace, commands: list[str], databases: dict[str, PostgresServer | None]
 ) -> int:
     """Each run: echo, then each command on each database. With both databases the target
-    applies to SQLite's ratios; PostgreSQL's /call is also compared with SQLite's, run by run."""
+    applies to SQLite's ratios; each command on PostgreSQL is also compared with SQLite's, run
+    by run."""
     echo_runs: list[Burst] = []
     kpi_runs: dict[str, list[Burst]] = {}
     label = {
